@@ -1,0 +1,98 @@
+# openshift_ops.images: every developer and CI entry point.
+#   make demo   run the demo playbook against the sandbox cluster (sets everything up)
+#   make test   the whole suite: lint, sanity, unit, integration (sets everything up)
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+ANSIBLE_CORE_SERIES := 2.19
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+
+COLLECTIONS_ROOT := $(CURDIR)/.build/collections
+COLLECTION_LINK := $(COLLECTIONS_ROOT)/ansible_collections/openshift_ops/images
+SANITY_TREE := $(CURDIR)/.build/sanity/ansible_collections/openshift_ops/images
+
+# The collection is imported as ansible_collections.openshift_ops.images through a symlink to this checkout.
+export PYTHONPATH := $(COLLECTIONS_ROOT)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export PATH := $(BIN):$(PATH)
+
+PYTEST := $(BIN)/python -m pytest
+
+-include tests/sandbox/sandbox.mk
+
+.PHONY: help venv collection test test-unit test-integration sanity lint demo bench clean system-packages changelog-lint
+
+help:
+	@echo "make demo              run the demo playbook against the sandbox cluster"
+	@echo "make test              lint + sanity + unit + integration (brings the sandbox up if needed)"
+	@echo "make test-unit         unit tests with coverage"
+	@echo "make test-integration  integration tests against the sandbox cluster"
+	@echo "make sanity            ansible-test sanity"
+	@echo "make lint              ruff, mypy, yamllint, ansible-lint"
+	@echo "make bench             benchmarks against the sandbox cluster"
+	@echo "make sandbox-up | sandbox-down | sandbox-status"
+
+venv: $(VENV)/.installed collection
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+collection: $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $(COLLECTION_LINK))
+	ln -sfn ../../../.. $(COLLECTION_LINK)
+
+# Debian packages the registry side of the sandbox and the tests need (a real registry, skopeo, htpasswd).
+system-packages:
+	@missing=""; \
+	for tool in registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do \
+	  command -v "$${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/bin/docker-registry" -a "$${tool%%:*}" = registry ] || missing="$$missing $${tool##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: lint sanity test-unit test-integration
+
+test-unit: venv
+	$(PYTEST) tests/unit -q -p no:cacheprovider \
+	  --cov --cov-report=term --cov-config=pyproject.toml
+
+test-integration: venv system-packages
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(PYTEST) tests/integration -q -p no:cacheprovider
+
+# ansible-test must run from an ansible_collections/<ns>/<name> tree: copy the files git knows about into one.
+sanity: venv
+	rm -rf $(CURDIR)/.build/sanity
+	mkdir -p $(SANITY_TREE)
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE) 2>/dev/null || true
+	mkdir -p $(dir $(GET_PIP_CACHE))
+	cp tools/get_pip_offline.py $(GET_PIP_CACHE)
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy plugins tests/unit
+	$(BIN)/yamllint -s .
+	$(BIN)/antsibull-changelog lint
+
+demo: venv system-packages
+	$(BIN)/python tests/sandbox/with_sandbox.py --keep -- $(BIN)/ansible-playbook -i localhost, playbooks/demo.yml
+
+bench: venv system-packages
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf .build .pytest_cache .mypy_cache .ruff_cache .coverage
