@@ -13,7 +13,9 @@ GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 
 COLLECTIONS_ROOT := $(CURDIR)/.build/collections
 COLLECTION_LINK := $(COLLECTIONS_ROOT)/ansible_collections/openshift_ops/images
-SANITY_TREE := $(CURDIR)/.build/sanity/ansible_collections/openshift_ops/images
+SANITY_BUILD ?= $(CURDIR)/.build/sanity
+SANITY_TREE := $(SANITY_BUILD)/ansible_collections/openshift_ops/images
+SANITY_ARGS ?=
 
 # The collection is imported as ansible_collections.openshift_ops.images through a symlink to this checkout.
 export PYTHONPATH := $(COLLECTIONS_ROOT)
@@ -74,12 +76,14 @@ test-integration: venv system-packages
 
 # ansible-test must run from an ansible_collections/<ns>/<name> tree: copy the files git knows about into one.
 sanity: venv
-	rm -rf $(CURDIR)/.build/sanity
+	rm -rf $(SANITY_BUILD)
 	mkdir -p $(SANITY_TREE)
-	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE) 2>/dev/null || true
+	git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_TREE)
+	# ansible-test lists files with git; the copy lives inside this (ignoring) checkout, so give it its own index.
+	cd $(SANITY_TREE) && git init -q && git add -A
 	mkdir -p $(dir $(GET_PIP_CACHE))
 	cp tools/get_pip_offline.py $(GET_PIP_CACHE)
-	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no $(SANITY_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,233 @@
+"""Adding and removing secret names in a ServiceAccount's imagePullSecrets and secrets lists."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+    PURPOSE_FIELDS,
+    linked_names,
+    managed_dockercfg_secret,
+    normalize_purposes,
+    normalize_secret_names,
+    plan_links,
+    secret_name_from_reference,
+    service_account_lists,
+    unlink_warnings,
+    validate_object_name,
+)
+
+
+def service_account(pull: list[str] | None = None, mount: list | None = None, **extra) -> dict:
+    sa: dict = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "project-a", "resourceVersion": "42", "labels": {"a": "b"}},
+    }
+    if pull is not None:
+        sa["imagePullSecrets"] = [{"name": name} for name in pull]
+    if mount is not None:
+        sa["secrets"] = mount
+    sa.update(extra)
+    return sa
+
+
+@pytest.mark.parametrize(
+    ("reference", "name"),
+    [("quay-robot", "quay-robot"), ("secret/quay-robot", "quay-robot"), ("secrets/a.b-c", "a.b-c")],
+)
+def test_secret_name_from_reference_accepts_oc_spellings(reference: str, name: str) -> None:
+    assert secret_name_from_reference(reference) == name
+
+
+@pytest.mark.parametrize(
+    ("reference", "fragment"),
+    [
+        ("configmap/x", "expected a secret"),
+        ("sa/x", "expected a secret"),
+        ("secret/", "non-empty"),
+        ("", "non-empty"),
+        ("Upper", "is not valid"),
+        ("-dash", "is not valid"),
+        ("a_b", "is not valid"),
+        ("secret/x/y", "is not valid"),
+        ("a" * 254, "at most 253"),
+    ],
+)
+def test_secret_name_from_reference_rejects(reference: str, fragment: str) -> None:
+    with pytest.raises(InvalidInputError, match=fragment):
+        secret_name_from_reference(reference)
+
+
+def test_secret_name_from_reference_rejects_non_strings() -> None:
+    with pytest.raises(InvalidInputError, match="must be a string"):
+        secret_name_from_reference(3)  # type: ignore[arg-type]
+
+
+def test_validate_object_name_names_what() -> None:
+    with pytest.raises(InvalidInputError, match="^service account name 'A' is not valid"):
+        validate_object_name("A", what="service account")
+    assert validate_object_name("a" * 253, what="secret") == "a" * 253
+
+
+def test_normalize_secret_names_keeps_order_and_drops_repeats() -> None:
+    assert normalize_secret_names(["b", "secret/a", "secrets/b", "c"]) == ["b", "a", "c"]
+
+
+def test_normalize_purposes() -> None:
+    assert normalize_purposes(["mount", "pull", "mount"]) == ["pull", "mount"]
+    assert normalize_purposes(["mount"]) == ["mount"]
+    with pytest.raises(InvalidInputError, match="unknown purpose 'push'"):
+        normalize_purposes(["push"])
+    with pytest.raises(InvalidInputError, match="at least one"):
+        normalize_purposes([])
+
+
+def test_linked_names_skips_nameless_entries_and_keeps_duplicates() -> None:
+    sa = service_account(mount=[{"name": "a"}, {}, {"name": ""}, "junk", {"name": "a", "namespace": "x"}])
+    assert linked_names(sa, "mount") == ["a", "a"]
+    assert linked_names(sa, "pull") == []
+    assert linked_names({"imagePullSecrets": None}, "pull") == []
+
+
+def test_service_account_lists() -> None:
+    sa = service_account(pull=["x", "y"], mount=[{"name": "z"}])
+    assert service_account_lists(sa) == {"imagePullSecrets": ["x", "y"], "secrets": ["z"]}
+    assert service_account_lists(None) == {"imagePullSecrets": [], "secrets": []}
+
+
+@pytest.mark.parametrize(
+    ("pull", "expected"),
+    [
+        (["builder-dockercfg-x7k2p", "other"], "builder-dockercfg-x7k2p"),
+        (["other", "builder-dockercfg-abcde"], "builder-dockercfg-abcde"),
+        (["builder-x-dockercfg-abcde"], None),  # another service account's secret
+        (["builder-dockercfg-"], None),
+        ([], None),
+    ],
+)
+def test_managed_dockercfg_secret(pull: list[str], expected: str | None) -> None:
+    assert managed_dockercfg_secret(service_account(pull=pull)) == expected
+
+
+def test_managed_dockercfg_secret_on_sa_without_list() -> None:
+    assert managed_dockercfg_secret(service_account()) is None
+
+
+def test_link_appends_in_given_order_and_keeps_everything_else() -> None:
+    sa = service_account(
+        pull=["builder-dockercfg-x7k2p", "existing"],
+        mount=[{"name": "builder-token-abc"}, {"name": "kept", "namespace": "project-a"}],
+        automountServiceAccountToken=False,
+    )
+    before = copy.deepcopy(sa)
+    plan = plan_links(sa, ["zeta", "alpha", "existing"], ["pull"], state="present")
+    assert plan.changed
+    assert plan.added == {"pull": ["zeta", "alpha"]}
+    assert plan.removed == {}
+    assert plan.service_account is not None
+    assert plan.service_account["imagePullSecrets"] == [
+        {"name": "builder-dockercfg-x7k2p"},
+        {"name": "existing"},
+        {"name": "zeta"},
+        {"name": "alpha"},
+    ]
+    # Every other field, resourceVersion included (the PUT needs it), is unchanged; the input is not mutated.
+    rest = {k: v for k, v in plan.service_account.items() if k != "imagePullSecrets"}
+    assert rest == {k: v for k, v in before.items() if k != "imagePullSecrets"}
+    assert sa == before
+
+
+def test_link_creates_missing_lists_for_both_purposes() -> None:
+    plan = plan_links(service_account(), ["a"], ["pull", "mount"], state="present")
+    assert plan.service_account is not None
+    assert plan.service_account["imagePullSecrets"] == [{"name": "a"}]
+    assert plan.service_account["secrets"] == [{"name": "a"}]
+    assert plan.added == {"pull": ["a"], "mount": ["a"]}
+
+
+def test_link_of_linked_secret_is_no_change_and_duplicates_are_left_alone() -> None:
+    sa = service_account(pull=["a", "a", "b"], mount=[{"name": "a"}])
+    plan = plan_links(sa, ["a"], ["pull", "mount"], state="present")
+    assert not plan.changed
+    assert plan.service_account is None
+
+
+def test_link_only_touches_the_lists_named() -> None:
+    sa = service_account(pull=["x"], mount=[{"name": "y"}])
+    plan = plan_links(sa, ["n"], ["mount"], state="present")
+    assert plan.service_account is not None
+    assert plan.service_account["imagePullSecrets"] == [{"name": "x"}]
+    assert plan.service_account["secrets"] == [{"name": "y"}, {"name": "n"}]
+
+
+def test_unlink_removes_every_entry_with_the_name_and_nothing_else() -> None:
+    sa = service_account(
+        pull=["builder-dockercfg-x7k2p", "gone", "kept", "gone"],
+        mount=[{"name": "gone", "namespace": "project-a"}, {"name": "kept"}],
+    )
+    plan = plan_links(sa, ["gone", "never-linked"], ["pull"], state="absent")
+    assert plan.removed == {"pull": ["gone"]}
+    assert plan.added == {}
+    assert plan.service_account is not None
+    assert plan.service_account["imagePullSecrets"] == [{"name": "builder-dockercfg-x7k2p"}, {"name": "kept"}]
+    # mount was not named: unlike `oc secrets unlink`, the secrets list is left alone.
+    assert plan.service_account["secrets"] == sa["secrets"]
+
+
+def test_unlink_from_both_lists() -> None:
+    sa = service_account(pull=["gone"], mount=[{"name": "gone", "namespace": "project-a"}])
+    plan = plan_links(sa, ["gone"], ["pull", "mount"], state="absent")
+    assert plan.service_account is not None
+    assert plan.service_account["imagePullSecrets"] == []
+    assert plan.service_account["secrets"] == []
+    assert plan.removed == {"pull": ["gone"], "mount": ["gone"]}
+
+
+def test_unlink_of_unlinked_secret_is_no_change() -> None:
+    assert not plan_links(service_account(pull=["x"]), ["y"], ["pull", "mount"], state="absent").changed
+    assert not plan_links(service_account(), ["y"], ["pull"], state="absent").changed
+
+
+def test_plan_links_rejects_unknown_state() -> None:
+    with pytest.raises(InvalidInputError, match="state must be present or absent"):
+        plan_links(service_account(), ["a"], ["pull"], state="linked")
+
+
+def test_unlink_warnings_for_managed_secret() -> None:
+    sa = service_account(pull=["builder-dockercfg-x7k2p"])
+    [warning] = unlink_warnings(sa, {"pull": ["builder-dockercfg-x7k2p"]})
+    assert "adds it back" in warning
+    assert unlink_warnings(sa, {"pull": ["other"], "mount": ["builder-dockercfg-x7k2p"]}) == []
+
+
+_names = st.lists(st.sampled_from(["a", "b", "c", "builder-dockercfg-q1w2e", "d"]), max_size=6)
+
+
+@given(existing=_names, mounted=_names, wanted=_names, purposes=st.sampled_from([["pull"], ["mount"], ["pull", "mount"]]))
+def test_link_then_unlink_properties(existing: list[str], mounted: list[str], wanted: list[str], purposes: list[str]) -> None:
+    sa = service_account(pull=existing, mount=[{"name": n} for n in mounted])
+    names = normalize_secret_names(wanted)
+    linked = plan_links(sa, names, purposes, state="present")
+    after = linked.service_account or sa
+    for purpose in purposes:
+        now = linked_names(after, purpose)
+        before = linked_names(sa, purpose)
+        # Nothing lost, order of the old entries kept, every wanted name present, no new duplicates.
+        assert now[: len(before)] == before
+        assert set(names) <= set(now)
+        assert len(now) == len(before) + len(set(names) - set(before))
+    for purpose in set(PURPOSE_FIELDS) - set(purposes):
+        assert linked_names(after, purpose) == linked_names(sa, purpose)
+    # Idempotent: linking again changes nothing.
+    assert not plan_links(after, names, purposes, state="present").changed
+    unlinked = plan_links(after, names, purposes, state="absent")
+    final = unlinked.service_account or after
+    for purpose in purposes:
+        assert [n for n in linked_names(sa, purpose) if n not in names] == linked_names(final, purpose)
+    assert not plan_links(final, names, purposes, state="absent").changed
