@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.parameters import env_fallback
 
 # Option -> environment variables, in the order kubernetes.core reads them (option name first, then the
 # kubernetes-client name). ``resolve_cluster_config`` reads the same table for callers that are not modules.
@@ -41,8 +41,7 @@ def connection_argument_spec() -> dict[str, dict[str, Any]]:
         "context": {"type": "str"},
         "host": {"type": "str"},
         "api_key": {"type": "str", "no_log": True},
-        # A user name identifies, it does not authenticate.
-        "username": {"type": "str", "no_log": False},
+        "username": {"type": "str"},
         "password": {"type": "str", "no_log": True},
         "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
         "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"]},

@@ -155,9 +155,7 @@ def parse_service_account(value: object) -> Subject:
             )
         namespace, name = value.get("namespace"), value.get("name")
         if not isinstance(namespace, str) or not isinstance(name, str):
-            raise InvalidInputError(
-                f"service account {dict(value)!r} needs both namespace and name, as strings"
-            )
+            raise InvalidInputError(f"service account {dict(value)!r} needs both namespace and name, as strings")
         return _service_account_from_parts(namespace, name, original=f"{namespace}:{name}")
     if not isinstance(value, str):
         raise InvalidInputError(
@@ -326,7 +324,9 @@ def add_subjects(
 ) -> dict[str, Any] | None:
     """The binding with ``subjects`` appended (created when ``current`` is None), or None if it holds them all."""
     check_binding_role(current, role=role)
-    wanted = copy.deepcopy(dict(current)) if current is not None else new_binding(namespace=namespace, name=name, role=role)
+    wanted = (
+        copy.deepcopy(dict(current)) if current is not None else new_binding(namespace=namespace, name=name, role=role)
+    )
     held = set(binding_subjects(wanted))
     missing = [subject for subject in dict.fromkeys(subjects) if subject not in held]
     if current is not None and not missing:
@@ -471,9 +471,7 @@ def rules_allow_pull(rules: Iterable[Mapping[str, Any]] | None) -> bool:
     return rules_allow(rules, **PULL_ATTRIBUTES)
 
 
-def identity_matches(
-    entry: Mapping[str, Any], *, user: str, groups: Iterable[str], binding_namespace: str
-) -> bool:
+def identity_matches(entry: Mapping[str, Any], *, user: str, groups: Iterable[str], binding_namespace: str) -> bool:
     """Whether a binding's subject entry applies to a request by ``user`` in ``groups`` (the RBAC authorizer's rule)."""
     kind, name = entry.get("kind"), entry.get("name")
     if kind == USER:

@@ -1,0 +1,528 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""I/O for ``image_puller_binding``: read RoleBindings, write the decisions ``_rbac_subjects`` makes, and prove
+the result with access reviews. All decisions are in ``_rbac_subjects``; this file only talks to the API server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ansible_collections.openshift_ops.images.plugins.module_utils import _rbac_subjects as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ClusterStateError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac_subjects import Subject
+
+RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
+REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+# The RBAC authorizer works from a watch cache: a binding just written takes a moment to count.
+VERIFY_SETTLE_SECONDS = 15.0
+POLL_SECONDS = 0.5
+WRITE_ATTEMPTS = 5
+
+
+class KubeClientLike(Protocol):
+    """The part of ``_kube_client.KubeClient`` this file uses."""
+
+    def get(self, path: str, *, allow_missing: bool = False) -> dict | None: ...
+
+    def create(self, path: str, body: dict) -> dict: ...
+
+    def replace(self, path: str, body: dict) -> dict: ...
+
+    def request(self, method: str, path: str, *, body: dict | None = None, query: dict | None = None) -> dict: ...
+
+
+class AccessNotGrantedError(ClusterStateError):
+    """Verification found a subject still unable to pull; ``result`` is what the run did before finding out."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class PullerBindingRequest:
+    namespace: str
+    subjects: tuple[Subject, ...]
+    role: str = "system:image-puller"
+    binding_name: str | None = None
+    state: str = "present"
+    verify: bool = True
+    wait_for_service_accounts: bool = False
+    wait_timeout: float = 120
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PullerBindingRequest:
+        namespace = rbac.validate_namespace_name(params["namespace"], what="namespace")
+        role = rbac.validate_object_name(params["role"], what="role")
+        wanted_binding = params.get("binding_name") or None
+        if wanted_binding is not None:
+            rbac.validate_object_name(wanted_binding, what="binding_name")
+        if params.get("wait_timeout", 0) < 0:
+            raise InvalidInputError("wait_timeout must be zero or more seconds")
+        return cls(
+            namespace=namespace,
+            subjects=rbac.requested_subjects(
+                service_accounts=params.get("service_accounts") or (),
+                from_namespaces=params.get("from_namespaces") or (),
+                groups=params.get("groups") or (),
+                users=params.get("users") or (),
+            ),
+            role=role,
+            binding_name=wanted_binding,
+            state=params.get("state", "present"),
+            verify=params.get("verify", True),
+            wait_for_service_accounts=params.get("wait_for_service_accounts", False),
+            wait_timeout=params.get("wait_timeout", 120),
+        )
+
+
+@dataclass
+class _SubjectReport:
+    subject: Subject
+    action: str = ""
+    bindings: list[str] = field(default_factory=list)
+    exists: bool | None = None
+    allowed: bool | None = None
+    reason: str | None = None
+    granted_by: list[str] | None = None
+
+    def as_result(self) -> dict[str, Any]:
+        result = self.subject.as_result() | {"action": self.action, "bindings": self.bindings}
+        if self.exists is not None:
+            result["exists"] = self.exists
+        if self.allowed is not None:
+            result["allowed"] = self.allowed
+            result["reason"] = self.reason
+        if self.granted_by is not None:
+            result["granted_by"] = self.granted_by
+        return result
+
+
+def _bindings_path(namespace: str, name: str | None = None) -> str:
+    path = f"{RBAC_PATH}/namespaces/{namespace}/rolebindings"
+    return f"{path}/{name}" if name else path
+
+
+def _items(client: KubeClientLike, path: str) -> list[dict]:
+    listing = client.get(path) or {}
+    return list(listing.get("items") or [])
+
+
+def _role_bindings(client: KubeClientLike, namespace: str) -> list[dict]:
+    items = _items(client, _bindings_path(namespace))
+    for item in items:  # list items may omit it; decisions read the binding's namespace
+        item.setdefault("metadata", {}).setdefault("namespace", namespace)
+    return items
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks before any write
+
+
+def _check_role(client: KubeClientLike, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
+    try:
+        role = client.get(f"{RBAC_PATH}/clusterroles/{request.role}", allow_missing=True)
+    except ForbiddenError:
+        if request.verify and request.state == "present":
+            warn(
+                f"cannot read ClusterRole {request.role} (forbidden) to check that it exists and grants pulls; "
+                "the access review after the change still proves the result"
+            )
+        return
+    if role is None:
+        message = f"ClusterRole {request.role} does not exist"
+        if request.verify and request.state == "present":
+            raise ClusterStateError(
+                f"{message}, so binding it grants nothing; check the role name (image pulls need "
+                "system:image-puller, pushes system:image-pusher) or set verify: false to bind it anyway"
+            )
+        warn(message)
+        return
+    if request.verify and request.state == "present" and not rbac.rules_allow_pull(role.get("rules")):
+        raise ClusterStateError(
+            f"ClusterRole {request.role} does not grant get on imagestreams/layers (image.openshift.io), so "
+            "subjects bound to it still cannot pull images (the view role, for one, does not); use "
+            "system:image-puller, or set verify: false if the role is meant for something else"
+        )
+
+
+def _namespace_exists(client: KubeClientLike, namespace: str) -> bool | None:
+    try:
+        return client.get(f"/api/v1/namespaces/{namespace}", allow_missing=True) is not None
+    except ForbiddenError:
+        return None
+
+
+def _subject_presence(client: KubeClientLike, subject: Subject) -> tuple[bool | None, str]:
+    """Whether the service accounts behind a subject exist yet, and what is missing (None: cannot tell)."""
+    if subject.kind == rbac.SERVICE_ACCOUNT:
+        try:
+            account = client.get(
+                f"/api/v1/namespaces/{subject.namespace}/serviceaccounts/{subject.name}", allow_missing=True
+            )
+        except ForbiddenError:
+            return None, ""
+        if account is not None:
+            return True, ""
+        if _namespace_exists(client, subject.namespace) is False:
+            return False, f"namespace {subject.namespace} does not exist"
+        return False, f"service account {subject.namespace}/{subject.name} does not exist"
+    prefix = f"{rbac.SERVICE_ACCOUNTS_GROUP}:"
+    if subject.kind == rbac.GROUP and subject.name.startswith(prefix):
+        namespace = subject.name[len(prefix) :]
+        exists = _namespace_exists(client, namespace)
+        return exists, "" if exists is not False else f"namespace {namespace} does not exist"
+    return None, ""
+
+
+def _check_subjects_exist(
+    client: KubeClientLike,
+    request: PullerBindingRequest,
+    reports: Sequence[_SubjectReport],
+    warn: Callable[[str], None],
+) -> None:
+    deadline = time.monotonic() + request.wait_timeout
+    for report in reports:
+        exists, missing = _subject_presence(client, report.subject)
+        while exists is False and request.wait_for_service_accounts and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            exists, missing = _subject_presence(client, report.subject)
+        report.exists = exists
+        if exists is False and request.wait_for_service_accounts:
+            raise ClusterStateError(
+                f"{missing} after waiting {request.wait_timeout:g} s (wait_for_service_accounts); create it, "
+                "or raise wait_timeout; nothing was changed"
+            )
+        if exists is None and request.wait_for_service_accounts:
+            raise ClusterStateError(
+                f"cannot wait for {report.subject.describe()}: reading it is forbidden; grant get on "
+                "serviceaccounts and namespaces, or set wait_for_service_accounts: false; nothing was changed"
+            )
+        if exists is False:
+            warn(f"{missing}: the binding is made, but no pod there can pull until it exists")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Access reviews
+
+
+class _Reviewer:
+    """Asks the authorizer whether subjects may pull; falls back to LocalSubjectAccessReview, which a project
+    admin may create, when cluster-wide SubjectAccessReview is forbidden."""
+
+    def __init__(self, client: KubeClientLike, namespace: str) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._local = False
+
+    def review(self, subject: Subject) -> tuple[bool, str]:
+        if not self._local:
+            try:
+                return rbac.review_outcome(
+                    self._client.create(REVIEW_PATH, rbac.image_pull_review(subject, self._namespace))
+                )
+            except ForbiddenError:
+                self._local = True
+        path = f"/apis/authorization.k8s.io/v1/namespaces/{self._namespace}/localsubjectaccessreviews"
+        try:
+            return rbac.review_outcome(
+                self._client.create(path, rbac.image_pull_review(subject, self._namespace, local=True))
+            )
+        except ForbiddenError as error:
+            raise ClusterStateError(
+                "verify: creating subjectaccessreviews and localsubjectaccessreviews in namespace "
+                f"{self._namespace} are both forbidden for this user, so access cannot be proven; grant one of "
+                "them (a project admin has the local one) or set verify: false"
+            ) from error
+
+    def settle(self, subject: Subject, *, want: bool, wait: bool) -> tuple[bool, str]:
+        """Review until the answer is ``want`` or the authorizer's cache has had time to catch up."""
+        deadline = time.monotonic() + VERIFY_SETTLE_SECONDS
+        allowed, reason = self.review(subject)
+        while wait and allowed != want and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            allowed, reason = self.review(subject)
+        return allowed, reason
+
+
+def _role_grants_pull(client: KubeClientLike, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
+    ref = binding.get("roleRef") or {}
+    namespace = rbac.binding_namespace(binding)
+    key = (
+        ref.get("kind", ""),
+        f"{namespace}/{ref.get('name', '')}" if ref.get("kind") == "Role" else ref.get("name", ""),
+    )
+    if key not in cache:
+        if ref.get("kind") == "Role":
+            path = f"{RBAC_PATH}/namespaces/{namespace}/roles/{ref.get('name')}"
+        else:
+            path = f"{RBAC_PATH}/clusterroles/{ref.get('name')}"
+        try:
+            role = client.get(path, allow_missing=True)
+            cache[key] = role is not None and rbac.rules_allow_pull(role.get("rules"))
+        except ForbiddenError:
+            cache[key] = True  # cannot read the role: name the binding rather than hide it
+    return cache[key]
+
+
+def _bindings_granting(
+    client: KubeClientLike, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
+) -> tuple[list[str], bool]:
+    """Role- and ClusterRoleBindings through which the subject (or a group it is in) may still pull, and whether
+    ClusterRoleBindings could be read."""
+    candidates = list(role_bindings)
+    complete = True
+    try:
+        candidates += _items(client, f"{RBAC_PATH}/clusterrolebindings")
+    except ForbiddenError:
+        complete = False
+    cache: dict[tuple[str, str], bool] = {}
+    found = [
+        rbac.describe_binding(binding)
+        for binding in rbac.bindings_reaching(candidates, subject)
+        if _role_grants_pull(client, binding, cache)
+    ]
+    return found, complete
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writes
+
+
+def _remove_from_binding(
+    client: KubeClientLike, path: str, subjects: Sequence[Subject], *, check_mode: bool
+) -> tuple[dict | None, dict | None, bool]:
+    """Take subjects out of one binding, deleting it when left empty: (before, after, changed), after None if gone.
+
+    Not ``read_modify_write``: a delete must carry the resourceVersion precondition so that a subject someone
+    added meanwhile is never deleted with it.
+    """
+    for _ in range(WRITE_ATTEMPTS):
+        current = client.get(path, allow_missing=True)
+        removal = rbac.remove_subjects(current, subjects=subjects)
+        if removal is None:
+            return current, current, False
+        if check_mode:
+            return current, None if removal.delete else removal.binding, True
+        metadata = (current or {}).get("metadata", {})
+        try:
+            if removal.delete:
+                preconditions = {"resourceVersion": metadata.get("resourceVersion"), "uid": metadata.get("uid")}
+                client.request(
+                    "DELETE",
+                    path,
+                    body={"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": preconditions},
+                )
+                return current, None, True
+            return current, client.replace(path, removal.binding), True
+        except ConflictError:
+            continue
+    raise ClusterStateError(
+        f"{path} kept changing while subjects were removed ({WRITE_ATTEMPTS} conflicts in a row); run again"
+    )
+
+
+Changes = dict[str, tuple[dict | None, dict | None]]
+
+
+def _present(
+    client: KubeClientLike,
+    request: PullerBindingRequest,
+    reports: Sequence[_SubjectReport],
+    bindings: list[dict],
+    *,
+    check_mode: bool,
+) -> Changes:
+    role_bindings = rbac.bindings_for_role(bindings, request.role)
+    target = rbac.target_binding_name(bindings, role=request.role, wanted_name=request.binding_name)
+    missing: list[Subject] = []
+    for report in reports:
+        report.bindings = rbac.holding_bindings(role_bindings, report.subject)
+        if report.bindings:
+            report.action = "already_bound"
+        else:
+            missing.append(report.subject)
+    if not missing:
+        return {}
+    try:
+        outcome = read_modify_write(
+            client,
+            _bindings_path(request.namespace, target),
+            lambda current: rbac.add_subjects(
+                current, namespace=request.namespace, name=target, role=request.role, subjects=missing
+            ),
+            create_path=_bindings_path(request.namespace),
+            check_mode=check_mode,
+        )
+    except NotFoundError as error:
+        raise ClusterStateError(
+            f"namespace {request.namespace} does not exist (creating RoleBinding {target} failed); "
+            "create the project first"
+        ) from error
+    held_before = set(rbac.binding_subjects(outcome.before)) if outcome.before else set()
+    for report in reports:
+        if report.subject in missing:
+            # someone may have added it to the target between our list and our write
+            report.action = "already_bound" if report.subject in held_before else "added"
+            report.bindings = [target]
+    return {target: (outcome.before, outcome.after)} if outcome.changed else {}
+
+
+def _absent(
+    client: KubeClientLike,
+    request: PullerBindingRequest,
+    reports: Sequence[_SubjectReport],
+    bindings: list[dict],
+    *,
+    check_mode: bool,
+) -> Changes:
+    if request.binding_name:
+        candidates = [binding for binding in bindings if rbac.binding_name(binding) == request.binding_name]
+        for binding in candidates:
+            rbac.check_binding_role(binding, role=request.role)
+    else:
+        candidates = rbac.bindings_for_role(bindings, request.role)
+    subjects = [report.subject for report in reports]
+    changes: Changes = {}
+    for binding in candidates:
+        if set(subjects).isdisjoint(rbac.binding_subjects(binding)):
+            continue
+        name = rbac.binding_name(binding)
+        before, after, changed = _remove_from_binding(
+            client, _bindings_path(request.namespace, name), subjects, check_mode=check_mode
+        )
+        if changed:
+            changes[name] = (before, after)
+    for report in reports:
+        report.bindings = [
+            name
+            for name, (before, _) in changes.items()
+            if before is not None and report.subject in rbac.binding_subjects(before)
+        ]
+        report.action = "removed" if report.bindings else "not_bound"
+    return changes
+
+
+def _predicted_bindings(bindings: Iterable[dict], changes: Changes) -> list[dict]:
+    """The namespace's RoleBindings as they will be once ``changes`` are written."""
+    predicted = []
+    for binding in bindings:
+        name = rbac.binding_name(binding)
+        after = changes[name][1] if name in changes else binding
+        if after is not None:
+            predicted.append(after)
+    return predicted
+
+
+def _verify(
+    client: KubeClientLike,
+    request: PullerBindingRequest,
+    reports: Sequence[_SubjectReport],
+    *,
+    bindings: list[dict],
+    changes: Changes,
+    reviewer: _Reviewer,
+    warn: Callable[[str], None],
+    check_mode: bool,
+) -> list[_SubjectReport]:
+    """Review every subject; return those refused although access is wanted and this run cannot fix it.
+
+    In check mode the reviews see the cluster as it is, so a subject the run would add is not held against it,
+    and for state=absent the bindings that would remain are predicted from the listing.
+    """
+    wrote = bool(changes) and not check_mode
+    want = request.state == "present"
+    refused: list[_SubjectReport] = []
+    for report in reports:
+        report.allowed, report.reason = reviewer.settle(report.subject, want=want, wait=wrote)
+        if want:
+            if not report.allowed and not (check_mode and report.action == "added"):
+                refused.append(report)
+            continue
+        if not report.allowed:
+            continue
+        after = _predicted_bindings(bindings, changes) if check_mode else _role_bindings(client, request.namespace)
+        report.granted_by, complete = _bindings_granting(client, report.subject, after)
+        if check_mode and not report.granted_by:
+            continue  # allowed only through what this run removes
+        where = ", ".join(report.granted_by) or "a binding this user cannot see"
+        if not complete:
+            where += " (ClusterRoleBindings could not be listed)"
+        tense = "would still be able to" if check_mode else "can still"
+        warn(f"{report.subject.describe()} {tense} pull images from {request.namespace} through {where}")
+    return refused
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def apply_image_puller_binding(
+    client: KubeClientLike,
+    request: PullerBindingRequest,
+    *,
+    check_mode: bool,
+    want_diff: bool,
+    warn: Callable[[str], None],
+) -> dict[str, Any]:
+    """Make ``request.subjects`` hold (or no longer hold) ``request.role`` in ``request.namespace``.
+
+    Returns the module result; raises ``AccessNotGrantedError`` (carrying that result) when verification fails.
+    """
+    reports = [_SubjectReport(subject) for subject in request.subjects]
+    reviewer = _Reviewer(client, request.namespace)
+    _check_role(client, request, warn)
+    if request.state == "present":
+        if _namespace_exists(client, request.namespace) is False:
+            raise ClusterStateError(f"namespace {request.namespace} does not exist; create the project first")
+        _check_subjects_exist(client, request, reports, warn)
+        if request.verify and not check_mode:
+            reviewer.review(request.subjects[0])  # fails here, before any write, when reviews are forbidden
+    bindings = _role_bindings(client, request.namespace)
+    act = _present if request.state == "present" else _absent
+    changes = act(client, request, reports, bindings, check_mode=check_mode)
+    for name, (_, after) in changes.items():
+        if after is not None and rbac.is_autoupdated(after):
+            warn(f'RoleBinding {request.namespace}/{name} is annotated autoupdate: "true"; a reconciler may undo this')
+    refused = []
+    if request.verify:
+        refused = _verify(
+            client,
+            request,
+            reports,
+            bindings=bindings,
+            changes=changes,
+            reviewer=reviewer,
+            warn=warn,
+            check_mode=check_mode,
+        )
+    result: dict[str, Any] = {
+        "changed": bool(changes),
+        "bindings": sorted(changes),
+        "subjects": [report.as_result() for report in reports],
+    }
+    if want_diff:
+        result["diff"] = {
+            "before": {name: rbac.binding_summary(before) for name, (before, _) in changes.items() if before},
+            "after": {name: rbac.binding_summary(after) for name, (_, after) in changes.items() if after},
+        }
+    if refused:
+        names = "; ".join(f"{report.subject.describe()}: {report.reason}" for report in refused)
+        when = "is already bound but" if check_mode else "after the change,"
+        raise AccessNotGrantedError(
+            f"access review in namespace {request.namespace}: {when} still not allowed to get imagestreams/layers "
+            f"({names}); check the rules of ClusterRole {request.role} and any authorization webhook",
+            result,
+        )
+    return result

@@ -1,0 +1,273 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Link secrets to a ServiceAccount and unlink them: the reads and the conflict-safe write around
+``_service_account_links.py``. Serves the ``secret_link`` module and ``pull_secret``'s ``link_service_accounts``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+    LinkPlan,
+    managed_dockercfg_secret,
+    normalize_purposes,
+    normalize_secret_names,
+    plan_links,
+    service_account_lists,
+    unlink_warnings,
+    validate_object_name,
+)
+
+# The kubelet builds its keyring only from these two types; any other type in imagePullSecrets is ignored (§3.3).
+PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+
+_POLL_INTERVAL = 1.0
+
+
+def service_account_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}"
+
+
+def secret_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
+
+
+@dataclass(frozen=True)
+class SecretLinkRequest:
+    """What the ``secret_link`` module was asked to do, checked and normalised."""
+
+    service_account: str
+    namespace: str | None
+    secrets: tuple[str, ...]
+    purposes: tuple[str, ...]
+    state: str = "present"
+    allow_missing: bool = False
+    wait_for_service_account: bool = False
+    wait_timeout: float = 120.0
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SecretLinkRequest:
+        wait_timeout = params.get("wait_timeout", 120)
+        if wait_timeout is None or wait_timeout < 0:
+            raise InvalidInputError(f"wait_timeout must be zero or a positive number of seconds, got {wait_timeout!r}")
+        return cls(
+            service_account=validate_object_name(params["service_account"], what="service account"),
+            namespace=params.get("namespace") or None,
+            secrets=tuple(normalize_secret_names(params.get("secrets") or [])),
+            purposes=tuple(normalize_purposes(params.get("purpose") or ["pull"])),
+            state=params.get("state") or "present",
+            allow_missing=bool(params.get("allow_missing")),
+            wait_for_service_account=bool(params.get("wait_for_service_account")),
+            wait_timeout=float(wait_timeout),
+        )
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """What happened to one ServiceAccount; ``lists_before``/``lists_after`` hold names only, never secret data."""
+
+    namespace: str
+    service_account: str
+    changed: bool
+    exists: bool
+    lists_before: dict[str, list[str]]
+    lists_after: dict[str, list[str]]
+    added: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    missing_secrets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_result(self) -> dict[str, Any]:
+        return {
+            "name": self.service_account,
+            "namespace": self.namespace,
+            "image_pull_secrets": self.lists_after["imagePullSecrets"],
+            "secrets": self.lists_after["secrets"],
+        }
+
+
+def wait_for_service_account(
+    client: Any,
+    namespace: str,
+    name: str,
+    *,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
+    """Poll until the ServiceAccount exists and OpenShift's controller has listed its ``<sa>-dockercfg-*`` secret."""
+    deadline = clock() + timeout
+    path = service_account_path(namespace, name)
+    while True:
+        current = client.get(path, allow_missing=True)
+        if current is not None and managed_dockercfg_secret(current):
+            return current
+        remaining = deadline - clock()
+        if remaining <= 0:
+            break
+        sleep(min(_POLL_INTERVAL, remaining))
+    if current is None:
+        raise ClusterStateError(
+            f"service account {namespace}/{name} did not appear within {timeout:g}s (wait_timeout); create it first "
+            "or raise wait_timeout"
+        )
+    raise ClusterStateError(
+        f"service account {namespace}/{name} exists but has no {name}-dockercfg-* secret in imagePullSecrets after "
+        f"{timeout:g}s (wait_timeout). OpenShift's service account controller adds it; it never does on clusters "
+        "without the integrated image registry (ImageRegistry capability disabled) or on plain Kubernetes — set "
+        "wait_for_service_account: false there"
+    )
+
+
+def _check_secrets(client: Any, namespace: str, names: Sequence[str], purposes: Sequence[str]) -> tuple[list, list]:
+    """Return (missing names, warnings about secrets the kubelet would ignore)."""
+    missing: list[str] = []
+    warnings: list[str] = []
+    for name in names:
+        secret = client.get(secret_path(namespace, name), allow_missing=True)
+        if secret is None:
+            missing.append(name)
+        elif "pull" in purposes and secret.get("type") not in PULL_SECRET_TYPES:
+            warnings.append(
+                f"secret {namespace}/{name} has type {secret.get('type') or 'Opaque'}; the kubelet ignores it for "
+                "pulls (only kubernetes.io/dockerconfigjson and kubernetes.io/dockercfg are read)"
+            )
+    return missing, warnings
+
+
+def link_secrets(
+    client: Any,
+    *,
+    namespace: str,
+    service_account: str,
+    names: Sequence[str],
+    purposes: Sequence[str],
+    state: str = "present",
+    allow_missing: bool = False,
+    wait: bool = False,
+    wait_timeout: float = 120.0,
+    check_mode: bool = False,
+    check_secrets: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> LinkOutcome:
+    """Add or remove ``names`` in the ServiceAccount's lists of ``purposes``; PUT with resourceVersion, retry on 409.
+
+    ``check_secrets=False`` skips reading the secrets (the caller has just written the one it links).
+    """
+    warnings: list[str] = []
+    missing: list[str] = []
+    if state == "present" and check_secrets:
+        missing, type_warnings = _check_secrets(client, namespace, names, purposes)
+        warnings.extend(type_warnings)
+        if missing and not allow_missing:
+            listed = ", ".join(f"{namespace}/{name}" for name in missing)
+            subject = f"secret {listed} does not exist" if len(missing) == 1 else f"secrets {listed} do not exist"
+            raise ClusterStateError(
+                f"{subject}; create it first (for example with openshift_ops.images.pull_secret) or set "
+                "allow_missing: true to link it anyway"
+            )
+        for name in missing:
+            warnings.append(f"secret {namespace}/{name} does not exist yet; pulls ignore it until it is created")
+
+    if wait and state == "present":
+        if check_mode:
+            # Waiting is for a real run; in check mode predict from what exists now.
+            if client.get(service_account_path(namespace, service_account), allow_missing=True) is None:
+                warnings.append(
+                    f"service account {namespace}/{service_account} does not exist yet; check mode did not wait for it"
+                )
+                plan = plan_links({"metadata": {"name": service_account}}, names, purposes, state=state)
+                return LinkOutcome(
+                    namespace=namespace,
+                    service_account=service_account,
+                    changed=plan.changed,
+                    exists=False,
+                    lists_before=service_account_lists(None),
+                    lists_after=service_account_lists(plan.service_account or {}),
+                    added=plan.added,
+                    missing_secrets=missing,
+                    warnings=warnings,
+                )
+        else:
+            wait_for_service_account(client, namespace, service_account, timeout=wait_timeout, sleep=sleep, clock=clock)
+
+    plans: list[LinkPlan] = []
+
+    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        if current is None:
+            if state == "absent":
+                plans.append(LinkPlan(service_account=None))
+                return None
+            raise ClusterStateError(
+                f"service account {namespace}/{service_account} does not exist; create it first or set "
+                "wait_for_service_account: true to wait until it exists"
+            )
+        plan = plan_links(current, names, purposes, state=state)
+        plans.append(plan)
+        return plan.service_account
+
+    path = service_account_path(namespace, service_account)
+    outcome = read_modify_write(client, path, compute, check_mode=check_mode)
+    plan = plans[-1]
+    if outcome.before is None:
+        warnings.append(f"service account {namespace}/{service_account} does not exist; nothing to unlink")
+    else:
+        warnings.extend(unlink_warnings(outcome.before, plan.removed))
+    return LinkOutcome(
+        namespace=namespace,
+        service_account=service_account,
+        changed=bool(outcome.changed),
+        exists=outcome.before is not None,
+        lists_before=service_account_lists(outcome.before),
+        lists_after=service_account_lists(outcome.after if outcome.after is not None else outcome.before),
+        added=plan.added,
+        removed=plan.removed,
+        missing_secrets=missing,
+        warnings=warnings,
+    )
+
+
+def apply_secret_link(
+    client: Any, request: SecretLinkRequest, *, check_mode: bool, want_diff: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the ``secret_link`` module's request; return (the module result, warnings for ``module.warn``)."""
+    namespace = request.namespace or client.default_namespace
+    outcome = link_secrets(
+        client,
+        namespace=namespace,
+        service_account=request.service_account,
+        names=request.secrets,
+        purposes=request.purposes,
+        state=request.state,
+        allow_missing=request.allow_missing,
+        wait=request.wait_for_service_account,
+        wait_timeout=request.wait_timeout,
+        check_mode=check_mode,
+    )
+    if not outcome.changed:
+        action = "unchanged"
+    else:
+        action = "linked" if request.state == "present" else "unlinked"
+    result: dict[str, Any] = {
+        "changed": outcome.changed,
+        "action": action,
+        "service_account": outcome.as_result(),
+        "added": outcome.added,
+        "removed": outcome.removed,
+        "missing_secrets": outcome.missing_secrets,
+    }
+    if want_diff:
+        result["diff"] = {
+            "before_header": f"serviceaccount {namespace}/{request.service_account}",
+            "after_header": f"serviceaccount {namespace}/{request.service_account}",
+            "before": outcome.lists_before,
+            "after": outcome.lists_after,
+        }
+    return result, outcome.warnings
