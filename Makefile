@@ -27,13 +27,14 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: help venv collection test test-unit test-integration sanity lint demo bench clean system-packages changelog-lint
+.PHONY: help venv collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
 	@echo "make test              lint + sanity + unit + integration (brings the sandbox up if needed)"
 	@echo "make test-unit         unit tests with coverage"
 	@echo "make test-integration  integration tests against the sandbox cluster"
+	@echo "make test-molecule     molecule scenarios of the roles against the sandbox cluster"
 	@echo "make sanity            ansible-test sanity"
 	@echo "make lint              ruff, mypy, yamllint, ansible-lint"
 	@echo "make bench             benchmarks against the sandbox cluster"
@@ -65,14 +66,27 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: lint sanity test-unit test-integration
+test: lint sanity test-unit test-cluster
 
 test-unit: venv
 	$(PYTEST) tests/unit -q -p no:cacheprovider \
 	  --cov --cov-report=term --cov-config=pyproject.toml
 
+# The sandbox is brought up if needed (built on a new machine) and stopped afterwards if these targets started it.
 test-integration: venv system-packages
-	$(BIN)/python tests/sandbox/with_sandbox.py -- $(PYTEST) tests/integration -q -p no:cacheprovider
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory integration-run
+
+test-molecule: venv system-packages
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory molecule-run
+
+test-cluster: venv system-packages
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory integration-run molecule-run
+
+integration-run:
+	$(PYTEST) tests/integration -q -p no:cacheprovider
+
+molecule-run:
+	$(BIN)/molecule test --all
 
 # ansible-test must run from an ansible_collections/<ns>/<name> tree: copy the files git knows about into one.
 sanity: venv

@@ -62,8 +62,9 @@ class PullerBindingRequest:
     wait_timeout: float = 120
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> PullerBindingRequest:
-        namespace = rbac.validate_namespace_name(params["namespace"], what="namespace")
+    def from_params(cls, params: Mapping[str, Any], *, default_namespace: str = "default") -> PullerBindingRequest:
+        """The request the module options describe; ``default_namespace`` is the kubeconfig context's."""
+        namespace = rbac.validate_namespace_name(params.get("namespace") or default_namespace, what="namespace")
         role = rbac.validate_object_name(params["role"], what="role")
         wanted_binding = params.get("binding_name") or None
         if wanted_binding is not None:

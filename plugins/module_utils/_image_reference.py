@@ -115,8 +115,9 @@ def _match_reference(spec: str, pattern: re.Pattern[str], *, shown: str | None =
             f'invalid image reference "{shown}": repository name must not be more than {_NAME_TOTAL_LENGTH_MAX} '
             "characters"
         )
-    if match["digest"]:
-        validate_digest(match["digest"], what=f'digest of image reference "{shown}"')
+    problem = _digest_problem(match["digest"]) if match["digest"] else None
+    if problem:
+        raise InvalidInputError(f'invalid image reference "{shown}": {problem}')
     return match
 
 
@@ -206,22 +207,27 @@ def normalize_image(image: str) -> NormalizedImage:
 
 
 # --- name rules (§1.9) ------------------------------------------------------------------------------------------------
-def validate_digest(digest: str, *, what: str = "digest") -> None:
-    """``algorithm:hex`` with a known algorithm and the hex length it implies (sha256: 64 lowercase hex digits)."""
+def _digest_problem(digest: str) -> str | None:
+    """Why ``digest`` is not ``algorithm:hex`` with a known algorithm and its hex length, or ``None`` if it is."""
     algorithm, colon, encoded = digest.partition(":")
     if not colon or not algorithm or not encoded or not _DIGEST_ALGORITHM.fullmatch(algorithm):
-        raise InvalidInputError(
-            f'invalid {what} "{digest}": a digest has the form <algorithm>:<hex>, e.g. sha256:<64 hex>'
-        )
+        return "a digest has the form <algorithm>:<hex>, e.g. sha256:<64 hex digits>"
     expected = _DIGEST_HEX_LENGTHS.get(algorithm)
     if expected is None:
-        known = ", ".join(_DIGEST_HEX_LENGTHS)
-        raise InvalidInputError(f'invalid {what} "{digest}": unsupported algorithm "{algorithm}" (known: {known})')
+        return f'unsupported digest algorithm "{algorithm}" (known: {", ".join(_DIGEST_HEX_LENGTHS)})'
     if len(encoded) != expected or not _LOWER_HEX.fullmatch(encoded):
-        raise InvalidInputError(
-            f'invalid {what} "{digest}": a {algorithm} digest has exactly {expected} lowercase hexadecimal digits '
-            f"after the colon, got {len(encoded)} characters"
+        return (
+            f"a {algorithm} digest has exactly {expected} lowercase hexadecimal digits after the colon, "
+            f"got {len(encoded)} characters"
         )
+    return None
+
+
+def validate_digest(digest: str) -> None:
+    """``algorithm:hex`` with a known algorithm and the hex length it implies (sha256: 64 lowercase hex digits)."""
+    problem = _digest_problem(digest)
+    if problem:
+        raise InvalidInputError(f'invalid digest "{digest}": {problem}')
 
 
 def validate_tag_name(tag: str) -> None:

@@ -121,40 +121,33 @@ def paused_pools(pool_list: Mapping[str, Any] | None) -> list[str]:
     return sorted(_pool_name(pool) for pool in _items(pool_list) if (pool.get("spec") or {}).get("paused") is True)
 
 
-def evaluate_pool(pool: Mapping[str, Any] | None, *, name: str, before: str) -> PoolStatus:
-    """Where ``pool`` stands in rolling out a config newer than ``before`` (all conditions of §8.2 step 3)."""
-    if pool is None:
-        return PoolStatus(name, before, "", 0, 0, 0, 0, PoolPhase.GONE, "the pool was deleted during the wait")
-
-    spec = pool.get("spec") or {}
-    status = pool.get("status") or {}
-    after = _spec_configuration(pool)
-    machines = _count(status, "machineCount")
-    updated = _count(status, "updatedMachineCount")
-    ready = _count(status, "readyMachineCount")
-    degraded = _count(status, "degradedMachineCount")
-    conditions = _conditions(status)
-
-    def state(phase: PoolPhase, detail: str) -> PoolStatus:
-        return PoolStatus(name, before, after, machines, updated, ready, degraded, phase, detail)
-
+def _stopped(name: str, spec: Mapping[str, Any], status: Mapping[str, Any]) -> tuple[PoolPhase, str] | None:
+    """Why the pool cannot roll anything out (paused, degraded), or None."""
     if spec.get("paused") is True:
-        return state(
+        return (
             PoolPhase.PAUSED,
             f"paused (spec.paused: true); it will not roll out until unpaused, e.g. "
             f'oc patch mcp/{name} --type merge -p \'{{"spec":{{"paused":false}}}}\'',
         )
+    conditions = _conditions(status)
     for kind in _DEGRADED_CONDITIONS:
         condition = conditions.get(kind)
         if condition is not None and condition.get("status") == "True":
             reason = condition.get("message") or condition.get("reason") or "no message"
-            return state(PoolPhase.DEGRADED, f"{kind}: {reason}")
+            return PoolPhase.DEGRADED, f"{kind}: {reason}"
+    degraded = _count(status, "degradedMachineCount")
     if degraded > 0:
-        return state(PoolPhase.DEGRADED, f"{degraded} of {machines} machines are degraded")
+        return PoolPhase.DEGRADED, f"{degraded} of {_count(status, 'machineCount')} machines are degraded"
+    return None
 
-    if not after or after == before:
-        return state(PoolPhase.RENDERING, f"no new rendered config yet (still {before or 'none'})")
 
+def _pending(pool: Mapping[str, Any], after: str) -> list[str]:
+    """What still separates a re-rendered pool from "updated" (§8.2 step 3); empty when done."""
+    status = pool.get("status") or {}
+    conditions = _conditions(status)
+    machines = _count(status, "machineCount")
+    updated = _count(status, "updatedMachineCount")
+    ready = _count(status, "readyMachineCount")
     waiting: list[str] = []
     current = str((status.get("configuration") or {}).get("name") or "")
     if current != after:
@@ -169,9 +162,36 @@ def evaluate_pool(pool: Mapping[str, Any] | None, *, name: str, before: str) -> 
         waiting.append("condition Updated is not True")
     if (conditions.get("Updating") or {}).get("status", "False") != "False":
         waiting.append("condition Updating is not False")
-    if waiting:
-        return state(PoolPhase.UPDATING, "; ".join(waiting))
-    return state(PoolPhase.DONE, f"all {machines} machines on {after}")
+    return waiting
+
+
+def evaluate_pool(pool: Mapping[str, Any] | None, *, name: str, before: str) -> PoolStatus:
+    """Where ``pool`` stands in rolling out a config newer than ``before`` (all conditions of §8.2 step 3)."""
+    if pool is None:
+        return PoolStatus(name, before, "", 0, 0, 0, 0, PoolPhase.GONE, "the pool was deleted during the wait")
+
+    status = pool.get("status") or {}
+    after = _spec_configuration(pool)
+    stopped = _stopped(name, pool.get("spec") or {}, status)
+    if stopped is not None:
+        phase, detail = stopped
+    elif not after or after == before:
+        phase, detail = PoolPhase.RENDERING, f"no new rendered config yet (still {before or 'none'})"
+    elif waiting := _pending(pool, after):
+        phase, detail = PoolPhase.UPDATING, "; ".join(waiting)
+    else:
+        phase, detail = PoolPhase.DONE, f"all {_count(status, 'machineCount')} machines on {after}"
+    return PoolStatus(
+        name=name,
+        before=before,
+        after=after,
+        machine_count=_count(status, "machineCount"),
+        updated_machine_count=_count(status, "updatedMachineCount"),
+        ready_machine_count=_count(status, "readyMachineCount"),
+        degraded_machine_count=_count(status, "degradedMachineCount"),
+        phase=phase,
+        detail=detail,
+    )
 
 
 def evaluate_rollout(pool_list: Mapping[str, Any] | None, before: Mapping[str, str]) -> dict[str, PoolStatus]:
@@ -227,10 +247,7 @@ def wait_for_rollout(
         remaining = deadline - clock()
         if remaining <= 0:
             pending = [pool for pool in pools.values() if not pool.done]
-            if pools:
-                detail = f"not done: {describe_pools(pending)}"
-            else:
-                detail = "the pools could not be read even once"
+            detail = f"not done: {describe_pools(pending)}" if pools else "the pools could not be read even once"
             if last_error is not None:
                 detail += f"; last error reading the pools: {last_error}"
             raise RolloutError(

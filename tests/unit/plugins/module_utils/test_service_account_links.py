@@ -209,8 +209,12 @@ def test_unlink_warnings_for_managed_secret() -> None:
 _names = st.lists(st.sampled_from(["a", "b", "c", "builder-dockercfg-q1w2e", "d"]), max_size=6)
 
 
-@given(existing=_names, mounted=_names, wanted=_names, purposes=st.sampled_from([["pull"], ["mount"], ["pull", "mount"]]))
-def test_link_then_unlink_properties(existing: list[str], mounted: list[str], wanted: list[str], purposes: list[str]) -> None:
+@given(
+    existing=_names, mounted=_names, wanted=_names, purposes=st.sampled_from([["pull"], ["mount"], ["pull", "mount"]])
+)
+def test_link_then_unlink_properties(
+    existing: list[str], mounted: list[str], wanted: list[str], purposes: list[str]
+) -> None:
     sa = service_account(pull=existing, mount=[{"name": n} for n in mounted])
     names = normalize_secret_names(wanted)
     linked = plan_links(sa, names, purposes, state="present")

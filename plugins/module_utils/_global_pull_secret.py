@@ -1,0 +1,216 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster-wide pull secret (``openshift-config/pull-secret``, openshift-semantics.md §6.2, §8): pure planning of
+the new document (merge, remove, replace), the Telemetry guard (§8.3) and the refusals that keep a broken read from
+turning into a fail-open write.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    diff_entries,
+    documents_equal,
+    dump_document,
+    load_auth_document,
+    merge_entries,
+    registry_keys_equivalent,
+    remove_entries,
+    summarize_document,
+    validate_registry_key,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
+
+SECRET_TYPE = "kubernetes.io/dockerconfigjson"
+DATA_KEY = ".dockerconfigjson"
+# The cluster-monitoring-operator reads auths["cloud.openshift.com"].auth, key matched exactly (§8.3).
+TELEMETRY_KEY = "cloud.openshift.com"
+
+NOTHING_WRITTEN = "nothing was written"
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """What the task asks of the document: entries to merge in, keys to remove, or a full replacement."""
+
+    entries: Mapping[str, Mapping[str, Any]]
+    remove: tuple[str, ...] = ()
+    replace: bool = False
+    allow_telemetry_change: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """The document before and after the change; ``changed`` is False when they are equal as JSON."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed: bool
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    telemetry_changed: bool
+
+
+def read_stored_content(secret: Mapping[str, Any] | None, *, where: str) -> bytes:
+    """The bytes of ``.dockerconfigjson`` as stored, or ClusterStateError when the secret cannot be edited safely."""
+    if secret is None:
+        raise ClusterStateError(
+            f"the secret {where} does not exist; {NOTHING_WRITTEN}. The global pull secret is created by the "
+            "installer: check name and namespace (hosted control planes keep it elsewhere)"
+        )
+    secret_type = secret.get("type") or "Opaque"
+    if secret_type != SECRET_TYPE:
+        raise ClusterStateError(
+            f"the secret {where} has type {secret_type}, not {SECRET_TYPE}; the Machine Config Operator renders only "
+            f"{SECRET_TYPE}, so {NOTHING_WRITTEN}. Fix the secret by hand first"
+        )
+    encoded = (secret.get("data") or {}).get(DATA_KEY)
+    if not isinstance(encoded, str) or not encoded:
+        raise ClusterStateError(f"the secret {where} has no {DATA_KEY} data; {NOTHING_WRITTEN}")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ClusterStateError(f"the {DATA_KEY} data of the secret {where} is not base64; {NOTHING_WRITTEN}") from None
+
+
+def parse_stored_document(content: bytes, *, where: str) -> dict[str, Any]:
+    """The stored document as a JSON object; lenient beyond that so a broken entry can still be removed."""
+    try:
+        document = json.loads(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ClusterStateError(f"the {DATA_KEY} of the secret {where} is not UTF-8 text; {NOTHING_WRITTEN}") from None
+    except json.JSONDecodeError as error:
+        # The decoder's message gives a position, never the content.
+        raise ClusterStateError(
+            f"the {DATA_KEY} of the secret {where} is not valid JSON ({error.msg} at line {error.lineno} column "
+            f"{error.colno}); {NOTHING_WRITTEN}. Merging into it could drop every credential it holds"
+        ) from None
+    if not isinstance(document, dict):
+        raise ClusterStateError(
+            f"the {DATA_KEY} of the secret {where} is JSON {type(document).__name__}, not an object; {NOTHING_WRITTEN}"
+        )
+    if not isinstance(document.get("auths", {}), dict):
+        raise ClusterStateError(f"the auths field of the secret {where} is not an object; {NOTHING_WRITTEN}")
+    return document
+
+
+def _telemetry_entry(document: Mapping[str, Any]) -> Any:
+    return (document.get("auths") or {}).get(TELEMETRY_KEY)
+
+
+def check_telemetry_guard(before: Mapping[str, Any], after: Mapping[str, Any], *, allowed: bool, where: str) -> bool:
+    """Whether the ``cloud.openshift.com`` entry changes; InvalidInputError when it does and that is not allowed.
+
+    Any difference counts (auth, email, removal, addition): its ``auth`` is the cluster's Telemetry token (§8.3).
+    """
+    old, new = _telemetry_entry(before), _telemetry_entry(after)
+    if old == new:
+        return False
+    if allowed:
+        return True
+    if new is None:
+        what = f"remove the {TELEMETRY_KEY} entry from"
+    elif old is None:
+        what = f"add a {TELEMETRY_KEY} entry to"
+    else:
+        what = f"change the {TELEMETRY_KEY} entry in"
+    raise InvalidInputError(
+        f"this task would {what} the secret {where}; {NOTHING_WRITTEN}. That entry's auth is the cluster's "
+        "Telemetry token: removing or changing it makes Telemetry and the Insights Operator stop reporting to Red Hat "
+        "(or report under another account). Set allow_telemetry_change: true if this is intended (opting out of "
+        "remote health reporting, or a cluster ownership transfer started in OpenShift Cluster Manager); to keep it, "
+        f"leave {TELEMETRY_KEY} out of the entries, or with replace: true give its current entry unchanged"
+    )
+
+
+def _validated(document: dict[str, Any], before: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    try:
+        return load_auth_document(document, source=f"the new content for the secret {where}")
+    except InvalidInputError as error:
+        try:
+            load_auth_document(before, source=f"the secret {where}")
+        except InvalidInputError as current_error:
+            raise ClusterStateError(
+                f"{current_error}; {NOTHING_WRITTEN}. The document stored in the cluster is already invalid (a bad "
+                "auth breaks every pull on the nodes): remove or replace that entry, e.g. with remove_registries"
+            ) from None
+        raise InvalidInputError(f"{error}; {NOTHING_WRITTEN}") from None
+
+
+def plan_document(before: Mapping[str, Any], change: DocumentChange, *, where: str) -> DocumentPlan:
+    """The new document for ``change`` applied to ``before``; every entry, field and top-level key not named by the
+    change is kept as it was. Raises when the Telemetry guard refuses or the result fails the schema."""
+    base: Mapping[str, Any] = {"auths": {}} if change.replace else before
+    document, _ = remove_entries(base, change.remove)
+    document = merge_entries(document, change.entries)
+    telemetry_changed = check_telemetry_guard(before, document, allowed=change.allow_telemetry_change, where=where)
+    document = _validated(document, before, where=where)
+    changed = not documents_equal(before, document)
+    changes = diff_entries(before, document)
+    return DocumentPlan(
+        before=copy.deepcopy(dict(before)),
+        after=document,
+        changed=changed,
+        added=list(changes.added),
+        updated=list(changes.updated),
+        removed=list(changes.removed),
+        telemetry_changed=telemetry_changed,
+    )
+
+
+def updated_secret(secret: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """The secret to PUT: a copy of ``secret`` (resourceVersion, labels, other data keys) with only
+    ``.dockerconfigjson`` replaced by the compact JSON of ``document``."""
+    new = copy.deepcopy(dict(secret))
+    new["data"] = dict(new.get("data") or {})
+    new["data"][DATA_KEY] = base64.b64encode(dump_document(document).encode("utf-8")).decode("ascii")
+    return new
+
+
+def removal_keys(servers: Iterable[str], remove_registries: Iterable[str]) -> tuple[str, ...]:
+    """The registry keys to remove, validated, in order, without duplicates."""
+    keys: list[str] = []
+    for key in (*servers, *remove_registries):
+        checked = validate_registry_key(key)
+        if checked not in keys:
+            keys.append(checked)
+    return tuple(keys)
+
+
+def conflicting_keys(entries: Iterable[str], remove: Iterable[str]) -> list[str]:
+    """Keys asked to be removed that are also given with credentials (spellings compared as the nodes read them)."""
+    given = list(entries)
+    return [key for key in remove if any(registry_keys_equivalent(key, other) for other in given)]
+
+
+def registries_result(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each registry key of ``document`` with its user name: nothing else, and never a credential."""
+    summary = summarize_document(document)
+    return [{"server": key, "username": (summary.get(key) or {}).get("username")} for key in summary]
+
+
+def redacted_view(document: Mapping[str, Any]) -> dict[str, Any]:
+    """What the diff shows of a document: per key the user name, email and a fingerprint; other top-level names."""
+    view: dict[str, Any] = {"auths": summarize_document(document)}
+    others = sorted(key for key in document if key != "auths")
+    if others:
+        view["other_fields"] = others
+    return view
+
+
+def redacted_diff(plan: DocumentPlan, *, where: str) -> dict[str, Any]:
+    header = f"secret {where} ({DATA_KEY}, credentials shown as fingerprints)"
+    return {
+        "before_header": header,
+        "after_header": header,
+        "before": redacted_view(plan.before),
+        "after": redacted_view(plan.after),
+    }

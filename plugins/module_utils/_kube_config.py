@@ -1,0 +1,846 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where to connect and how to authenticate: module options and ``K8S_AUTH_*``, kubeconfig files merged the way
+kubectl merges them, the in-cluster service account, and exec credential plugins, resolved into one ``ClusterConfig``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
+    CONNECTION_ENV_VARS,
+    DEFAULT_REQUEST_TIMEOUT,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    InvalidInputError,
+    KubeAuthConfigError,
+)
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
+# An exec plugin may open a browser or talk to a cloud API; give it time, but never hang a play forever.
+EXEC_TIMEOUT_SECONDS = 120.0
+_STDERR_TAIL = 400
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """The connection options after ``K8S_AUTH_*`` fallbacks and type conversion; ``None`` means not given."""
+
+    kubeconfig: str | dict[str, Any] | None = None
+    context: str | None = None
+    host: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    validate_certs: bool | None = None
+    ca_cert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None
+    impersonate_user: str | None = None
+    impersonate_groups: tuple[str, ...] | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key or self.username or self.password or self.client_cert or self.client_key)
+
+
+@dataclass(frozen=True)
+class ExecPlugin:
+    """A kubeconfig ``users[].user.exec`` entry, relative command paths already resolved."""
+
+    command: str
+    api_version: str
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    install_hint: str = ""
+    provide_cluster_info: bool = False
+    interactive_mode: str = ""
+
+
+@dataclass(frozen=True)
+class ExecCredential:
+    """What an exec plugin returned (``ExecCredential.status``)."""
+
+    token: str | None = field(default=None, repr=False)
+    client_certificate_data: str | None = None
+    client_key_data: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SelectedContext:
+    """One kubeconfig context with its cluster and user entries (plain kubeconfig dicts)."""
+
+    name: str
+    cluster_name: str
+    cluster: dict[str, Any]
+    user_name: str
+    user: dict[str, Any]
+    namespace: str | None
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Everything the transport needs for one module run. PEM material is text; secrets stay out of ``repr``."""
+
+    server: str
+    namespace: str = "default"
+    verify_tls: bool = True
+    ca_data: str | None = None
+    ca_origin: str = "the system trust store"
+    tls_server_name: str | None = None
+    token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    client_cert_data: str | None = None
+    client_key_data: str | None = field(default=None, repr=False)
+    proxy: str | None = None
+    no_proxy: str | None = None
+    impersonate_user: str | None = None
+    impersonate_groups: tuple[str, ...] = ()
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    source: str = "module options"
+    user_label: str = ""
+    token_expires_at: datetime | None = None
+
+    @property
+    def credential_kind(self) -> str:
+        kinds = []
+        if self.token:
+            kinds.append("bearer token")
+        if self.username is not None:
+            kinds.append("basic auth")
+        if self.client_cert_data:
+            kinds.append("client certificate")
+        return " and ".join(kinds) or "no credentials (anonymous)"
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for ``module.no_log_values``."""
+        values = [value for value in (self.token, self.password, self.client_key_data) if value]
+        if self.username is not None and self.password:
+            values.append(basic_auth_value(self.username, self.password))
+        return values
+
+
+def basic_auth_value(username: str, password: str) -> str:
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Options
+
+
+def parse_connection_options(params: Mapping[str, Any], environ: Mapping[str, str]) -> ConnectionOptions:
+    """Options from ``params``, filling unset ones from ``K8S_AUTH_*`` like the argument spec's ``env_fallback``.
+
+    Modules already got the fallbacks from AnsibleModule; callers that are not modules get the same behaviour here.
+    """
+    raw: dict[str, Any] = {}
+    from_env: set[str] = set()
+    for option, variables in CONNECTION_ENV_VARS.items():
+        value = params.get(option)
+        if value is None:
+            value = next((environ[name] for name in variables if name in environ), None)
+            if value is not None:
+                from_env.add(option)
+        raw[option] = value
+
+    def where(option: str) -> str:
+        return f"{'/'.join(CONNECTION_ENV_VARS[option])}" if option in from_env else f"option {option}"
+
+    kubeconfig = raw["kubeconfig"]
+    if kubeconfig is not None and not isinstance(kubeconfig, str | dict):
+        raise InvalidInputError(
+            f"kubeconfig must be a path (or paths separated by ':') or a kubeconfig dictionary, "
+            f"not {type(kubeconfig).__name__}"
+        )
+    if kubeconfig == "":
+        kubeconfig = None
+
+    validate_certs = raw["validate_certs"]
+    if isinstance(validate_certs, str):
+        validate_certs = _parse_bool(validate_certs, where("validate_certs"))
+
+    groups = raw["impersonate_groups"]
+    if isinstance(groups, str):
+        groups = [group.strip() for group in groups.split(",")]
+    if groups is not None:
+        groups = tuple(str(group) for group in groups if str(group))
+
+    timeout = raw["request_timeout"]
+    if timeout is None:
+        timeout = DEFAULT_REQUEST_TIMEOUT
+    try:
+        timeout = float(timeout)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{where('request_timeout')} must be a number of seconds, got {timeout!r}") from None
+    if not timeout > 0:
+        raise InvalidInputError(f"{where('request_timeout')} must be more than 0 seconds, got {timeout!r}")
+
+    options = ConnectionOptions(
+        kubeconfig=kubeconfig,
+        context=raw["context"] or None,
+        host=raw["host"] or None,
+        api_key=raw["api_key"] or None,
+        username=raw["username"] if raw["username"] not in (None, "") else None,
+        password=raw["password"] if raw["password"] not in (None, "") else None,
+        validate_certs=validate_certs,
+        ca_cert=_expand(raw["ca_cert"]),
+        client_cert=_expand(raw["client_cert"]),
+        client_key=_expand(raw["client_key"]),
+        proxy=raw["proxy"] or None,
+        no_proxy=raw["no_proxy"] or None,
+        impersonate_user=raw["impersonate_user"] or None,
+        impersonate_groups=groups or None,
+        request_timeout=timeout,
+    )
+    if (options.username is None) != (options.password is None):
+        raise InvalidInputError("username and password must be given together (HTTP basic authentication)")
+    if bool(options.client_cert) != bool(options.client_key):
+        raise InvalidInputError("client_cert and client_key must be given together")
+    if options.api_key and options.username is not None:
+        raise InvalidInputError("give either api_key or username/password, not both")
+    return options
+
+
+def _parse_bool(value: str, where: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "off", "n", "f"):
+        return False
+    raise InvalidInputError(f"{where} must be a boolean (true/false), got {value!r}")
+
+
+def _expand(path: str | None) -> str | None:
+    return os.path.expanduser(os.path.expandvars(path)) if path else None
+
+
+def normalize_server_url(server: str, *, where: str) -> str:
+    """``https://host[:port][/prefix]`` without a trailing slash; a bare ``host:port`` means HTTPS, like kubectl."""
+    text = server.strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise KubeAuthConfigError(
+            f"{where} {server!r} is not an API server URL; write it like https://api.cluster.example.com:6443"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise KubeAuthConfigError(f"{where} {server!r} has an invalid port") from None
+    return text.rstrip("/")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Kubeconfig files
+
+
+def kubeconfig_paths(option: str | None, environ: Mapping[str, str]) -> tuple[list[str], bool]:
+    """The files to read, and whether they were asked for explicitly (then a missing file is an error).
+
+    ``option`` (the ``kubeconfig`` option) wins, then ``KUBECONFIG``, then ``~/.kube/config``, as in kubectl.
+    """
+    if option:
+        return _split_paths(option), True
+    if environ.get("KUBECONFIG"):
+        return _split_paths(environ["KUBECONFIG"]), False
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return [os.path.join(home, ".kube", "config")], False
+
+
+def _split_paths(value: str) -> list[str]:
+    paths: list[str] = []
+    for entry in value.split(os.pathsep):
+        entry = entry.strip()
+        if entry:
+            path = os.path.expanduser(entry)
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+def read_kubeconfig_files(paths: Sequence[str], *, explicit: bool) -> list[tuple[str, dict[str, Any]]]:
+    """Parse each existing file; missing files are skipped unless ``explicit``."""
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if explicit:
+                raise KubeAuthConfigError(
+                    f"kubeconfig file {path} does not exist; fix the kubeconfig option or K8S_AUTH_KUBECONFIG"
+                ) from None
+            continue
+        except OSError as error:
+            raise KubeAuthConfigError(f"cannot read kubeconfig file {path}: {error.strerror}") from None
+        documents.append((path, parse_kubeconfig_text(text, path)))
+    return documents
+
+
+def parse_kubeconfig_text(text: str, where: str) -> dict[str, Any]:
+    import yaml  # only paid for when a kubeconfig file is read
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise KubeAuthConfigError(f"kubeconfig {where} is not valid YAML{at}; fix or regenerate it") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise KubeAuthConfigError(f"kubeconfig {where} is not a kubeconfig: expected a mapping at the top level")
+    return document
+
+
+_CLUSTER_PATH_FIELDS = ("certificate-authority",)
+_USER_PATH_FIELDS = ("client-certificate", "client-key", "tokenFile")
+
+
+def merge_kubeconfigs(documents: Sequence[tuple[str | None, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Merge kubeconfig documents like kubectl merges ``KUBECONFIG``: per cluster/user/context name and for
+    ``current-context`` the first document that sets it wins. Relative file paths are resolved against the directory
+    of the file that holds them (``None``: the current directory).
+
+    Returns ``{"clusters": {name: cluster}, "users": {name: user}, "contexts": {name: context},
+    "current-context": str | None, "origins": {("clusters"|"users"|"contexts", name): file}}``.
+    """
+    merged: dict[str, Any] = {"clusters": {}, "users": {}, "contexts": {}, "current-context": None, "origins": {}}
+    for path, document in documents:
+        where = path or "the kubeconfig dictionary"
+        base = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
+        if merged["current-context"] is None and document.get("current-context"):
+            merged["current-context"] = str(document["current-context"])
+        for section, inner in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
+            entries = document.get(section) or []
+            if not isinstance(entries, list):
+                raise KubeAuthConfigError(f"kubeconfig {where}: '{section}' must be a list")
+            for entry in entries:
+                if not isinstance(entry, dict) or not entry.get("name"):
+                    raise KubeAuthConfigError(f"kubeconfig {where}: every entry of '{section}' needs a name")
+                name = str(entry["name"])
+                if name in merged[section]:
+                    continue
+                body = entry.get(inner) or {}
+                if not isinstance(body, dict):
+                    raise KubeAuthConfigError(f"kubeconfig {where}: {section} entry {name!r} has no '{inner}' mapping")
+                merged[section][name] = _resolve_paths(section, copy.deepcopy(body), base)
+                merged["origins"][(section, name)] = where
+    return merged
+
+
+def _resolve_paths(section: str, body: dict[str, Any], base: str) -> dict[str, Any]:
+    fields = _CLUSTER_PATH_FIELDS if section == "clusters" else _USER_PATH_FIELDS if section == "users" else ()
+    for name in fields:
+        value = body.get(name)
+        if isinstance(value, str) and value and not os.path.isabs(value):
+            body[name] = os.path.join(base, os.path.expanduser(value))
+    exec_spec = body.get("exec") if section == "users" else None
+    # kubectl resolves the exec command only when it is a path, not a name looked up in PATH.
+    if isinstance(exec_spec, dict):
+        command = exec_spec.get("command")
+        if isinstance(command, str) and os.sep in command and not os.path.isabs(command):
+            exec_spec["command"] = os.path.join(base, command)
+    return body
+
+
+def select_context(merged: Mapping[str, Any], requested: str | None, *, where: str) -> SelectedContext:
+    """The context named ``requested`` (else ``current-context``) with its cluster and user."""
+    contexts: dict[str, Any] = merged["contexts"]
+    available = ", ".join(sorted(contexts)) or "none"
+    name = requested or merged.get("current-context")
+    if not name:
+        raise KubeAuthConfigError(
+            f"{where} sets no current-context; set the context option (or K8S_AUTH_CONTEXT) to one of: {available}"
+        )
+    if name not in contexts:
+        how = "the context option" if requested else "current-context"
+        raise KubeAuthConfigError(
+            f"context {name!r} ({how}) is not defined in {where}; defined contexts: {available}. "
+            "Fix the name or run 'oc login' / 'kubectl config use-context'"
+        )
+    context = contexts[name]
+    cluster_name = str(context.get("cluster") or "")
+    if cluster_name not in merged["clusters"]:
+        raise KubeAuthConfigError(
+            f"context {name!r} in {where} refers to cluster {cluster_name!r}, which is not defined there"
+        )
+    cluster = merged["clusters"][cluster_name]
+    if not cluster.get("server"):
+        raise KubeAuthConfigError(f"cluster {cluster_name!r} in {where} has no server URL")
+    user_name = str(context.get("user") or "")
+    if user_name and user_name not in merged["users"]:
+        raise KubeAuthConfigError(f"context {name!r} in {where} refers to user {user_name!r}, which is not defined")
+    user = merged["users"].get(user_name, {}) if user_name else {}
+    namespace = context.get("namespace") or None
+    return SelectedContext(
+        name=str(name),
+        cluster_name=cluster_name,
+        cluster=cluster,
+        user_name=user_name,
+        user=user,
+        namespace=str(namespace) if namespace else None,
+    )
+
+
+def _decode_data(value: Any, what: str) -> str:
+    """A kubeconfig ``*-data`` field (base64 of PEM) as text; the message never shows the value."""
+    try:
+        return base64.b64decode(str(value), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise KubeAuthConfigError(f"{what} is not valid base64-encoded PEM; regenerate the kubeconfig") from None
+
+
+def _read_text(path: str, what: str, fix: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KubeAuthConfigError(f"{what} {path} does not exist; {fix}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not readable text"
+        raise KubeAuthConfigError(f"cannot read {what} {path}: {reason}; {fix}") from None
+
+
+@dataclass
+class _Draft:
+    """A ClusterConfig under construction."""
+
+    server: str
+    namespace: str | None = None
+    verify_tls: bool = True
+    ca_data: str | None = None
+    ca_origin: str = "the system trust store"
+    tls_server_name: str | None = None
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_cert_data: str | None = None
+    client_key_data: str | None = None
+    proxy: str | None = None
+    impersonate_user: str | None = None
+    impersonate_groups: tuple[str, ...] = ()
+    source: str = "module options"
+    user_label: str = ""
+    token_expires_at: datetime | None = None
+    exec_plugin: ExecPlugin | None = None
+    exec_cluster: dict[str, Any] = field(default_factory=dict)
+
+
+def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
+    """Cluster and credential settings of a kubeconfig context; files are read, exec plugins are not run yet."""
+    cluster, user = selected.cluster, selected.user
+    cluster_where = f"cluster {selected.cluster_name!r} in {where}"
+    user_where = f"user {selected.user_name!r} in {where}"
+    draft = _Draft(
+        server=normalize_server_url(str(cluster["server"]), where=f"server of {cluster_where}"),
+        namespace=selected.namespace,
+        source=f"kubeconfig {where}, context {selected.name!r}",
+        user_label=selected.user_name,
+    )
+    draft.verify_tls = not bool(cluster.get("insecure-skip-tls-verify"))
+    draft.tls_server_name = cluster.get("tls-server-name") or None
+    draft.proxy = cluster.get("proxy-url") or None
+    if cluster.get("certificate-authority-data"):
+        draft.ca_data = _decode_data(cluster["certificate-authority-data"], f"certificate-authority-data of {cluster_where}")
+        draft.ca_origin = f"certificate-authority-data of {cluster_where}"
+    elif cluster.get("certificate-authority"):
+        path = str(cluster["certificate-authority"])
+        draft.ca_data = _read_text(path, f"certificate-authority of {cluster_where}", "fix the path in the kubeconfig")
+        draft.ca_origin = f"CA file {path}"
+    draft.exec_cluster = cluster
+
+    if user.get("token"):
+        draft.token = str(user["token"]).strip()
+    elif user.get("tokenFile"):
+        draft.token = _read_text(str(user["tokenFile"]), f"tokenFile of {user_where}", "fix the path or log in again")
+        draft.token = draft.token.strip()
+    if user.get("username") is not None or user.get("password") is not None:
+        if draft.token:
+            raise KubeAuthConfigError(f"{user_where} sets both a token and username/password; keep one of them")
+        draft.username = str(user.get("username") or "")
+        draft.password = str(user.get("password") or "")
+    if user.get("client-certificate-data"):
+        draft.client_cert_data = _decode_data(user["client-certificate-data"], f"client-certificate-data of {user_where}")
+    elif user.get("client-certificate"):
+        draft.client_cert_data = _read_text(
+            str(user["client-certificate"]), f"client-certificate of {user_where}", "fix the path in the kubeconfig"
+        )
+    if user.get("client-key-data"):
+        draft.client_key_data = _decode_data(user["client-key-data"], f"client-key-data of {user_where}")
+    elif user.get("client-key"):
+        draft.client_key_data = _read_text(
+            str(user["client-key"]), f"client-key of {user_where}", "fix the path in the kubeconfig"
+        )
+    if bool(draft.client_cert_data) != bool(draft.client_key_data):
+        raise KubeAuthConfigError(f"{user_where} has a client certificate without its key, or a key without its certificate")
+    if user.get("exec"):
+        draft.exec_plugin = parse_exec_plugin(user["exec"], where=user_where)
+    if user.get("auth-provider") and not (draft.token or draft.client_cert_data or draft.exec_plugin or draft.username):
+        provider = (user["auth-provider"] or {}).get("name", "?") if isinstance(user["auth-provider"], dict) else "?"
+        raise KubeAuthConfigError(
+            f"{user_where} uses auth-provider {provider!r}, which this collection does not support; "
+            "use an exec credential plugin (e.g. kubelogin) or a token from 'oc login'"
+        )
+    if user.get("as"):
+        draft.impersonate_user = str(user["as"])
+    if user.get("as-groups"):
+        draft.impersonate_groups = tuple(str(group) for group in user["as-groups"])
+    return draft
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Exec credential plugins
+
+
+def parse_exec_plugin(spec: Any, *, where: str) -> ExecPlugin:
+    if not isinstance(spec, dict) or not spec.get("command"):
+        raise KubeAuthConfigError(f"exec plugin of {where} has no command")
+    api_version = str(spec.get("apiVersion") or "")
+    if api_version not in EXEC_API_VERSIONS:
+        raise KubeAuthConfigError(
+            f"exec plugin of {where} uses apiVersion {api_version!r}; supported: {', '.join(EXEC_API_VERSIONS)}"
+        )
+    env: list[tuple[str, str]] = []
+    for item in spec.get("env") or []:
+        if not isinstance(item, dict) or "name" not in item:
+            raise KubeAuthConfigError(f"exec plugin of {where}: every env entry needs a name and a value")
+        env.append((str(item["name"]), str(item.get("value", ""))))
+    mode = str(spec.get("interactiveMode") or "")
+    if mode == "Always":
+        raise KubeAuthConfigError(
+            f"exec plugin of {where} needs a terminal (interactiveMode: Always), which an Ansible task does not "
+            "have; log in beforehand or configure the plugin for non-interactive use"
+        )
+    return ExecPlugin(
+        command=str(spec["command"]),
+        api_version=api_version,
+        args=tuple(str(arg) for arg in spec.get("args") or []),
+        env=tuple(env),
+        install_hint=str(spec.get("installHint") or ""),
+        provide_cluster_info=bool(spec.get("provideClusterInfo")),
+        interactive_mode=mode,
+    )
+
+
+def exec_info(plugin: ExecPlugin, cluster: Mapping[str, Any]) -> str:
+    """The ``KUBERNETES_EXEC_INFO`` document handed to the plugin."""
+    spec: dict[str, Any] = {"interactive": False}
+    if plugin.provide_cluster_info:
+        info: dict[str, Any] = {"server": cluster.get("server", "")}
+        for name in ("tls-server-name", "insecure-skip-tls-verify", "proxy-url", "disable-compression"):
+            if cluster.get(name):
+                info[name] = cluster[name]
+        if cluster.get("certificate-authority-data"):
+            info["certificate-authority-data"] = cluster["certificate-authority-data"]
+        elif cluster.get("certificate-authority"):
+            try:
+                pem = Path(str(cluster["certificate-authority"])).read_bytes()
+                info["certificate-authority-data"] = base64.b64encode(pem).decode("ascii")
+            except OSError:
+                pass
+        extension = _exec_extension(cluster)
+        if extension is not None:
+            info["config"] = extension
+        spec["cluster"] = info
+    return json.dumps({"apiVersion": plugin.api_version, "kind": "ExecCredential", "spec": spec})
+
+
+def _exec_extension(cluster: Mapping[str, Any]) -> Any:
+    for item in cluster.get("extensions") or []:
+        if isinstance(item, dict) and item.get("name") == "client.authentication.k8s.io/exec":
+            return item.get("extension")
+    return None
+
+
+def parse_exec_credential(output: str, *, api_version: str, now: datetime, where: str) -> ExecCredential:
+    """Validate an exec plugin's stdout; never quotes the output, which holds the credential."""
+    try:
+        document = json.loads(output)
+    except ValueError:
+        raise KubeAuthConfigError(f"exec plugin of {where} did not print a JSON ExecCredential") from None
+    if not isinstance(document, dict) or document.get("kind") != "ExecCredential":
+        raise KubeAuthConfigError(f"exec plugin of {where} printed JSON that is not an ExecCredential")
+    if document.get("apiVersion") != api_version:
+        raise KubeAuthConfigError(
+            f"exec plugin of {where} is configured for {api_version} but answered with apiVersion "
+            f"{document.get('apiVersion')!r}; align the kubeconfig's exec.apiVersion with the plugin"
+        )
+    status = document.get("status")
+    if not isinstance(status, dict):
+        raise KubeAuthConfigError(f"exec plugin of {where} returned an ExecCredential without status")
+    token = status.get("token") or None
+    cert = status.get("clientCertificateData") or None
+    key = status.get("clientKeyData") or None
+    for name, value in (("token", token), ("clientCertificateData", cert), ("clientKeyData", key)):
+        if value is not None and not isinstance(value, str):
+            raise KubeAuthConfigError(f"exec plugin of {where} returned a status.{name} that is not a string")
+    if bool(cert) != bool(key):
+        raise KubeAuthConfigError(
+            f"exec plugin of {where} returned only one of clientCertificateData and clientKeyData; both are needed"
+        )
+    if not token and not cert:
+        raise KubeAuthConfigError(f"exec plugin of {where} returned neither a token nor a client certificate and key")
+    expires_at = None
+    stamp = status.get("expirationTimestamp")
+    if stamp:
+        try:
+            expires_at = datetime.fromisoformat(str(stamp))
+        except ValueError:
+            raise KubeAuthConfigError(
+                f"exec plugin of {where} returned expirationTimestamp {stamp!r}, which is not RFC 3339"
+            ) from None
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        if expires_at <= now:
+            raise KubeAuthConfigError(
+                f"exec plugin of {where} returned a credential that expired at {expires_at.isoformat()}; "
+                "log in again with the plugin's own command"
+            )
+    return ExecCredential(token=token, client_certificate_data=cert, client_key_data=key, expires_at=expires_at)
+
+
+def run_exec_plugin(
+    plugin: ExecPlugin,
+    cluster: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    where: str,
+    now: datetime,
+    timeout: float = EXEC_TIMEOUT_SECONDS,
+) -> ExecCredential:
+    """Run the plugin once, without a terminal, and parse what it printed."""
+    env = dict(environ)
+    env.update(plugin.env)
+    env["KUBERNETES_EXEC_INFO"] = exec_info(plugin, cluster)
+    hint = f" ({plugin.install_hint.strip()})" if plugin.install_hint.strip() else ""
+    try:
+        completed = subprocess.run(
+            [plugin.command, *plugin.args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise KubeAuthConfigError(
+            f"exec plugin command {plugin.command!r} of {where} was not found; install it or fix the path{hint}"
+        ) from None
+    except PermissionError:
+        raise KubeAuthConfigError(f"exec plugin command {plugin.command!r} of {where} is not executable") from None
+    except subprocess.TimeoutExpired:
+        raise KubeAuthConfigError(
+            f"exec plugin command {plugin.command!r} of {where} did not finish within {timeout:g} s; "
+            "it may be waiting for input, so log in with it beforehand"
+        ) from None
+    if completed.returncode != 0:
+        stderr = completed.stderr.strip()
+        tail = f": {stderr[-_STDERR_TAIL:]}" if stderr else ""
+        raise KubeAuthConfigError(
+            f"exec plugin command {plugin.command!r} of {where} failed with exit code {completed.returncode}{tail}"
+        )
+    return parse_exec_credential(completed.stdout, api_version=plugin.api_version, now=now, where=where)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# In-cluster service account
+
+
+def in_cluster_available(environ: Mapping[str, str], service_account_dir: str) -> bool:
+    return bool(
+        environ.get("KUBERNETES_SERVICE_HOST")
+        and environ.get("KUBERNETES_SERVICE_PORT")
+        and os.path.exists(os.path.join(service_account_dir, "token"))
+    )
+
+
+def draft_in_cluster(environ: Mapping[str, str], service_account_dir: str) -> _Draft:
+    host = environ["KUBERNETES_SERVICE_HOST"]
+    port = environ["KUBERNETES_SERVICE_PORT"]
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    directory = Path(service_account_dir)
+    token_path = directory / "token"
+    draft = _Draft(
+        server=normalize_server_url(f"https://{host}:{port}", where="KUBERNETES_SERVICE_HOST/PORT"),
+        source=f"in-cluster service account ({service_account_dir})",
+        user_label="the pod's service account",
+    )
+    draft.token = _read_text(str(token_path), "service account token", "check the pod's automountServiceAccountToken")
+    draft.token = draft.token.strip()
+    ca_path = directory / "ca.crt"
+    if ca_path.exists():
+        draft.ca_data = _read_text(str(ca_path), "service account CA", "check the pod's service account mount")
+        draft.ca_origin = f"CA file {ca_path}"
+    namespace = environ.get("POD_NAMESPACE")
+    if not namespace:
+        try:
+            namespace = (directory / "namespace").read_text(encoding="utf-8").strip()
+        except OSError:
+            namespace = None
+    draft.namespace = namespace or None
+    return draft
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Putting it together
+
+
+def resolve_cluster_config(
+    params: Mapping[str, Any],
+    environ: Mapping[str, str] = os.environ,
+    *,
+    service_account_dir: str = SERVICE_ACCOUNT_DIR,
+    now: datetime | None = None,
+) -> ClusterConfig:
+    """Resolve where to connect and how to authenticate.
+
+    Order: explicit options (and ``K8S_AUTH_*``); then the ``kubeconfig`` option, ``KUBECONFIG`` or
+    ``~/.kube/config``; then the in-cluster service account. Options override what a kubeconfig says; given
+    credentials replace the kubeconfig user's credentials entirely.
+    """
+    options = parse_connection_options(params, environ)
+    now = now or datetime.now(UTC)
+    looked_at: list[str] = []
+
+    draft: _Draft | None = None
+    wants_kubeconfig = options.kubeconfig is not None or options.context is not None
+    if not wants_kubeconfig and options.host and options.has_credentials:
+        draft = _Draft(server=normalize_server_url(options.host, where="host"))
+    else:
+        draft = _draft_from_kubeconfig(options, environ, looked_at, required=wants_kubeconfig)
+        if draft is None:
+            if in_cluster_available(environ, service_account_dir):
+                draft = draft_in_cluster(environ, service_account_dir)
+            else:
+                looked_at.append(
+                    f"the in-cluster service account (KUBERNETES_SERVICE_HOST/PORT and {service_account_dir}/token)"
+                )
+                if options.host:
+                    draft = _Draft(server=normalize_server_url(options.host, where="host"))
+        if draft is None:
+            raise KubeAuthConfigError(
+                "no cluster configuration found; looked at "
+                + "; ".join(looked_at)
+                + ". Log in with 'oc login', set the kubeconfig option (or K8S_AUTH_KUBECONFIG), "
+                "or set host with api_key"
+            )
+
+    _apply_options(draft, options)
+    if draft.exec_plugin is not None:
+        credential = run_exec_plugin(
+            draft.exec_plugin, draft.exec_cluster, environ, where=f"user {draft.user_label!r}", now=now
+        )
+        # client-go lets the plugin's answer take over from static credentials of the same user.
+        if credential.token:
+            draft.token = credential.token
+        if credential.client_certificate_data:
+            draft.client_cert_data = credential.client_certificate_data
+            draft.client_key_data = credential.client_key_data
+        draft.token_expires_at = credential.expires_at
+    if draft.impersonate_groups and not draft.impersonate_user:
+        raise InvalidInputError("impersonate_groups needs impersonate_user: the API server only accepts both together")
+    return ClusterConfig(
+        server=draft.server,
+        namespace=draft.namespace or "default",
+        verify_tls=draft.verify_tls,
+        ca_data=draft.ca_data,
+        ca_origin=draft.ca_origin,
+        tls_server_name=draft.tls_server_name,
+        token=draft.token,
+        username=draft.username,
+        password=draft.password,
+        client_cert_data=draft.client_cert_data,
+        client_key_data=draft.client_key_data,
+        proxy=draft.proxy,
+        no_proxy=options.no_proxy,
+        impersonate_user=draft.impersonate_user,
+        impersonate_groups=draft.impersonate_groups,
+        request_timeout=options.request_timeout,
+        source=draft.source,
+        user_label=draft.user_label,
+        token_expires_at=draft.token_expires_at,
+    )
+
+
+def _draft_from_kubeconfig(
+    options: ConnectionOptions, environ: Mapping[str, str], looked_at: list[str], *, required: bool
+) -> _Draft | None:
+    if isinstance(options.kubeconfig, dict):
+        documents: list[tuple[str | None, Mapping[str, Any]]] = [(None, options.kubeconfig)]
+        where = "the kubeconfig dictionary"
+    else:
+        paths, explicit = kubeconfig_paths(options.kubeconfig, environ)
+        documents = list(read_kubeconfig_files(paths, explicit=explicit))
+        origin = "the kubeconfig option" if explicit else "KUBECONFIG" if environ.get("KUBECONFIG") else "default"
+        looked_at.append(f"kubeconfig {', '.join(paths)} ({origin})")
+        where = ", ".join(path for path, _ in documents) or ", ".join(paths)
+    merged = merge_kubeconfigs(documents)
+    if not documents or not (merged["contexts"] or merged["clusters"]):
+        if required:
+            raise KubeAuthConfigError(
+                f"the context option needs a kubeconfig, but {'; '.join(looked_at) or where} holds no contexts; "
+                "log in with 'oc login' or set the kubeconfig option"
+            )
+        return None
+    selected = select_context(merged, options.context, where=where)
+    return draft_from_context(selected, where=where)
+
+
+def _apply_options(draft: _Draft, options: ConnectionOptions) -> None:
+    """Explicit options win over the kubeconfig or in-cluster values, as kubectl's flags do."""
+    if options.host:
+        server = normalize_server_url(options.host, where="host")
+        if server != draft.server:
+            draft.tls_server_name = None  # it named the kubeconfig's server
+        draft.server = server
+        draft.source = f"host option with {draft.source}" if draft.source != "module options" else draft.source
+    if options.ca_cert:
+        draft.ca_data = _read_text(options.ca_cert, "ca_cert", "fix the ca_cert option (or K8S_AUTH_SSL_CA_CERT)")
+        draft.ca_origin = f"ca_cert {options.ca_cert}"
+        draft.verify_tls = True
+    if options.validate_certs is not None:
+        draft.verify_tls = options.validate_certs
+    if options.proxy:
+        draft.proxy = options.proxy
+    if options.has_credentials:
+        draft.token = options.api_key
+        draft.username = options.username
+        draft.password = options.password
+        draft.client_cert_data = draft.client_key_data = None
+        draft.exec_plugin = None
+        if options.client_cert and options.client_key:
+            draft.client_cert_data = _read_text(options.client_cert, "client_cert", "fix the client_cert option")
+            draft.client_key_data = _read_text(options.client_key, "client_key", "fix the client_key option")
+        draft.user_label = options.username or ("the api_key" if options.api_key else "the client certificate")
+        if draft.source != "module options":
+            draft.source = f"{draft.source} with credentials from the module options"
+    if options.impersonate_user:
+        draft.impersonate_user = options.impersonate_user
+    if options.impersonate_groups is not None:
+        draft.impersonate_groups = options.impersonate_groups
+
+
+def with_namespace(config: ClusterConfig, namespace: str) -> ClusterConfig:
+    """A copy of ``config`` whose default namespace is ``namespace``."""
+    return replace(config, namespace=namespace)

@@ -1,0 +1,601 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pull secrets (``kubernetes.io/dockerconfigjson`` and legacy ``kubernetes.io/dockercfg``): the pure planning of the
+Secret to write (type handling, document building, change detection), then the reads and writes that apply it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    diff_entries,
+    document_secret_values,
+    documents_equal,
+    dump_document,
+    load_auth_document,
+    merge_entries,
+    registry_keys_equivalent,
+    remove_entries,
+    summarize_document,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._credential_lookup import key_reading_warnings
+from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+    collect_registry_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ClusterStateError,
+    ConflictError,
+    InvalidInputError,
+    RegistryCheckError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
+    link_secrets,
+    secret_path,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+    validate_object_name,
+)
+
+DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
+DOCKERCFG = "kubernetes.io/dockercfg"
+PODMANCONFIGJSON = "kubernetes.io/podmanconfigjson"
+SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
+DATA_KEYS = {DOCKERCONFIGJSON: ".dockerconfigjson", DOCKERCFG: ".dockercfg"}
+
+PODMAN_CONVERSION_WARNING = (
+    "type kubernetes.io/podmanconfigjson was converted to kubernetes.io/dockerconfigjson (key .dockerconfigjson): "
+    "the kubelet, CRI-O, image stream imports and builds read only dockerconfigjson and dockercfg secrets and "
+    "silently ignore any other type, so a podmanconfigjson secret would never be used for a pull. A podman "
+    "auth.json is valid .dockerconfigjson content as it is"
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pure planning
+
+
+def resolve_secret_type(requested: str) -> tuple[str, list[str]]:
+    """The Secret type to write for the ``type`` option, and the warnings to show (§3.3)."""
+    if requested in DATA_KEYS:
+        return requested, []
+    if requested == PODMANCONFIGJSON:
+        return DOCKERCONFIGJSON, [PODMAN_CONVERSION_WARNING]
+    raise InvalidInputError(
+        f"unsupported secret type {requested!r}: a pull secret must be {DOCKERCONFIGJSON} (or the legacy {DOCKERCFG}); "
+        "the kubelet ignores every other type for pulls"
+    )
+
+
+def encode_document(document: Mapping[str, Any], secret_type: str) -> tuple[str, list[str]]:
+    """The text stored under the data key of ``secret_type``, and warnings about what that format cannot hold.
+
+    dockerconfigjson holds the whole document; the legacy dockercfg holds only the bare ``auths`` map.
+    """
+    if secret_type == DOCKERCONFIGJSON:
+        return dump_document(document), []
+    if secret_type == DOCKERCFG:
+        dropped = sorted(key for key in document if key != "auths")
+        warnings = []
+        if dropped:
+            warnings.append(
+                f"type {DOCKERCFG} holds only the registry entries; top-level field(s) {', '.join(dropped)} "
+                "are not stored"
+            )
+        return dump_document(document.get("auths") or {}), warnings
+    raise InvalidInputError(f"unsupported secret type {secret_type!r}")
+
+
+def secret_content(secret: Mapping[str, Any], secret_type: str) -> str | None:
+    """The decoded text under the data key of ``secret_type``, or None when the key is missing or not base64/UTF-8."""
+    encoded = (secret.get("data") or {}).get(DATA_KEYS[secret_type])
+    if not isinstance(encoded, str):
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def read_secret_document(secret: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The auth document an existing pull secret holds, as parsed JSON (dockercfg wrapped as ``{"auths": ...}``).
+
+    Lenient on purpose: only JSON parsing and the object shape are checked here, so that a secret holding a broken
+    entry can still be compared, replaced or cleaned with ``remove_registries``. None when the secret holds no
+    readable document (another type, key missing, not JSON, not an object).
+    """
+    secret_type = secret.get("type")
+    if secret_type not in DATA_KEYS:
+        return None
+    text = secret_content(secret, secret_type)
+    if text is None:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    document = {"auths": parsed} if secret_type == DOCKERCFG else parsed
+    if not isinstance(document.get("auths", {}), dict):
+        return None
+    return document
+
+
+def secret_data_values(secret: Mapping[str, Any] | None) -> set[str]:
+    """Every value of an existing or desired Secret that must never be printed: the base64 data, the decoded
+    document and the credentials inside it."""
+    if not secret:
+        return set()
+    values: set[str] = set()
+    for encoded in (secret.get("data") or {}).values():
+        if isinstance(encoded, str) and encoded:
+            values.add(encoded)
+            try:
+                values.add(base64.b64decode(encoded).decode("utf-8"))
+            except (binascii.Error, UnicodeDecodeError):
+                pass
+    document = read_secret_document(secret)
+    if document is not None:
+        try:
+            values |= document_secret_values(document)
+        except (InvalidInputError, AttributeError, TypeError, ValueError):
+            # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
+            pass
+    return {value for value in values if value}
+
+
+def desired_secret(
+    *,
+    name: str,
+    namespace: str,
+    secret_type: str,
+    content: str,
+    existing: Mapping[str, Any] | None,
+    recreate: bool = False,
+) -> dict[str, Any]:
+    """The Secret to send: the existing one with only our data key replaced, or a new one.
+
+    Labels and annotations of an existing secret are kept, also when it is re-created with another type; for an
+    update everything else (other data keys, resourceVersion for the PUT) is kept too.
+    """
+    encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
+    if existing is not None and not recreate:
+        secret = copy.deepcopy(dict(existing))
+        secret["data"] = dict(secret.get("data") or {})
+        secret["data"][DATA_KEYS[secret_type]] = encoded
+        return secret
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace}
+    if existing is not None:
+        for kept in ("labels", "annotations"):
+            if existing.get("metadata", {}).get(kept):
+                metadata[kept] = copy.deepcopy(existing["metadata"][kept])
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": secret_type,
+        "data": {DATA_KEYS[secret_type]: encoded},
+    }
+
+
+@dataclass(frozen=True)
+class PullSecretPlan:
+    """What to do with the Secret: ``create``, ``update``, ``recreate`` (delete + create) or ``none``."""
+
+    action: str
+    secret: dict[str, Any] | None
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.action != "none"
+
+
+def plan_pull_secret(
+    existing: Mapping[str, Any] | None,
+    *,
+    name: str,
+    namespace: str,
+    secret_type: str,
+    entries: Mapping[str, Mapping[str, Any]],
+    merge: bool,
+    remove_registries: Iterable[str] = (),
+    force: bool = False,
+) -> PullSecretPlan:
+    """Decide the Secret to write from the current one (None when missing) and the wanted entries.
+
+    ``merge=False``: the document holds exactly ``entries``. ``merge=True``: ``entries`` are merged into the current
+    document (every other entry and field kept). Then ``remove_registries`` are removed. Equal documents (JSON-level)
+    mean no write, so the stored bytes stay as they are.
+    """
+    where = f"{namespace}/{name}"
+    before = read_secret_document(existing) if existing is not None else None
+    if existing is not None and before is None and existing.get("type") in DATA_KEYS:
+        # A pull-type secret whose content we cannot read: replaced when merge is false, an error when merging.
+        if merge:
+            raise ClusterStateError(
+                f"the secret {where} does not hold a readable {DATA_KEYS[existing['type']]} JSON object, so there is "
+                "nothing to merge into; use merge: false to replace its content"
+            )
+
+    same_type = existing is not None and existing.get("type") == secret_type
+    base: Mapping[str, Any] = before if (merge and before is not None) else {"auths": {}}
+    document = merge_entries(base, entries)
+    document, _removed = remove_entries(document, list(remove_registries))
+    if merge and before is not None:
+        # Entries kept from the cluster were not checked yet; a broken `auth` would break every pull (§3.4).
+        try:
+            document = load_auth_document(document, source=f"the secret {where}")
+        except InvalidInputError as error:
+            raise InvalidInputError(
+                f"{error}; remove that entry with remove_registries or replace the whole secret with merge: false"
+            ) from None
+    content, warnings = encode_document(document, secret_type)
+    changes = diff_entries(before or {"auths": {}}, document)
+    common = {
+        "before": before,
+        "after": document,
+        "added": list(changes.added),
+        "updated": list(changes.updated),
+        "removed": list(changes.removed),
+        "warnings": warnings,
+    }
+
+    if existing is None:
+        secret = desired_secret(name=name, namespace=namespace, secret_type=secret_type, content=content, existing=None)
+        return PullSecretPlan(action="create", secret=secret, **common)
+
+    if not same_type:
+        if not force:
+            raise ClusterStateError(_type_conflict_message(where, existing.get("type"), secret_type))
+        secret = desired_secret(
+            name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing, recreate=True
+        )
+        return PullSecretPlan(action="recreate", secret=secret, **common)
+
+    if before is not None and documents_equal(before, _stored_form(document, secret_type)):
+        return PullSecretPlan(action="none", secret=None, **common)
+
+    if existing.get("immutable"):
+        if not force:
+            raise ClusterStateError(
+                f"the secret {where} is immutable, so its content cannot be changed; set force: true to delete and "
+                "re-create it"
+            )
+        secret = desired_secret(
+            name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing, recreate=True
+        )
+        return PullSecretPlan(action="recreate", secret=secret, **common)
+
+    secret = desired_secret(name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing)
+    return PullSecretPlan(action="update", secret=secret, **common)
+
+
+def _stored_form(document: Mapping[str, Any], secret_type: str) -> Mapping[str, Any]:
+    # dockercfg cannot hold top-level fields besides the entries; compare what would be stored.
+    return {"auths": document.get("auths") or {}} if secret_type == DOCKERCFG else document
+
+
+def _type_conflict_message(where: str, current: Any, wanted: str) -> str:
+    current = current or "Opaque"
+    hint = ""
+    if current == PODMANCONFIGJSON:
+        hint = " (a podmanconfigjson secret is ignored for pulls anyway)"
+    elif current not in DATA_KEYS:
+        hint = " (the kubelet ignores that type for pulls)"
+    return (
+        f"the secret {where} exists with type {current}{hint}, but this task writes {wanted}; the type of a Secret "
+        "cannot be changed. Set force: true to delete and re-create it, or use another name"
+    )
+
+
+def conflicting_removals(entries: Iterable[str], remove_registries: Iterable[str]) -> list[str]:
+    """Registry keys that are both given with credentials and asked to be removed (spellings compared like the
+    kubelet and containers/image do)."""
+    given = list(entries)
+    return [key for key in remove_registries if any(registry_keys_equivalent(key, other) for other in given)]
+
+
+def registry_check_failure(results: Iterable[Any]) -> str | None:
+    """One line per rejected credential, or None when every check passed."""
+    failed = [result for result in results if not result.ok]
+    if not failed:
+        return None
+    lines = "\n".join(f"- {result.key}: {result.detail}" for result in failed)
+    return f"the registry refused or could not check {len(failed)} credential(s); nothing was written:\n{lines}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reads and writes
+
+
+@dataclass(frozen=True)
+class PullSecretRequest:
+    """What the ``pull_secret`` module was asked to do."""
+
+    name: str
+    namespace: str | None
+    state: str
+    requested_type: str
+    merge: bool
+    remove_registries: tuple[str, ...]
+    link_service_accounts: tuple[str, ...]
+    validate_credentials: bool
+    registry_ca_cert: str | None
+    registry_validate_certs: bool
+    force: bool
+    credential_params: Mapping[str, Any]
+
+    @property
+    def has_credentials(self) -> bool:
+        return any(self.credential_params.get(option) for option in ("registries", "auth_file", "auth_content"))
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PullSecretRequest:
+        accounts = []
+        for account in params.get("link_service_accounts") or []:
+            validate_object_name(account, what="service account")
+            if account not in accounts:
+                accounts.append(account)
+        request = cls(
+            name=validate_object_name(params["name"], what="secret"),
+            namespace=params.get("namespace") or None,
+            state=params.get("state") or "present",
+            requested_type=params.get("type") or DOCKERCONFIGJSON,
+            merge=bool(params.get("merge")),
+            remove_registries=tuple(params.get("remove_registries") or ()),
+            link_service_accounts=tuple(accounts),
+            validate_credentials=bool(params.get("validate_credentials")),
+            registry_ca_cert=params.get("registry_ca_cert") or None,
+            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
+            force=bool(params.get("force")),
+            credential_params={option: params.get(option) for option in ("registries", "auth_file", "auth_content")},
+        )
+        if request.state == "present" and not request.merge and not request.has_credentials:
+            raise InvalidInputError(
+                "no credentials given: set registries, auth_file or auth_content, or merge: true to edit the "
+                "entries already in the secret (for example with remove_registries only)"
+            )
+        return request
+
+
+def read_text_file(path: str) -> str:
+    """Read an auth file on the managed host; the error names the path and the reason, never content."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise InvalidInputError(f"auth_file {path} does not exist on the managed host") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            f"auth_file {path} is not UTF-8 text; give a docker config.json or podman auth.json"
+        ) from None
+    except OSError as error:
+        raise InvalidInputError(f"auth_file {path} cannot be read: {error.strerror or error}") from None
+
+
+def _summary(secret_type: str | None, document: Mapping[str, Any] | None) -> dict[str, Any]:
+    if document is None:
+        return {}
+    return {"type": secret_type, "registries": summarize_document(document)}
+
+
+def _delete(client: Any, path: str, existing: Mapping[str, Any]) -> None:
+    # Preconditions: never delete a secret that changed since we read it.
+    metadata = existing.get("metadata", {})
+    body = {
+        "apiVersion": "v1",
+        "kind": "DeleteOptions",
+        "preconditions": {"uid": metadata.get("uid"), "resourceVersion": metadata.get("resourceVersion")},
+    }
+    client.request("DELETE", path, body=body)
+
+
+def _create_after_delete(
+    client: Any, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
+) -> dict[str, Any]:
+    # A deleted Secret with finalizers lingers for a moment; AlreadyExists (409) until it is gone.
+    for attempt in range(attempts):
+        try:
+            return client.create(collection, secret)
+        except ConflictError:
+            if attempt == attempts - 1:
+                raise
+            sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+def apply_pull_secret(
+    client: Any,
+    request: PullSecretRequest,
+    *,
+    check_mode: bool,
+    want_diff: bool,
+    register_secret_values: Callable[[Iterable[str]], None],
+    read_text: Callable[[str], str] = read_text_file,
+    check_credentials: Callable[..., list[Any]] = check_all,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the ``pull_secret`` module's request; return (the module result, warnings for ``module.warn``)."""
+    namespace = request.namespace or client.default_namespace
+    path = secret_path(namespace, request.name)
+    collection = f"/api/v1/namespaces/{namespace}/secrets"
+    secret_type, warnings = resolve_secret_type(request.requested_type)
+    result: dict[str, Any] = {}
+
+    if request.state == "absent":
+        return _apply_absent(client, request, namespace, path, check_mode, want_diff, register_secret_values, warnings)
+
+    entries: dict[str, dict[str, Any]] = {}
+    if request.has_credentials:
+        entries = collect_registry_entries(request.credential_params, read_text=read_text)
+        register_secret_values(document_secret_values({"auths": entries}))
+    clashes = conflicting_removals(entries, request.remove_registries)
+    if clashes:
+        raise InvalidInputError(
+            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
+        )
+
+    if request.validate_credentials:
+        checks = check_credentials(
+            entries, ca_file=request.registry_ca_cert, validate_certs=request.registry_validate_certs
+        )
+        result["credential_checks"] = [{"registry": c.key, "ok": c.ok, "detail": c.detail} for c in checks]
+        failure = registry_check_failure(checks)
+        if failure:
+            raise RegistryCheckError(failure)
+
+    plans: list[PullSecretPlan] = []
+
+    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        register_secret_values(secret_data_values(current))
+        plan = plan_pull_secret(
+            current,
+            name=request.name,
+            namespace=namespace,
+            secret_type=secret_type,
+            entries=entries,
+            merge=request.merge,
+            remove_registries=request.remove_registries,
+            force=request.force,
+        )
+        register_secret_values(secret_data_values(plan.secret))
+        plans.append(plan)
+        # A type change cannot be a PUT; it is done below as delete + create.
+        return plan.secret if plan.action in ("create", "update") else None
+
+    outcome = read_modify_write(client, path, compute, create_path=collection, check_mode=check_mode)
+    plan = plans[-1]
+    if plan.action == "recreate" and not check_mode:
+        assert plan.secret is not None and outcome.before is not None
+        _delete(client, path, outcome.before)
+        _create_after_delete(client, collection, plan.secret, sleep=sleep)
+    changed = plan.changed
+    warnings.extend(plan.warnings)
+    warnings.extend(key_reading_warnings(plan.after.get("auths") or {}))
+
+    before_type = outcome.before.get("type") if outcome.before is not None else None
+    result.update(
+        {
+            "action": {"create": "created", "update": "updated", "recreate": "replaced", "none": "unchanged"}[
+                plan.action
+            ],
+            "secret": {
+                "name": request.name,
+                "namespace": namespace,
+                "type": secret_type,
+                "registries": summarize_document(plan.after),
+            },
+            "registries_added": plan.added,
+            "registries_updated": plan.updated,
+            "registries_removed": plan.removed,
+        }
+    )
+    diff: dict[str, Any] = {
+        "before_header": f"secret {namespace}/{request.name}",
+        "after_header": f"secret {namespace}/{request.name}",
+        "before": _summary(before_type, plan.before) if outcome.before is not None else {},
+        "after": _summary(secret_type, plan.after),
+    }
+    if outcome.before is not None and plan.before is None:
+        diff["before"] = {"type": before_type, "registries": "(content not readable as a pull secret)"}
+
+    links = []
+    for account in request.link_service_accounts:
+        link = link_secrets(
+            client,
+            namespace=namespace,
+            service_account=account,
+            names=[request.name],
+            purposes=["pull"],
+            state="present",
+            check_mode=check_mode,
+            check_secrets=False,
+        )
+        changed = changed or link.changed
+        warnings.extend(link.warnings)
+        links.append(link)
+    result["service_accounts"] = [link.as_result() for link in links]
+    if links:
+        diff["before"]["service_accounts"] = {link.service_account: link.lists_before for link in links}
+        diff["after"]["service_accounts"] = {link.service_account: link.lists_after for link in links}
+    result["changed"] = changed
+    if want_diff:
+        result["diff"] = diff
+    return result, warnings
+
+
+def _apply_absent(
+    client: Any,
+    request: PullSecretRequest,
+    namespace: str,
+    path: str,
+    check_mode: bool,
+    want_diff: bool,
+    register_secret_values: Callable[[Iterable[str]], None],
+    warnings: list[str],
+) -> tuple[dict[str, Any], list[str]]:
+    existing = client.get(path, allow_missing=True)
+    register_secret_values(secret_data_values(existing))
+    if existing is not None and existing.get("type") not in (*DATA_KEYS, PODMANCONFIGJSON) and not request.force:
+        raise ClusterStateError(
+            f"the secret {namespace}/{request.name} has type {existing.get('type') or 'Opaque'}, which is not a pull "
+            "secret; it was not deleted. Set force: true to delete it anyway"
+        )
+    changed = existing is not None
+    if changed and not check_mode:
+        client.delete(path, allow_missing=True)
+    links = []
+    for account in request.link_service_accounts:
+        link = link_secrets(
+            client,
+            namespace=namespace,
+            service_account=account,
+            names=[request.name],
+            purposes=["pull"],
+            state="absent",
+            check_mode=check_mode,
+        )
+        changed = changed or link.changed
+        warnings.extend(link.warnings)
+        links.append(link)
+    before_document = read_secret_document(existing) if existing is not None else None
+    result: dict[str, Any] = {
+        "changed": changed,
+        "action": "deleted" if existing is not None else "unchanged",
+        "secret": {"name": request.name, "namespace": namespace, "type": None, "registries": {}},
+        "registries_added": [],
+        "registries_updated": [],
+        "registries_removed": sorted((before_document or {}).get("auths") or {}),
+        "service_accounts": [link.as_result() for link in links],
+    }
+    if want_diff:
+        before: dict[str, Any] = {}
+        if existing is not None:
+            before = _summary(existing.get("type"), before_document) or {"type": existing.get("type")}
+        after: dict[str, Any] = {}
+        if links:
+            before["service_accounts"] = {link.service_account: link.lists_before for link in links}
+            after["service_accounts"] = {link.service_account: link.lists_after for link in links}
+        result["diff"] = {
+            "before_header": f"secret {namespace}/{request.name}",
+            "after_header": f"secret {namespace}/{request.name}",
+            "before": before,
+            "after": after,
+        }
+    return result, warnings

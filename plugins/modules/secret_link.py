@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: secret_link
+short_description: Link secrets to an OpenShift service account for pulling or mounting, or unlink them
+version_added: 0.1.0
+description:
+  - The declarative form of C(oc secrets link) and C(oc secrets unlink).
+  - Adds secret names to a service account's C(imagePullSecrets) (O(purpose=pull)) and/or C(secrets)
+    (O(purpose=mount)), or removes them. Every other entry is kept, including OpenShift's managed
+    C(<sa>-dockercfg-*) secret and duplicates already there.
+  - Linking a secret that is already linked and unlinking one that is not are no change (C(oc) fails on the second
+    unlink). The service account is written with its C(resourceVersion) and re-read on a conflict, so changes made
+    at the same time by OpenShift's controllers are not lost.
+  - Only pods created after the link get the secret, and only pods that do not list their own
+    C(imagePullSecrets). Running pods keep what they had; roll out deployments to use the new secret.
+author:
+  - openshift_ops maintainers
+extends_documentation_fragment:
+  - openshift_ops.images.connection
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly what a real run changes; nothing is written and nothing is waited for.
+  diff_mode:
+    support: full
+    description: Shows the service account's two lists of secret names before and after.
+options:
+  service_account:
+    description:
+      - Name of the service account.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Project (namespace) of the service account and the secrets.
+      - Defaults to the namespace of the kubeconfig context, else C(default).
+    type: str
+  secrets:
+    description:
+      - Names of the secrets, written as C(NAME), C(secret/NAME) or C(secrets/NAME). They are added in this order
+        after the existing entries.
+    type: list
+    elements: str
+    required: true
+  purpose:
+    description:
+      - V(pull) edits C(imagePullSecrets), which the kubelet uses to pull the pod's images.
+      - V(mount) edits C(secrets), the legacy list of secrets pods may mount. A pull secret there does not help
+        pulling.
+      - Unlike C(oc secrets link), whose default is mount, the default is V(pull).
+    type: list
+    elements: str
+    choices: [pull, mount]
+    default: [pull]
+  state:
+    description:
+      - V(present) links the secrets; V(absent) removes every entry with their names from the lists of
+        O(purpose).
+    type: str
+    choices: [present, absent]
+    default: present
+  allow_missing:
+    description:
+      - Link secrets that do not exist (yet) instead of failing. A pod whose pull secret is missing pulls without
+        it and gets a C(FailedToRetrieveImagePullSecret) warning event.
+      - Unlinking never needs the secrets to exist.
+    type: bool
+    default: false
+  wait_for_service_account:
+    description:
+      - With O(state=present), wait up to O(wait_timeout) seconds until the service account exists and
+        OpenShift's controller has added its managed C(<sa>-dockercfg-*) secret to C(imagePullSecrets), as the
+        OpenShift documentation advises before creating pods.
+      - Clusters without the integrated image registry (ImageRegistry capability disabled) never add that secret;
+        do not wait there.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait_for_service_account).
+    type: int
+    default: 120
+seealso:
+  - module: openshift_ops.images.pull_secret
+"""
+
+EXAMPLES = r"""
+- name: Let pods of the default service account pull with the quay-robot secret
+  openshift_ops.images.secret_link:
+    service_account: default
+    namespace: project-a
+    secrets: [quay-robot]
+
+- name: Link to a service account created just before, once OpenShift has set it up
+  openshift_ops.images.secret_link:
+    service_account: pipeline
+    namespace: project-a
+    secrets: [secret/quay-robot, secret/git-credentials]
+    purpose: [pull, mount]
+    wait_for_service_account: true
+    wait_timeout: 300
+
+- name: Unlink an old pull secret
+  openshift_ops.images.secret_link:
+    service_account: builder
+    namespace: project-a
+    secrets: [old-registry]
+    state: absent
+"""
+
+RETURN = r"""
+action:
+  description: What happened.
+  returned: always
+  type: str
+  choices: [linked, unlinked, unchanged]
+  sample: linked
+service_account:
+  description: The service account's lists after the task (names only).
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Name of the service account.
+      type: str
+      returned: always
+    namespace:
+      description: Its namespace.
+      type: str
+      returned: always
+    image_pull_secrets:
+      description: Names in C(imagePullSecrets), in order.
+      type: list
+      elements: str
+      returned: always
+    secrets:
+      description: Names in C(secrets), in order.
+      type: list
+      elements: str
+      returned: always
+  sample:
+    name: default
+    namespace: project-a
+    image_pull_secrets: [default-dockercfg-x7k2p, quay-robot]
+    secrets: []
+added:
+  description: Names added, by purpose.
+  returned: always
+  type: dict
+  sample: {pull: [quay-robot]}
+removed:
+  description: Names removed, by purpose.
+  returned: always
+  type: dict
+  sample: {}
+missing_secrets:
+  description: Secrets linked with O(allow_missing=true) that do not exist.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
+    connection_argument_spec,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
+    SecretLinkRequest,
+    apply_secret_link,
+)
+
+SECRET_LINK_ARGS = {
+    "service_account": {"type": "str", "required": True},
+    "namespace": {"type": "str"},
+    # Secret names, not secret values.
+    "secrets": {"type": "list", "elements": "str", "required": True, "no_log": False},
+    "purpose": {"type": "list", "elements": "str", "choices": ["pull", "mount"], "default": ["pull"]},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "allow_missing": {"type": "bool", "default": False},
+    "wait_for_service_account": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 120},
+}
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=connection_argument_spec() | SECRET_LINK_ARGS, supports_check_mode=True)
+    try:
+        request = SecretLinkRequest.from_params(module.params)
+        client = KubeClient(resolve_cluster_config(module.params))
+        result, warnings = apply_secret_link(client, request, check_mode=module.check_mode, want_diff=module._diff)
+    except ImagesError as error:
+        module.fail_json(msg=str(error))
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for the integration tests: they run against the sandbox cluster (`make sandbox-up`), never a mock.
+
+Fixtures: ``sandbox``, ``kube``, ``namespace``, ``run_module``, ``run_playbook``, ``audit``, ``user_kube``.
+Helpers live in ``sandbox_support`` (import it as ``from .sandbox_support import ...`` or
+``from sandbox_support import ...``: both names are the same module).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import sandbox_support
+from .sandbox_support import (
+    AuditLog,
+    Kube,
+    KubeTestError,
+    ModuleRunner,
+    PlaybookRunner,
+    Sandbox,
+    SandboxUnavailableError,
+    load_sandbox,
+)
+
+# One module object under both names, so `except KubeTestError` works whichever import style a test uses.
+sys.modules.setdefault("sandbox_support", sandbox_support)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Sandbox:
+    """The running sandbox's coordinates; an error (not a skip) when it is down, so nothing passes unseen."""
+    try:
+        env = load_sandbox()
+        answer = Kube(env.kubeconfig).request("GET", "/readyz", timeout=10)
+    except (SandboxUnavailableError, OSError, KubeTestError) as error:
+        pytest.fail(f"sandbox cluster unavailable: {error}. Start it with `make sandbox-up`.", pytrace=False)
+    if str(answer).strip() != "ok":
+        pytest.fail(f"sandbox API server is not ready: {answer!r}", pytrace=False)
+    return env
+
+
+@pytest.fixture(scope="session")
+def kube(sandbox: Sandbox) -> Kube:
+    """Admin API client for assertions (independent of the collection's code)."""
+    return Kube(sandbox.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def user_kube(sandbox: Sandbox) -> Kube:
+    """API client as the low-privileged ``sandbox-user`` (no rights until a test grants a Role)."""
+    return Kube(sandbox.user_kubeconfig)
+
+
+@pytest.fixture
+def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace, deleted afterwards (kept when SANDBOX_KEEP_NAMESPACES=1, for debugging)."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"it-{stem}-{secrets.token_hex(3)}"
+    kube.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
+        kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(scope="session")
+def run_module(sandbox: Sandbox) -> ModuleRunner:
+    """``run_module(name, params, check=False, diff=False, kubeconfig=None, env=None) -> dict``."""
+    return ModuleRunner(sandbox)
+
+
+@pytest.fixture(scope="session")
+def run_playbook(sandbox: Sandbox) -> PlaybookRunner:
+    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``."""
+    return PlaybookRunner(sandbox)
+
+
+@pytest.fixture
+def audit(sandbox: Sandbox, kube: Kube) -> AuditLog:
+    """``mark = audit.mark()`` then ``audit.writes(since=mark, resource="imagestreams", namespace=ns)``."""
+    return AuditLog(
+        sandbox.env.get("SANDBOX_AUDIT_LOG", str(Path(sandbox.kubeconfig).parents[1] / "logs/audit.log")), kube
+    )

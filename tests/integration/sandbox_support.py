@@ -1,0 +1,886 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test-side tools for the sandbox cluster: an admin API client independent of the collection's code, runners for
+modules and playbooks, the audit log reader, and stand-ins for the OpenShift controllers the sandbox lacks.
+
+The sandbox serves ImageStreams from a CRD: nothing imports, resolves or tracks tags, no controller creates
+``<sa>-dockercfg-*`` secrets and no MCO rolls pools out. The helpers here play those parts, writing exactly what
+OpenShift would write, so tests can assert what the collection does against a real API server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import secrets
+import shlex
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ENV_FILE = REPO_ROOT / ".sandbox" / "env.sh"
+COLLECTIONS_ROOT = REPO_ROOT / ".build" / "collections"
+MODULES_DIR = REPO_ROOT / "plugins" / "modules"
+
+# What OpenShift's integrated registry calls itself in image stream status (the sandbox has no such registry).
+INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
+IMAGESTREAMS = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"
+MCP_PATH = "/apis/machineconfiguration.openshift.io/v1/machineconfigpools"
+PULL_SECRET_PATH = "/api/v1/namespaces/openshift-config/secrets/pull-secret"
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+_ENV_KEYS = {
+    "kubeconfig": "KUBECONFIG",
+    "user_kubeconfig": "SANDBOX_USER_KUBECONFIG",
+    "api": "SANDBOX_API",
+    "ca": "SANDBOX_CA",
+    "registry": "SANDBOX_REGISTRY",
+    "registry_ca": "SANDBOX_REGISTRY_CA",
+    "registry_user": "SANDBOX_REGISTRY_USER",
+    "registry_password": "SANDBOX_REGISTRY_PASSWORD",
+    "token_registry": "SANDBOX_TOKEN_REGISTRY",
+}
+
+
+class SandboxUnavailableError(RuntimeError):
+    """The sandbox is not up (no env file, or the API server does not answer)."""
+
+
+class KubeTestError(RuntimeError):
+    """An API request answered with an error status; ``status`` is the HTTP code, ``body`` the decoded answer."""
+
+    def __init__(self, method: str, path: str, status: int, body: Any) -> None:
+        message = body.get("message") if isinstance(body, dict) else body
+        super().__init__(f"{method} {path} -> {status}: {message}")
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body = body
+
+
+class ModuleCrashError(AssertionError):
+    """A module printed no JSON result (a traceback, a syntax error): never an expected failure."""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The sandbox's coordinates
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """What `.sandbox/env.sh` exports, as attributes; ``env`` holds every variable of the file."""
+
+    kubeconfig: str
+    user_kubeconfig: str
+    api: str
+    ca: str
+    registry: str
+    registry_ca: str
+    registry_user: str
+    registry_password: str = field(repr=False)
+    token_registry: str
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def registry_ca_dir(self) -> str:
+        """A directory holding only the registry CA as ``ca.crt``: what skopeo's ``--cert-dir`` wants."""
+        return str(Path(self.registry_ca).parent)
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """Read the ``export KEY=value`` lines (shell-quoted) the launcher writes."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def load_sandbox(env_file: str | os.PathLike[str] | None = None) -> Sandbox:
+    """The running sandbox's coordinates, from ``SANDBOX_ENV_FILE`` or `.sandbox/env.sh` (never the caller's own
+    KUBECONFIG: tests must not reach a real cluster by accident)."""
+    path = Path(env_file or os.environ.get("SANDBOX_ENV_FILE") or DEFAULT_ENV_FILE)
+    if not path.is_file():
+        raise SandboxUnavailableError(
+            f"{path} does not exist: the sandbox cluster is not up. Run `make sandbox-up` (or run the tests through "
+            "`make test-integration`, which starts it)."
+        )
+    env = parse_env_file(path.read_text(encoding="utf-8"))
+    missing = [key for key in (*_ENV_KEYS.values(), "K8S_AUTH_KUBECONFIG") if key not in env]
+    if missing:
+        raise SandboxUnavailableError(f"{path} lacks {', '.join(missing)}; run `make sandbox-down sandbox-up`.")
+    return Sandbox(**{attr: env[key] for attr, key in _ENV_KEYS.items()}, env=env)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Admin API client (standard library only, deliberately independent of plugins/module_utils)
+
+_TEMP_DIRS: list[str] = []
+
+
+def _cleanup_temp_dirs() -> None:
+    for directory in _TEMP_DIRS:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+atexit.register(_cleanup_temp_dirs)
+
+
+@dataclass(frozen=True)
+class KubeconfigCredentials:
+    server: str
+    ca_data: bytes
+    token: str | None = field(default=None, repr=False)
+    cert_data: bytes | None = field(default=None, repr=False)
+    key_data: bytes | None = field(default=None, repr=False)
+    namespace: str = "default"
+
+
+def read_kubeconfig(path: str | os.PathLike[str]) -> KubeconfigCredentials:
+    """The current context's server, CA and credentials (inline data, as the sandbox writes them)."""
+    config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    context_name = config["current-context"]
+    context = next(c["context"] for c in config["contexts"] if c["name"] == context_name)
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+    user = next(u["user"] for u in config["users"] if u["name"] == context["user"])
+
+    def data(key: str) -> bytes | None:
+        value = user.get(key)
+        return base64.b64decode(value) if value else None
+
+    return KubeconfigCredentials(
+        server=cluster["server"],
+        ca_data=base64.b64decode(cluster["certificate-authority-data"]),
+        token=user.get("token"),
+        cert_data=data("client-certificate-data"),
+        key_data=data("client-key-data"),
+        namespace=context.get("namespace", "default"),
+    )
+
+
+class Kube:
+    """A tiny API client for assertions and for playing controllers: JSON in, JSON out, errors as KubeTestError.
+
+    One connection per request, so threads (the controller stand-ins) can share an instance.
+    """
+
+    def __init__(self, kubeconfig: str | os.PathLike[str], *, user_agent: str = "sandbox-tests") -> None:
+        creds = read_kubeconfig(kubeconfig)
+        url = urllib.parse.urlsplit(creds.server)
+        self.host = url.hostname or "127.0.0.1"
+        self.port = url.port or 443
+        self.user_agent = user_agent
+        self.username_token = creds.token
+        self._context = ssl.create_default_context(cadata=creds.ca_data.decode("ascii"))
+        if creds.cert_data and creds.key_data:
+            directory = tempfile.mkdtemp(prefix="sandbox-kube-")
+            _TEMP_DIRS.append(directory)
+            cert, key = Path(directory, "client.crt"), Path(directory, "client.key")
+            cert.write_bytes(creds.cert_data)
+            key.touch(mode=0o600)
+            key.write_bytes(creds.key_data)
+            self._context.load_cert_chain(cert, key)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> Any:
+        """Send one request; returns the decoded JSON answer (text when it is not JSON)."""
+        connection = http.client.HTTPSConnection(self.host, self.port, context=self._context, timeout=timeout)
+        all_headers = {"Accept": "application/json", "User-Agent": self.user_agent, **(headers or {})}
+        if self.username_token:
+            all_headers["Authorization"] = f"Bearer {self.username_token}"
+        payload = None
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            all_headers["Content-Type"] = content_type
+        try:
+            connection.request(method, path, body=payload, headers=all_headers)
+            response = connection.getresponse()
+            raw = response.read()
+        finally:
+            connection.close()
+        try:
+            decoded: Any = json.loads(raw) if raw else None
+        except ValueError:
+            decoded = raw.decode("utf-8", "replace")
+        if response.status >= 400:
+            raise KubeTestError(method, path, response.status, decoded)
+        return decoded
+
+    def get(self, path: str) -> Any:
+        """The object at ``path``, or None when it does not exist."""
+        try:
+            return self.request("GET", path)
+        except KubeTestError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def create(self, path: str, body: Any) -> Any:
+        """POST ``body`` to the collection ``path``."""
+        return self.request("POST", path, body)
+
+    def replace(self, path: str, body: Any) -> Any:
+        """PUT ``body`` (carry metadata.resourceVersion for optimistic concurrency)."""
+        return self.request("PUT", path, body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        """A JSON merge patch."""
+        return self.request("PATCH", path, body, content_type="application/merge-patch+json")
+
+    def delete(self, path: str) -> Any:
+        """DELETE; None when the object was already gone."""
+        try:
+            return self.request("DELETE", path)
+        except KubeTestError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def update_with_retry(self, path: str, change: Callable[[dict[str, Any]], bool], *, attempts: int = 10) -> Any:
+        """GET, let ``change`` edit the object in place (it returns False for "nothing to do"), PUT; retry on 409."""
+        for _ in range(attempts):
+            current = self.request("GET", path)
+            if not change(current):
+                return current
+            try:
+                return self.replace(path, current)
+            except KubeTestError as error:
+                if error.status != 409:
+                    raise
+        raise KubeTestError("PUT", path, 409, f"still conflicting after {attempts} attempts")
+
+    def wait_for(self, predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2, what: str) -> Any:
+        """Poll ``predicate`` until it returns something truthy; AssertionError naming ``what`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            time.sleep(interval)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Running the collection's modules and playbooks
+
+
+def _subprocess_env(sandbox: Sandbox, *, kubeconfig: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("K8S_AUTH_") and key != "KUBECONFIG"}
+    env.update(sandbox.env)
+    if kubeconfig is not None:
+        env["KUBECONFIG"] = env["K8S_AUTH_KUBECONFIG"] = kubeconfig
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(COLLECTIONS_ROOT), env.get("PYTHONPATH")]))
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
+    env["ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"] = "false"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env.update(extra or {})
+    return env
+
+
+class ModuleRunner:
+    """``run_module(name, params, check=False, diff=False, kubeconfig=None, env=None) -> dict``.
+
+    Runs ``plugins/modules/<name>.py`` directly (as AnsiballZ would, minus the zip) and returns its JSON result.
+    ``last`` keeps the CompletedProcess of the latest run, to assert that a secret never reaches stdout/stderr.
+    """
+
+    def __init__(self, sandbox: Sandbox, *, timeout: float = 300.0) -> None:
+        self.sandbox = sandbox
+        self.timeout = timeout
+        self.last: subprocess.CompletedProcess[str] | None = None
+
+    def __call__(
+        self,
+        name: str,
+        params: Mapping[str, Any],
+        *,
+        check: bool = False,
+        diff: bool = False,
+        kubeconfig: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        module_path = MODULES_DIR / f"{name}.py"
+        if not module_path.is_file():
+            raise FileNotFoundError(f"no module {module_path}")
+        with tempfile.TemporaryDirectory(prefix=f"run-{name}-") as tmp:
+            args = {
+                "ANSIBLE_MODULE_ARGS": {
+                    **params,
+                    "_ansible_check_mode": check,
+                    "_ansible_diff": diff,
+                    "_ansible_tmpdir": tmp,
+                    "_ansible_remote_tmp": tmp,
+                    "_ansible_keep_remote_files": False,
+                }
+            }
+            args_file = Path(tmp, "args.json")
+            args_file.touch(mode=0o600)
+            args_file.write_text(json.dumps(args), encoding="utf-8")
+            completed = subprocess.run(
+                [sys.executable, str(module_path), str(args_file)],
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                env=_subprocess_env(self.sandbox, kubeconfig=kubeconfig, extra=env),
+                cwd=tmp,
+                check=False,
+            )
+        self.last = completed
+        return parse_module_output(name, completed)
+
+
+def parse_module_output(name: str, completed: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The module's JSON result (the last JSON object line of stdout); ModuleCrashError when there is none."""
+    for raw_line in reversed(completed.stdout.strip().splitlines()):
+        line = raw_line.strip()
+        if line.startswith("{"):
+            try:
+                result = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(result, dict):
+                return result
+    raise ModuleCrashError(
+        f"module {name} exited {completed.returncode} without a JSON result\n"
+        f"--- stdout ---\n{completed.stdout[-4000:]}\n--- stderr ---\n{completed.stderr[-4000:]}"
+    )
+
+
+class PlaybookRunner:
+    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``."""
+
+    def __init__(self, sandbox: Sandbox, *, timeout: float = 900.0) -> None:
+        self.sandbox = sandbox
+        self.timeout = timeout
+
+    def __call__(
+        self,
+        yaml_text: str,
+        *,
+        extra_vars: Mapping[str, Any] | None = None,
+        check: bool = False,
+        diff: bool = False,
+        verbosity: int = 0,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        executable = Path(sys.executable).parent / "ansible-playbook"
+        playbook_cmd = str(executable) if executable.exists() else (shutil.which("ansible-playbook") or "")
+        with tempfile.TemporaryDirectory(prefix="run-playbook-") as tmp:
+            playbook = Path(tmp, "playbook.yml")
+            playbook.write_text(yaml_text, encoding="utf-8")
+            command = [playbook_cmd, "-i", "localhost,", "-c", "local", str(playbook)]
+            if extra_vars:
+                vars_file = Path(tmp, "extra_vars.json")
+                vars_file.touch(mode=0o600)
+                vars_file.write_text(json.dumps(extra_vars), encoding="utf-8")
+                command += ["-e", f"@{vars_file}"]
+            if check:
+                command.append("--check")
+            if diff:
+                command.append("--diff")
+            if verbosity:
+                command.append("-" + "v" * verbosity)
+            run_env = _subprocess_env(
+                self.sandbox,
+                kubeconfig=None,
+                extra={
+                    "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                    "ANSIBLE_RETRY_FILES_ENABLED": "false",
+                    "ANSIBLE_LOCAL_TEMP": str(Path(tmp, "local")),
+                    "ANSIBLE_REMOTE_TEMP": str(Path(tmp, "remote")),
+                    **(env or {}),
+                },
+            )
+            return subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                env=run_env,
+                cwd=tmp,
+                check=False,
+            )
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The API server's audit log
+
+
+@dataclass(frozen=True)
+class AuditMark:
+    offset: int
+
+
+class AuditLog:
+    """Reads `.sandbox/logs/audit.log` (Metadata-level events for every request except get/list/watch).
+
+    Both ``mark()`` and ``writes()`` first send a sentinel request with a unique User-Agent and wait for it to appear
+    in the log, so every request that finished before the call is in the file by then.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], kube: Kube) -> None:
+        self.path = Path(path)
+        self.kube = kube
+
+    def _flush(self, *, timeout: float = 15.0) -> int:
+        """The log offset just after the sentinel's event."""
+        marker = f"sandbox-audit-sentinel/{secrets.token_hex(8)}"
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"nonResourceAttributes": {"path": "/sandbox-audit-sentinel", "verb": "get"}},
+        }
+        self.kube.request(
+            "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", review, headers={"User-Agent": marker}
+        )
+        needle = marker.encode()
+        deadline = time.monotonic() + timeout
+        while True:
+            data = self.path.read_bytes() if self.path.exists() else b""
+            index = data.find(needle)
+            if index >= 0:
+                end = data.find(b"\n", index)
+                return len(data) if end < 0 else end + 1
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the audit sentinel never reached {self.path}; is audit logging on?")
+            time.sleep(0.05)
+
+    def mark(self) -> AuditMark:
+        """A point in the log: ``writes(since=mark)`` returns only what came after it."""
+        return AuditMark(self._flush())
+
+    def events(self, *, since: AuditMark) -> list[dict[str, Any]]:
+        """Every event logged after ``since``."""
+        end = self._flush()
+        with self.path.open("rb") as handle:
+            handle.seek(since.offset)
+            chunk = handle.read(end - since.offset)
+        return [json.loads(line) for line in chunk.splitlines() if line.strip()]
+
+    def writes(
+        self,
+        *,
+        since: AuditMark,
+        resource: str | None = None,
+        namespace: str | None = None,
+        name: str | None = None,
+        subresource: str | None = None,
+        include_dry_run: bool = False,
+    ) -> list[dict[str, Any]]:
+        """create/update/patch/delete(collection) events after ``since``, optionally for one resource (plural, e.g.
+        ``imagestreams``), namespace, object name or subresource (``status``). Server-side dry-run requests are left
+        out unless ``include_dry_run``: they change nothing."""
+        found = []
+        for event in self.events(since=since):
+            ref = event.get("objectRef") or {}
+            if event.get("verb") not in WRITE_VERBS or str(event.get("userAgent", "")).startswith(
+                "sandbox-audit-sentinel/"
+            ):
+                continue
+            if resource is not None and ref.get("resource") != resource:
+                continue
+            if namespace is not None and ref.get("namespace") != namespace:
+                continue
+            if name is not None and ref.get("name") != name:
+                continue
+            if subresource is not None and ref.get("subresource") != subresource:
+                continue
+            if not include_dry_run and "dryRun=" in str(event.get("requestURI", "")):
+                continue
+            found.append(event)
+        return found
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Playing OpenShift's controllers
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def imagestream_path(namespace: str, stream: str | None = None) -> str:
+    base = IMAGESTREAMS.format(namespace=namespace)
+    return base if stream is None else f"{base}/{stream}"
+
+
+def import_image(
+    kube: Kube,
+    namespace: str,
+    stream: str,
+    tag: str,
+    *,
+    digest: str | None = None,
+    docker_image_reference: str | None = None,
+) -> str:
+    """Record that ``stream:tag`` now points at an image, as OpenShift's import (or a push) writes it: a TagEvent in
+    ``status.tags[tag].items[0]`` through the ``/status`` subresource. Creates the stream when missing. Returns the
+    digest (a fresh random one unless given).
+
+    As the server does: a new event is prepended only when both the reference and the image differ from items[0],
+    otherwise items[0] is updated in place; the event's generation is the spec tag's (else the stream's); a change
+    clears the tag's conditions.
+    """
+    digest = digest or "sha256:" + hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+    repository = f"{INTERNAL_REGISTRY}/{namespace}/{stream}"
+    reference = docker_image_reference or f"{repository}@{digest}"
+    path = imagestream_path(namespace, stream)
+    if kube.get(path) is None:
+        body = {
+            "apiVersion": "image.openshift.io/v1",
+            "kind": "ImageStream",
+            "metadata": {"name": stream, "namespace": namespace},
+            "spec": {"lookupPolicy": {"local": False}},
+        }
+        with contextlib.suppress(KubeTestError):  # created meanwhile by someone else: fine
+            kube.create(imagestream_path(namespace), body)
+
+    def record(current: dict[str, Any]) -> bool:
+        spec_tag = next((t for t in current.get("spec", {}).get("tags") or [] if t.get("name") == tag), None)
+        generation = (spec_tag or {}).get("generation") or current["metadata"].get("generation", 1)
+        status = current.setdefault("status", {})
+        status["dockerImageRepository"] = repository
+        tags = status.setdefault("tags", [])
+        entry = next((t for t in tags if t.get("tag") == tag), None)
+        if entry is None:
+            entry = {"tag": tag, "items": []}
+            tags.append(entry)
+            tags.sort(key=lambda t: t["tag"])
+        event = {"created": _now(), "dockerImageReference": reference, "image": digest, "generation": generation}
+        items = entry.setdefault("items", []) or []
+        if items and items[0].get("dockerImageReference") == reference and items[0].get("image") == digest:
+            return False  # already the current image: the server records nothing
+        if items and (items[0].get("dockerImageReference") == reference or items[0].get("image") == digest):
+            items[0].update(event)
+        else:
+            items.insert(0, event)
+        entry["items"] = items
+        entry.pop("conditions", None)
+        return True
+
+    kube.update_with_retry(f"{path}/status", record)
+    return digest
+
+
+def _random_suffix(length: int = 5) -> str:
+    # Kubernetes' generateName alphabet (no vowels, no confusable digits).
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class _Controller:
+    """A background thread that stops on ``__exit__`` and re-raises its own failure there."""
+
+    def __init__(self, name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._guarded, name=name, daemon=True)
+        self.error: BaseException | None = None
+
+    def _guarded(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:  # reported by __exit__, so a broken stand-in fails the test
+            self.error = error
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep unless stopped; True when stopped."""
+        return self._stop.wait(seconds)
+
+    def __enter__(self) -> Any:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        if exc_type is None and self.error is not None:
+            raise AssertionError(f"{self._thread.name} stand-in failed: {self.error!r}") from self.error
+
+
+class DockercfgController(_Controller):
+    """Plays OpenShift's service-account pull-secret controller for one ServiceAccount: once the SA exists, waits
+    ``delay`` seconds, creates ``<sa>-dockercfg-<suffix>`` (``kubernetes.io/dockercfg`` for the internal registry)
+    and appends it to the SA's ``imagePullSecrets`` with a conflict-retrying update (as the controller does, so a
+    module writing the SA at the same time is exercised for real).
+
+    ``secret_name`` is known up front; ``done`` is set once the SA references the secret.
+    """
+
+    def __init__(self, kube: Kube, namespace: str, service_account: str, delay: float = 2.0) -> None:
+        super().__init__(f"DockercfgController({namespace}/{service_account})")
+        self.kube = kube
+        self.namespace = namespace
+        self.service_account = service_account
+        self.delay = delay
+        self.secret_name = f"{service_account}-dockercfg-{_random_suffix()}"
+        self.done = threading.Event()
+
+    def wait(self, timeout: float = 30.0) -> None:
+        """Block until the secret is linked (AssertionError on timeout or when the stand-in failed)."""
+        if not self.done.wait(timeout):
+            raise AssertionError(f"{self.secret_name} was not linked within {timeout}s (error: {self.error!r})")
+
+    def _run(self) -> None:
+        sa_path = f"/api/v1/namespaces/{self.namespace}/serviceaccounts/{self.service_account}"
+        sa = None
+        while sa is None:
+            sa = self.kube.get(sa_path)
+            if sa is None and self._sleep(0.2):
+                return
+        if self._sleep(self.delay):
+            return
+        token_secret = f"{self.service_account}-token-{_random_suffix()}"
+        dockercfg = {
+            host: {"username": "serviceaccount", "password": "fake-sa-token", "email": "serviceaccount@example.org"}
+            for host in (INTERNAL_REGISTRY, "172.30.0.10:5000")
+        }
+        for entry in dockercfg.values():
+            entry["auth"] = base64.b64encode(f"serviceaccount:{entry['password']}".encode()).decode()
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/dockercfg",
+            "metadata": {
+                "name": self.secret_name,
+                "namespace": self.namespace,
+                "annotations": {
+                    "kubernetes.io/service-account.name": self.service_account,
+                    "kubernetes.io/service-account.uid": sa["metadata"]["uid"],
+                    "openshift.io/token-secret.name": token_secret,
+                    "openshift.io/token-secret.value": "fake-sa-token",
+                },
+                "ownerReferences": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ServiceAccount",
+                        "name": self.service_account,
+                        "uid": sa["metadata"]["uid"],
+                    },
+                ],
+            },
+            "data": {".dockercfg": base64.b64encode(json.dumps(dockercfg).encode()).decode()},
+        }
+        self.kube.create(f"/api/v1/namespaces/{self.namespace}/secrets", secret)
+
+        def link(current: dict[str, Any]) -> bool:
+            pulls = current.setdefault("imagePullSecrets", None) or []
+            if any(ref.get("name") == self.secret_name for ref in pulls):
+                return False
+            current["imagePullSecrets"] = [*pulls, {"name": self.secret_name}]
+            annotations = current["metadata"].setdefault("annotations", {}) or {}
+            annotations["openshift.io/internal-registry-pull-secret-ref"] = self.secret_name
+            current["metadata"]["annotations"] = annotations
+            return True
+
+        self.kube.update_with_retry(sa_path, link)
+        self.done.set()
+
+
+def compact_dockerconfigjson(secret: Mapping[str, Any] | None) -> bytes:
+    """The pull secret's ``.dockerconfigjson`` compacted as the MCO does (json.Compact keeps key order)."""
+    if not secret:
+        return b""
+    raw = base64.b64decode((secret.get("data") or {}).get(".dockerconfigjson", ""))
+    try:
+        return json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:
+        return b"invalid:" + raw
+
+
+def rendered_config_name(pool: str, compacted: bytes) -> str:
+    """``rendered-<pool>-<32 hex>``: the name the MCO gives a rendered config (ours hashes the pull secret)."""
+    digest = hashlib.sha256(pool.encode() + b"\0" + compacted).hexdigest()
+    return f"rendered-{pool}-{digest[:32]}"
+
+
+def pool_status(pool: Mapping[str, Any], *, configuration: str, updated: bool, updating: bool) -> dict[str, Any]:
+    """A MachineConfigPool status as the MCO reports it, for ``machineCount`` = 3 (master) or 2 (others)."""
+    count = int((pool.get("status") or {}).get("machineCount") or (3 if pool["metadata"]["name"] == "master" else 2))
+    now = _now()
+
+    def condition(kind: str, value: bool) -> dict[str, str]:
+        return {
+            "type": kind,
+            "status": "True" if value else "False",
+            "lastTransitionTime": now,
+            "reason": "",
+            "message": "",
+        }
+
+    return {
+        "observedGeneration": pool["metadata"].get("generation", 1),
+        "configuration": {"name": configuration, "source": []},
+        "machineCount": count,
+        "updatedMachineCount": count if updated else 0,
+        "readyMachineCount": count if updated else (count - 1 if updating else count),
+        "unavailableMachineCount": 1 if updating else 0,
+        "degradedMachineCount": 0,
+        "conditions": [
+            condition("Updated", updated),
+            condition("Updating", updating),
+            condition("Degraded", False),
+            condition("NodeDegraded", False),
+            condition("RenderDegraded", False),
+        ],
+    }
+
+
+def pause_pool(kube: Kube, name: str) -> None:
+    """``spec.paused: true``: the pool gets new rendered configs but never rolls them out."""
+    kube.patch(f"{MCP_PATH}/{name}", {"spec": {"paused": True}})
+
+
+def unpause_pool(kube: Kube, name: str) -> None:
+    kube.patch(f"{MCP_PATH}/{name}", {"spec": {"paused": False}})
+
+
+class MachineConfigRollout(_Controller):
+    """Plays the MCO for pools ``master`` and ``worker``.
+
+    Render: when the compacted ``.dockerconfigjson`` of openshift-config/pull-secret changes (a whitespace-only edit
+    is no change), after ``delay`` seconds every pool's ``spec.configuration.name`` moves to a new
+    ``rendered-<pool>-<hash>``. Roll out: a pool whose spec and status configurations differ and that is not paused
+    reports Updating for ``delay`` seconds, then Updated with all machines updated. A paused pool stays
+    Updated=False/Updating=False until unpaused. ``renders`` counts render passes.
+    """
+
+    pools = ("master", "worker")
+
+    def __init__(self, kube: Kube, delay: float = 1.0, *, interval: float = 0.2) -> None:
+        super().__init__("MachineConfigRollout")
+        self.kube = kube
+        self.delay = delay
+        self.interval = interval
+        self.renders = 0
+        self._baseline = compact_dockerconfigjson(kube.get(PULL_SECRET_PATH))
+
+    def _run(self) -> None:
+        pending_since: float | None = None
+        updating_since: dict[str, float] = {}
+        while not self._sleep(self.interval):
+            compacted = compact_dockerconfigjson(self.kube.get(PULL_SECRET_PATH))
+            if compacted != self._baseline:
+                pending_since = pending_since or time.monotonic()
+                if time.monotonic() - pending_since >= self.delay:
+                    self._render(compacted)
+                    self._baseline = compacted
+                    pending_since = None
+            else:
+                pending_since = None
+            for name in self.pools:
+                self._roll(name, updating_since)
+
+    def _render(self, compacted: bytes) -> None:
+        for name in self.pools:
+            rendered = rendered_config_name(name, compacted)
+            self.kube.patch(f"{MCP_PATH}/{name}", {"spec": {"configuration": {"name": rendered}}})
+        self.renders += 1
+
+    def _roll(self, name: str, updating_since: dict[str, float]) -> None:
+        pool = self.kube.get(f"{MCP_PATH}/{name}")
+        if pool is None:
+            return
+        wanted = pool["spec"].get("configuration", {}).get("name", "")
+        status = pool.get("status") or {}
+        current = status.get("configuration", {}).get("name", "")
+        conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+        if wanted == current:
+            updating_since.pop(name, None)
+            return
+        if pool["spec"].get("paused"):
+            updating_since.pop(name, None)
+            if conditions.get("Updated") != "False" or conditions.get("Updating") != "False":
+                new = pool_status(pool, configuration=current, updated=False, updating=False)
+                self._write_status(pool, new)
+            return
+        if name not in updating_since:
+            updating_since[name] = time.monotonic()
+            self._write_status(pool, pool_status(pool, configuration=current, updated=False, updating=True))
+        elif time.monotonic() - updating_since[name] >= self.delay:
+            updating_since.pop(name)
+            self._write_status(pool, pool_status(pool, configuration=wanted, updated=True, updating=False))
+
+    def _write_status(self, pool: dict[str, Any], status: dict[str, Any]) -> None:
+        pool["status"] = status
+        with contextlib.suppress(KubeTestError):  # 409: a newer pool; the next pass works from it
+            self.kube.replace(f"{MCP_PATH}/{pool['metadata']['name']}/status", pool)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Registry clients
+
+
+def registry_authfile(path: str | os.PathLike[str], server: str, user: str, password: str) -> str:
+    """Write a containers-auth.json with one entry (mode 0600); returns the path."""
+    target = Path(path)
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    target.touch(mode=0o600)
+    target.write_text(json.dumps({"auths": {server: {"auth": auth}}}), encoding="utf-8")
+    return str(target)
+
+
+def skopeo_inspect(image: str, authfile: str | None, ca_dir: str) -> subprocess.CompletedProcess[str]:
+    """``skopeo inspect`` of ``image`` (``host:port/repo:tag``, docker:// optional) with TLS verified against the
+    CA in ``ca_dir`` (a directory, or the CA file itself, whose directory is used)."""
+    ca_path = Path(ca_dir)
+    cert_dir = ca_path.parent if ca_path.is_file() else ca_path
+    reference = image if image.startswith("docker://") else f"docker://{image}"
+    command = ["skopeo", "inspect", "--tls-verify=true", "--cert-dir", str(cert_dir)]
+    command += ["--authfile", authfile] if authfile else ["--no-creds"]
+    return subprocess.run([*command, reference], capture_output=True, text=True, timeout=120, check=False)
+
+
+@contextlib.contextmanager
+def temporary_role_binding(
+    kube: Kube, namespace: str, *, role: str, user: str = "sandbox-user", kind: str = "ClusterRole"
+) -> Iterator[str]:
+    """Grant ``user`` a role in ``namespace`` for the duration of the block (for 403-path tests)."""
+    name = f"test-{role.replace(':', '-')}-{_random_suffix()}"
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }
+    path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings"
+    kube.create(path, binding)
+    try:
+        yield name
+    finally:
+        kube.delete(f"{path}/{name}")
