@@ -57,6 +57,7 @@ class DocumentPlan:
     updated: list[str]
     removed: list[str]
     telemetry_changed: bool
+    warnings: tuple[str, ...] = ()
 
 
 def read_stored_content(secret: Mapping[str, Any] | None, *, where: str) -> bytes:
@@ -131,29 +132,42 @@ def check_telemetry_guard(before: Mapping[str, Any], after: Mapping[str, Any], *
     )
 
 
-def _validated(document: dict[str, Any], before: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+def _stored_document_problem(before: Mapping[str, Any], *, where: str) -> str | None:
     try:
-        return load_auth_document(document, source=f"the new content for the secret {where}")
+        load_auth_document(before, source=f"the secret {where}")
     except InvalidInputError as error:
-        try:
-            load_auth_document(before, source=f"the secret {where}")
-        except InvalidInputError as current_error:
+        return str(error)
+    return None
+
+
+def _check_result(document: Mapping[str, Any], before: Mapping[str, Any], *, where: str) -> None:
+    """Refuse a result that fails our schema, saying whether the fault is in the cluster's copy or in the input."""
+    try:
+        load_auth_document(document, source=f"the new content for the secret {where}")
+    except InvalidInputError as error:
+        problem = _stored_document_problem(before, where=where)
+        if problem is not None:
             raise ClusterStateError(
-                f"{current_error}; {NOTHING_WRITTEN}. The document stored in the cluster is already invalid (a bad "
-                "auth breaks every pull on the nodes): remove or replace that entry, e.g. with remove_registries"
+                f"{problem}; {NOTHING_WRITTEN}. The document stored in the cluster is already invalid (a bad auth "
+                "breaks every pull on the nodes): remove or replace that entry, e.g. with remove_registries"
             ) from None
         raise InvalidInputError(f"{error}; {NOTHING_WRITTEN}") from None
 
 
 def plan_document(before: Mapping[str, Any], change: DocumentChange, *, where: str) -> DocumentPlan:
     """The new document for ``change`` applied to ``before``; every entry, field and top-level key not named by the
-    change is kept as it was. Raises when the Telemetry guard refuses or the result fails the schema."""
+    change is kept as it was. Raises when the Telemetry guard refuses or a changed result fails the schema."""
     base: Mapping[str, Any] = {"auths": {}} if change.replace else before
     document, _ = remove_entries(base, change.remove)
     document = merge_entries(document, change.entries)
     telemetry_changed = check_telemetry_guard(before, document, allowed=change.allow_telemetry_change, where=where)
-    document = _validated(document, before, where=where)
     changed = not documents_equal(before, document)
+    warnings: tuple[str, ...] = ()
+    if changed:
+        _check_result(document, before, where=where)
+    elif (problem := _stored_document_problem(before, where=where)) is not None:
+        # Nothing is written, so nothing can get worse; still say what the nodes will trip over.
+        warnings = (f"{problem}; a bad entry breaks pulls on the nodes: remove or replace it",)
     changes = diff_entries(before, document)
     return DocumentPlan(
         before=copy.deepcopy(dict(before)),
@@ -163,6 +177,7 @@ def plan_document(before: Mapping[str, Any], change: DocumentChange, *, where: s
         updated=list(changes.updated),
         removed=list(changes.removed),
         telemetry_changed=telemetry_changed,
+        warnings=warnings,
     )
 
 

@@ -388,6 +388,7 @@ def _absent(
     *,
     check_mode: bool,
 ) -> Changes:
+    candidates: list[Mapping[str, Any]]
     if request.binding_name:
         candidates = [binding for binding in bindings if rbac.binding_name(binding) == request.binding_name]
         for binding in candidates:

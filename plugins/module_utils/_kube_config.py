@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -162,7 +162,7 @@ def parse_connection_options(params: Mapping[str, Any], environ: Mapping[str, st
         raw[option] = value
 
     def where(option: str) -> str:
-        return f"{'/'.join(CONNECTION_ENV_VARS[option])}" if option in from_env else f"option {option}"
+        return "/".join(CONNECTION_ENV_VARS[option]) if option in from_env else f"option {option}"
 
     kubeconfig = raw["kubeconfig"]
     if kubeconfig is not None and not isinstance(kubeconfig, str | dict):
@@ -177,22 +177,8 @@ def parse_connection_options(params: Mapping[str, Any], environ: Mapping[str, st
     if isinstance(validate_certs, str):
         validate_certs = _parse_bool(validate_certs, where("validate_certs"))
 
-    groups = raw["impersonate_groups"]
-    if isinstance(groups, str):
-        groups = [group.strip() for group in groups.split(",")]
-    if groups is not None:
-        groups = tuple(str(group) for group in groups if str(group))
-
-    timeout = raw["request_timeout"]
-    if timeout is None:
-        timeout = DEFAULT_REQUEST_TIMEOUT
-    try:
-        timeout = float(timeout)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{where('request_timeout')} must be a number of seconds, got {timeout!r}") from None
-    if not timeout > 0:
-        raise InvalidInputError(f"{where('request_timeout')} must be more than 0 seconds, got {timeout!r}")
-
+    groups = _parse_groups(raw["impersonate_groups"])
+    timeout = _parse_timeout(raw["request_timeout"], where("request_timeout"))
     options = ConnectionOptions(
         kubeconfig=kubeconfig,
         context=raw["context"] or None,
@@ -207,7 +193,7 @@ def parse_connection_options(params: Mapping[str, Any], environ: Mapping[str, st
         proxy=raw["proxy"] or None,
         no_proxy=raw["no_proxy"] or None,
         impersonate_user=raw["impersonate_user"] or None,
-        impersonate_groups=groups or None,
+        impersonate_groups=groups,
         request_timeout=timeout,
     )
     if (options.username is None) != (options.password is None):
@@ -217,6 +203,25 @@ def parse_connection_options(params: Mapping[str, Any], environ: Mapping[str, st
     if options.api_key and options.username is not None:
         raise InvalidInputError("give either api_key or username/password, not both")
     return options
+
+
+def _parse_groups(value: str | Sequence[Any] | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(text for text in (str(item).strip() for item in items) if text) or None
+
+
+def _parse_timeout(value: Any, where: str) -> float:
+    if value is None:
+        return DEFAULT_REQUEST_TIMEOUT
+    try:
+        timeout = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{where} must be a number of seconds, got {value!r}") from None
+    if not timeout > 0:
+        raise InvalidInputError(f"{where} must be more than 0 seconds, got {value!r}")
+    return timeout
 
 
 def _parse_bool(value: str, where: str) -> bool:
@@ -269,11 +274,9 @@ def kubeconfig_paths(option: str | None, environ: Mapping[str, str]) -> tuple[li
 def _split_paths(value: str) -> list[str]:
     paths: list[str] = []
     for entry in value.split(os.pathsep):
-        entry = entry.strip()
-        if entry:
-            path = os.path.expanduser(entry)
-            if path not in paths:
-                paths.append(path)
+        path = os.path.expanduser(entry.strip())
+        if path and path not in paths:
+            paths.append(path)
     return paths
 
 
@@ -296,7 +299,7 @@ def read_kubeconfig_files(paths: Sequence[str], *, explicit: bool) -> list[tuple
 
 
 def parse_kubeconfig_text(text: str, where: str) -> dict[str, Any]:
-    import yaml  # only paid for when a kubeconfig file is read
+    import yaml  # noqa: PLC0415 - only paid for when a kubeconfig file is read
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -439,6 +442,7 @@ class _Draft:
     impersonate_user: str | None = None
     impersonate_groups: tuple[str, ...] = ()
     source: str = "module options"
+    overridden: list[str] = field(default_factory=list)
     user_label: str = ""
     token_expires_at: datetime | None = None
     exec_plugin: ExecPlugin | None = None
@@ -460,7 +464,9 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
     draft.tls_server_name = cluster.get("tls-server-name") or None
     draft.proxy = cluster.get("proxy-url") or None
     if cluster.get("certificate-authority-data"):
-        draft.ca_data = _decode_data(cluster["certificate-authority-data"], f"certificate-authority-data of {cluster_where}")
+        draft.ca_data = _decode_data(
+            cluster["certificate-authority-data"], f"certificate-authority-data of {cluster_where}"
+        )
         draft.ca_origin = f"certificate-authority-data of {cluster_where}"
     elif cluster.get("certificate-authority"):
         path = str(cluster["certificate-authority"])
@@ -479,7 +485,9 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
         draft.username = str(user.get("username") or "")
         draft.password = str(user.get("password") or "")
     if user.get("client-certificate-data"):
-        draft.client_cert_data = _decode_data(user["client-certificate-data"], f"client-certificate-data of {user_where}")
+        draft.client_cert_data = _decode_data(
+            user["client-certificate-data"], f"client-certificate-data of {user_where}"
+        )
     elif user.get("client-certificate"):
         draft.client_cert_data = _read_text(
             str(user["client-certificate"]), f"client-certificate of {user_where}", "fix the path in the kubeconfig"
@@ -491,7 +499,9 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
             str(user["client-key"]), f"client-key of {user_where}", "fix the path in the kubeconfig"
         )
     if bool(draft.client_cert_data) != bool(draft.client_key_data):
-        raise KubeAuthConfigError(f"{user_where} has a client certificate without its key, or a key without its certificate")
+        raise KubeAuthConfigError(
+            f"{user_where} has a client certificate without its key, or a key without its certificate"
+        )
     if user.get("exec"):
         draft.exec_plugin = parse_exec_plugin(user["exec"], where=user_where)
     if user.get("auth-provider") and not (draft.token or draft.client_cert_data or draft.exec_plugin or draft.username):
@@ -777,7 +787,7 @@ def resolve_cluster_config(
         impersonate_user=draft.impersonate_user,
         impersonate_groups=draft.impersonate_groups,
         request_timeout=options.request_timeout,
-        source=draft.source,
+        source=_describe_source(draft),
         user_label=draft.user_label,
         token_expires_at=draft.token_expires_at,
     )
@@ -799,12 +809,18 @@ def _draft_from_kubeconfig(
     if not documents or not (merged["contexts"] or merged["clusters"]):
         if required:
             raise KubeAuthConfigError(
-                f"the context option needs a kubeconfig, but {'; '.join(looked_at) or where} holds no contexts; "
-                "log in with 'oc login' or set the kubeconfig option"
+                f"no kubeconfig with contexts found (looked at {'; '.join(looked_at) or where}); "
+                "log in with 'oc login' or point the kubeconfig option at a kubeconfig file"
             )
         return None
     selected = select_context(merged, options.context, where=where)
     return draft_from_context(selected, where=where)
+
+
+def _describe_source(draft: _Draft) -> str:
+    if draft.overridden and draft.source != "module options":
+        return f"{draft.source} (overridden by the module options: {', '.join(draft.overridden)})"
+    return draft.source
 
 
 def _apply_options(draft: _Draft, options: ConnectionOptions) -> None:
@@ -814,15 +830,18 @@ def _apply_options(draft: _Draft, options: ConnectionOptions) -> None:
         if server != draft.server:
             draft.tls_server_name = None  # it named the kubeconfig's server
         draft.server = server
-        draft.source = f"host option with {draft.source}" if draft.source != "module options" else draft.source
+        draft.overridden.append("host")
     if options.ca_cert:
         draft.ca_data = _read_text(options.ca_cert, "ca_cert", "fix the ca_cert option (or K8S_AUTH_SSL_CA_CERT)")
         draft.ca_origin = f"ca_cert {options.ca_cert}"
         draft.verify_tls = True
+        draft.overridden.append("ca_cert")
     if options.validate_certs is not None:
         draft.verify_tls = options.validate_certs
+        draft.overridden.append("validate_certs")
     if options.proxy:
         draft.proxy = options.proxy
+        draft.overridden.append("proxy")
     if options.has_credentials:
         draft.token = options.api_key
         draft.username = options.username
@@ -833,14 +852,8 @@ def _apply_options(draft: _Draft, options: ConnectionOptions) -> None:
             draft.client_cert_data = _read_text(options.client_cert, "client_cert", "fix the client_cert option")
             draft.client_key_data = _read_text(options.client_key, "client_key", "fix the client_key option")
         draft.user_label = options.username or ("the api_key" if options.api_key else "the client certificate")
-        if draft.source != "module options":
-            draft.source = f"{draft.source} with credentials from the module options"
+        draft.overridden.append("credentials")
     if options.impersonate_user:
         draft.impersonate_user = options.impersonate_user
     if options.impersonate_groups is not None:
         draft.impersonate_groups = options.impersonate_groups
-
-
-def with_namespace(config: ClusterConfig, namespace: str) -> ClusterConfig:
-    """A copy of ``config`` whose default namespace is ``namespace``."""
-    return replace(config, namespace=namespace)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import copy
 import json
 import time
@@ -39,6 +40,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
+    LinkOutcome,
     link_secrets,
     secret_path,
 )
@@ -140,17 +142,13 @@ def secret_data_values(secret: Mapping[str, Any] | None) -> set[str]:
     for encoded in (secret.get("data") or {}).values():
         if isinstance(encoded, str) and encoded:
             values.add(encoded)
-            try:
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
                 values.add(base64.b64decode(encoded).decode("utf-8"))
-            except (binascii.Error, UnicodeDecodeError):
-                pass
     document = read_secret_document(secret)
     if document is not None:
-        try:
+        # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
+        with contextlib.suppress(InvalidInputError, AttributeError, TypeError, ValueError):
             values |= document_secret_values(document)
-        except (InvalidInputError, AttributeError, TypeError, ValueError):
-            # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
-            pass
     return {value for value in values if value}
 
 
@@ -225,13 +223,12 @@ def plan_pull_secret(
     """
     where = f"{namespace}/{name}"
     before = read_secret_document(existing) if existing is not None else None
-    if existing is not None and before is None and existing.get("type") in DATA_KEYS:
-        # A pull-type secret whose content we cannot read: replaced when merge is false, an error when merging.
-        if merge:
-            raise ClusterStateError(
-                f"the secret {where} does not hold a readable {DATA_KEYS[existing['type']]} JSON object, so there is "
-                "nothing to merge into; use merge: false to replace its content"
-            )
+    # A pull-type secret whose content cannot be read: replaced when merge is false, an error when merging.
+    if merge and existing is not None and before is None and existing.get("type") in DATA_KEYS:
+        raise ClusterStateError(
+            f"the secret {where} does not hold a readable {DATA_KEYS[existing['type']]} JSON object, so there is "
+            "nothing to merge into; use merge: false to replace its content"
+        )
 
     same_type = existing is not None and existing.get("type") == secret_type
     base: Mapping[str, Any] = before if (merge and before is not None) else {"auths": {}}
@@ -395,8 +392,8 @@ def _summary(secret_type: str | None, document: Mapping[str, Any] | None) -> dic
     return {"type": secret_type, "registries": summarize_document(document)}
 
 
-def _delete(client: Any, path: str, existing: Mapping[str, Any]) -> None:
-    # Preconditions: never delete a secret that changed since we read it.
+def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> None:
+    # Preconditions: never delete a secret that changed since it was read.
     metadata = existing.get("metadata", {})
     body = {
         "apiVersion": "v1",
@@ -409,15 +406,124 @@ def _delete(client: Any, path: str, existing: Mapping[str, Any]) -> None:
 def _create_after_delete(
     client: Any, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
 ) -> dict[str, Any]:
-    # A deleted Secret with finalizers lingers for a moment; AlreadyExists (409) until it is gone.
-    for attempt in range(attempts):
+    # A deleted Secret with finalizers lingers for a moment: AlreadyExists (409) until it is gone.
+    for _ in range(attempts - 1):
         try:
             return client.create(collection, secret)
         except ConflictError:
-            if attempt == attempts - 1:
-                raise
             sleep(0.5)
-    raise AssertionError("unreachable")
+    return client.create(collection, secret)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one run shares."""
+
+    client: Any
+    request: PullSecretRequest
+    namespace: str
+    check_mode: bool
+    register_secret_values: Callable[[Iterable[str]], None]
+    read_text: Callable[[str], str]
+    check_credentials: Callable[..., list[Any]]
+    sleep: Callable[[float], None]
+
+    @property
+    def path(self) -> str:
+        return secret_path(self.namespace, self.request.name)
+
+    @property
+    def collection(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/secrets"
+
+    @property
+    def header(self) -> str:
+        return f"secret {self.namespace}/{self.request.name}"
+
+
+def _collect_entries(ctx: _Context) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    if ctx.request.has_credentials:
+        entries = collect_registry_entries(ctx.request.credential_params, read_text=ctx.read_text)
+        ctx.register_secret_values(document_secret_values({"auths": entries}))
+    clashes = conflicting_removals(entries, ctx.request.remove_registries)
+    if clashes:
+        raise InvalidInputError(
+            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
+        )
+    return entries
+
+
+def _check_credentials(ctx: _Context, entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    checks = ctx.check_credentials(
+        entries, ca_file=ctx.request.registry_ca_cert, validate_certs=ctx.request.registry_validate_certs
+    )
+    failure = registry_check_failure(checks)
+    if failure:
+        raise RegistryCheckError(failure)
+    return [{"registry": check.key, "ok": check.ok, "detail": check.detail} for check in checks]
+
+
+def _write_secret(
+    ctx: _Context, secret_type: str, entries: Mapping[str, Mapping[str, Any]]
+) -> tuple[PullSecretPlan, dict[str, Any] | None]:
+    """Plan against the current secret and write it; return (the plan carried out, the secret as it was)."""
+    request = ctx.request
+    plans: list[PullSecretPlan] = []
+
+    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        ctx.register_secret_values(secret_data_values(current))
+        plan = plan_pull_secret(
+            current,
+            name=request.name,
+            namespace=ctx.namespace,
+            secret_type=secret_type,
+            entries=entries,
+            merge=request.merge,
+            remove_registries=request.remove_registries,
+            force=request.force,
+        )
+        ctx.register_secret_values(secret_data_values(plan.secret))
+        plans.append(plan)
+        # A type change cannot be a PUT; it is done below as delete + create.
+        return plan.secret if plan.action in ("create", "update") else None
+
+    outcome = read_modify_write(ctx.client, ctx.path, compute, create_path=ctx.collection, check_mode=ctx.check_mode)
+    plan = plans[-1]
+    if plan.action == "recreate" and not ctx.check_mode and plan.secret is not None and outcome.before is not None:
+        _delete_unchanged(ctx.client, ctx.path, outcome.before)
+        _create_after_delete(ctx.client, ctx.collection, plan.secret, sleep=ctx.sleep)
+    return plan, outcome.before
+
+
+def _link_accounts(ctx: _Context, state: str) -> list[LinkOutcome]:
+    return [
+        link_secrets(
+            ctx.client,
+            namespace=ctx.namespace,
+            service_account=account,
+            names=[ctx.request.name],
+            purposes=["pull"],
+            state=state,
+            check_mode=ctx.check_mode,
+            # The secret was just written (or, in check mode, would be).
+            check_secrets=False,
+        )
+        for account in ctx.request.link_service_accounts
+    ]
+
+
+def _add_links(result: dict[str, Any], diff: dict[str, Any], links: list[LinkOutcome], warnings: list[str]) -> None:
+    result["service_accounts"] = [link.as_result() for link in links]
+    result["changed"] = result["changed"] or any(link.changed for link in links)
+    for link in links:
+        warnings.extend(link.warnings)
+    if links:
+        diff["before"]["service_accounts"] = {link.service_account: link.lists_before for link in links}
+        diff["after"]["service_accounts"] = {link.service_account: link.lists_after for link in links}
+
+
+_ACTIONS = {"create": "created", "update": "updated", "recreate": "replaced", "none": "unchanged"}
 
 
 def apply_pull_secret(
@@ -431,73 +537,47 @@ def apply_pull_secret(
     check_credentials: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Run the ``pull_secret`` module's request; return (the module result, warnings for ``module.warn``)."""
-    namespace = request.namespace or client.default_namespace
-    path = secret_path(namespace, request.name)
-    collection = f"/api/v1/namespaces/{namespace}/secrets"
+    """Run the ``pull_secret`` module's request; return (the module result, warnings for ``module.warn``).
+
+    ``register_secret_values`` receives every secret value (from options, files and the cluster) before anything
+    could print it: pass ``module.no_log_values.update``.
+    """
+    ctx = _Context(
+        client=client,
+        request=request,
+        namespace=request.namespace or client.default_namespace,
+        check_mode=check_mode,
+        register_secret_values=register_secret_values,
+        read_text=read_text,
+        check_credentials=check_credentials,
+        sleep=sleep,
+    )
     secret_type, warnings = resolve_secret_type(request.requested_type)
-    result: dict[str, Any] = {}
-
     if request.state == "absent":
-        return _apply_absent(client, request, namespace, path, check_mode, want_diff, register_secret_values, warnings)
+        result, diff = _apply_absent(ctx)
+    else:
+        result, diff = _apply_present(ctx, secret_type, warnings)
+    _add_links(result, diff, _link_accounts(ctx, request.state), warnings)
+    if want_diff:
+        result["diff"] = diff
+    return result, warnings
 
-    entries: dict[str, dict[str, Any]] = {}
-    if request.has_credentials:
-        entries = collect_registry_entries(request.credential_params, read_text=read_text)
-        register_secret_values(document_secret_values({"auths": entries}))
-    clashes = conflicting_removals(entries, request.remove_registries)
-    if clashes:
-        raise InvalidInputError(
-            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
-        )
 
-    if request.validate_credentials:
-        checks = check_credentials(
-            entries, ca_file=request.registry_ca_cert, validate_certs=request.registry_validate_certs
-        )
-        result["credential_checks"] = [{"registry": c.key, "ok": c.ok, "detail": c.detail} for c in checks]
-        failure = registry_check_failure(checks)
-        if failure:
-            raise RegistryCheckError(failure)
-
-    plans: list[PullSecretPlan] = []
-
-    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
-        register_secret_values(secret_data_values(current))
-        plan = plan_pull_secret(
-            current,
-            name=request.name,
-            namespace=namespace,
-            secret_type=secret_type,
-            entries=entries,
-            merge=request.merge,
-            remove_registries=request.remove_registries,
-            force=request.force,
-        )
-        register_secret_values(secret_data_values(plan.secret))
-        plans.append(plan)
-        # A type change cannot be a PUT; it is done below as delete + create.
-        return plan.secret if plan.action in ("create", "update") else None
-
-    outcome = read_modify_write(client, path, compute, create_path=collection, check_mode=check_mode)
-    plan = plans[-1]
-    if plan.action == "recreate" and not check_mode:
-        assert plan.secret is not None and outcome.before is not None
-        _delete(client, path, outcome.before)
-        _create_after_delete(client, collection, plan.secret, sleep=sleep)
-    changed = plan.changed
+def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    entries = _collect_entries(ctx)
+    result: dict[str, Any] = {}
+    if ctx.request.validate_credentials:
+        result["credential_checks"] = _check_credentials(ctx, entries)
+    plan, before_secret = _write_secret(ctx, secret_type, entries)
     warnings.extend(plan.warnings)
     warnings.extend(key_reading_warnings(plan.after.get("auths") or {}))
-
-    before_type = outcome.before.get("type") if outcome.before is not None else None
     result.update(
         {
-            "action": {"create": "created", "update": "updated", "recreate": "replaced", "none": "unchanged"}[
-                plan.action
-            ],
+            "changed": plan.changed,
+            "action": _ACTIONS[plan.action],
             "secret": {
-                "name": request.name,
-                "namespace": namespace,
+                "name": ctx.request.name,
+                "namespace": ctx.namespace,
                 "type": secret_type,
                 "registries": summarize_document(plan.after),
             },
@@ -506,96 +586,42 @@ def apply_pull_secret(
             "registries_removed": plan.removed,
         }
     )
-    diff: dict[str, Any] = {
-        "before_header": f"secret {namespace}/{request.name}",
-        "after_header": f"secret {namespace}/{request.name}",
-        "before": _summary(before_type, plan.before) if outcome.before is not None else {},
+    before: dict[str, Any] = {}
+    if before_secret is not None:
+        before = _summary(before_secret.get("type"), plan.before) or {
+            "type": before_secret.get("type"),
+            "registries": "(content not readable as a pull secret)",
+        }
+    diff = {
+        "before_header": ctx.header,
+        "after_header": ctx.header,
+        "before": before,
         "after": _summary(secret_type, plan.after),
     }
-    if outcome.before is not None and plan.before is None:
-        diff["before"] = {"type": before_type, "registries": "(content not readable as a pull secret)"}
-
-    links = []
-    for account in request.link_service_accounts:
-        link = link_secrets(
-            client,
-            namespace=namespace,
-            service_account=account,
-            names=[request.name],
-            purposes=["pull"],
-            state="present",
-            check_mode=check_mode,
-            check_secrets=False,
-        )
-        changed = changed or link.changed
-        warnings.extend(link.warnings)
-        links.append(link)
-    result["service_accounts"] = [link.as_result() for link in links]
-    if links:
-        diff["before"]["service_accounts"] = {link.service_account: link.lists_before for link in links}
-        diff["after"]["service_accounts"] = {link.service_account: link.lists_after for link in links}
-    result["changed"] = changed
-    if want_diff:
-        result["diff"] = diff
-    return result, warnings
+    return result, diff
 
 
-def _apply_absent(
-    client: Any,
-    request: PullSecretRequest,
-    namespace: str,
-    path: str,
-    check_mode: bool,
-    want_diff: bool,
-    register_secret_values: Callable[[Iterable[str]], None],
-    warnings: list[str],
-) -> tuple[dict[str, Any], list[str]]:
-    existing = client.get(path, allow_missing=True)
-    register_secret_values(secret_data_values(existing))
-    if existing is not None and existing.get("type") not in (*DATA_KEYS, PODMANCONFIGJSON) and not request.force:
+def _apply_absent(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    existing = ctx.client.get(ctx.path, allow_missing=True)
+    ctx.register_secret_values(secret_data_values(existing))
+    if existing is not None and existing.get("type") not in (*DATA_KEYS, PODMANCONFIGJSON) and not ctx.request.force:
         raise ClusterStateError(
-            f"the secret {namespace}/{request.name} has type {existing.get('type') or 'Opaque'}, which is not a pull "
-            "secret; it was not deleted. Set force: true to delete it anyway"
+            f"the secret {ctx.namespace}/{ctx.request.name} has type {existing.get('type') or 'Opaque'}, which is not "
+            "a pull secret; it was not deleted. Set force: true to delete it anyway"
         )
-    changed = existing is not None
-    if changed and not check_mode:
-        client.delete(path, allow_missing=True)
-    links = []
-    for account in request.link_service_accounts:
-        link = link_secrets(
-            client,
-            namespace=namespace,
-            service_account=account,
-            names=[request.name],
-            purposes=["pull"],
-            state="absent",
-            check_mode=check_mode,
-        )
-        changed = changed or link.changed
-        warnings.extend(link.warnings)
-        links.append(link)
+    if existing is not None and not ctx.check_mode:
+        ctx.client.delete(ctx.path, allow_missing=True)
     before_document = read_secret_document(existing) if existing is not None else None
     result: dict[str, Any] = {
-        "changed": changed,
+        "changed": existing is not None,
         "action": "deleted" if existing is not None else "unchanged",
-        "secret": {"name": request.name, "namespace": namespace, "type": None, "registries": {}},
+        "secret": {"name": ctx.request.name, "namespace": ctx.namespace, "type": None, "registries": {}},
         "registries_added": [],
         "registries_updated": [],
         "registries_removed": sorted((before_document or {}).get("auths") or {}),
-        "service_accounts": [link.as_result() for link in links],
     }
-    if want_diff:
-        before: dict[str, Any] = {}
-        if existing is not None:
-            before = _summary(existing.get("type"), before_document) or {"type": existing.get("type")}
-        after: dict[str, Any] = {}
-        if links:
-            before["service_accounts"] = {link.service_account: link.lists_before for link in links}
-            after["service_accounts"] = {link.service_account: link.lists_after for link in links}
-        result["diff"] = {
-            "before_header": f"secret {namespace}/{request.name}",
-            "after_header": f"secret {namespace}/{request.name}",
-            "before": before,
-            "after": after,
-        }
-    return result, warnings
+    before: dict[str, Any] = {}
+    if existing is not None:
+        before = _summary(existing.get("type"), before_document) or {"type": existing.get("type")}
+    diff = {"before_header": ctx.header, "after_header": ctx.header, "before": before, "after": {}}
+    return result, diff

@@ -161,6 +161,11 @@ def parse_service_account(value: object) -> Subject:
         raise InvalidInputError(
             f"service account {value!r} must be a string 'NAMESPACE:NAME' or a dict with namespace and name"
         )
+    if value.startswith(f"{SERVICE_ACCOUNTS_GROUP}:"):
+        raise InvalidInputError(
+            f"service account {value!r} is the group of every service account of a project; "
+            f"put the project in from_namespaces instead"
+        )
     if value.startswith(SERVICE_ACCOUNT_USER_PREFIX):
         parts = value[len(SERVICE_ACCOUNT_USER_PREFIX) :].split(":")
     else:

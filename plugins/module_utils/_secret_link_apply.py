@@ -251,10 +251,7 @@ def apply_secret_link(
         wait_timeout=request.wait_timeout,
         check_mode=check_mode,
     )
-    if not outcome.changed:
-        action = "unchanged"
-    else:
-        action = "linked" if request.state == "present" else "unlinked"
+    action = ("linked" if request.state == "present" else "unlinked") if outcome.changed else "unchanged"
     result: dict[str, Any] = {
         "changed": outcome.changed,
         "action": action,

@@ -153,8 +153,7 @@ def test_validate_object_name_rejects(value: str) -> None:
         ("system:serviceaccount:project-a:default", SA_A),
         ({"namespace": "project-a", "name": "default"}, SA_A),
         ("ns:my.sa", Subject("ServiceAccount", "my.sa", "ns")),
-        # "system:serviceaccount" alone is a valid-looking namespace prefix only when followed by exactly two parts
-        ("system:serviceaccount:ns:x", Subject("ServiceAccount", "x", "ns")),
+        ("system:x", Subject("ServiceAccount", "x", "system")),
     ],
 )
 def test_parse_service_account(value: object, expected: Subject) -> None:
@@ -166,6 +165,7 @@ def test_parse_service_account(value: object, expected: Subject) -> None:
     [
         ("default", r"not of the form 'NAMESPACE:NAME'"),
         ("a:b:c", r"not of the form"),
+        ("system:serviceaccounts:project-a", r"group of every service account.*from_namespaces"),
         ("system:serviceaccount:a", r"not of the form"),
         ("system:serviceaccount:a:b:c", r"not of the form"),
         (":default", r"empty namespace or name"),

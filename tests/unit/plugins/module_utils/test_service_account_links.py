@@ -70,7 +70,7 @@ def test_secret_name_from_reference_rejects_non_strings() -> None:
 
 
 def test_validate_object_name_names_what() -> None:
-    with pytest.raises(InvalidInputError, match="^service account name 'A' is not valid"):
+    with pytest.raises(InvalidInputError, match=r"^service account name 'A' is not valid"):
         validate_object_name("A", what="service account")
     assert validate_object_name("a" * 253, what="secret") == "a" * 253
 

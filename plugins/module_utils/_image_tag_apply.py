@@ -1,0 +1,335 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The I/O of the ``image_tag`` module: validate everything, resolve the source, then read each destination
+ImageStream once and write it at most once (plus a ``/status`` write when deleting a tag that has history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ClusterStateError,
+    ConflictError,
+    ForbiddenError,
+    ImagesError,
+    InvalidInputError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
+    StreamTag,
+    TagSource,
+    parse_source,
+    parse_stream_tag,
+    validate_namespace_name,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantics import (
+    DesiredTag,
+    ImageStream,
+    ResolvedSource,
+    TagChange,
+    TagOptions,
+    apply_tags,
+    describe_change,
+    desired_tag,
+    needs_stream_lookup,
+    plan_removal,
+    resolve_from_stream,
+    resolve_without_lookup,
+    source_namespace,
+    tag_diff,
+    validate_tag_request,
+    without_spec_tags,
+    without_status_tags,
+)
+
+SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
+def image_streams_path(namespace: str) -> str:
+    return f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"
+
+
+def image_stream_path(namespace: str, name: str) -> str:
+    return f"{image_streams_path(namespace)}/{name}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageTagRequest:
+    """The ``image_tag`` module's options, as the core reads them."""
+
+    dest: tuple[str, ...]
+    source: str | None = None
+    source_type: str = "auto"
+    namespace: str | None = None
+    options: TagOptions = field(default_factory=TagOptions)
+    state: str = "present"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> ImageTagRequest:
+        dest = params["dest"]
+        return cls(
+            dest=tuple([dest] if isinstance(dest, str) else dest or ()),
+            source=params.get("source"),
+            source_type=params.get("source_type") or "auto",
+            namespace=params.get("namespace"),
+            options=TagOptions(
+                alias=bool(params.get("alias")),
+                scheduled=bool(params.get("scheduled")),
+                insecure=bool(params.get("insecure")),
+                reference=bool(params.get("reference")),
+                reference_policy=params.get("reference_policy") or "source",
+                import_mode=params.get("import_mode"),
+                reimport=bool(params.get("reimport")),
+            ),
+            state=params.get("state") or "present",
+        )
+
+
+def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool) -> list[StreamTag]:
+    """Every ``dest``, parsed and checked; the same tag named twice is refused."""
+    if not values:
+        raise InvalidInputError("dest is required: one or more [namespace/]stream:tag")
+    dests: list[StreamTag] = []
+    for value in values:
+        try:
+            dest = parse_stream_tag(value, default_namespace=current_namespace, check_tag=not deleting)
+        except InvalidInputError as error:
+            raise InvalidInputError(f'invalid dest "{value}": {error}') from None
+        if dest in dests:
+            raise InvalidInputError(f'dest names {dest} twice (as "{value}"); list each tag once')
+        dests.append(dest)
+    return dests
+
+
+def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[StreamTag]]:
+    groups: dict[tuple[str, str], list[StreamTag]] = {}
+    for dest in dests:
+        groups.setdefault((dest.namespace, dest.stream), []).append(dest)
+    return groups
+
+
+class _StreamReader:
+    """GETs ImageStreams at most once each, so a source stream that is also a destination is read once."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._streams: dict[str, ImageStream | None] = {}
+
+    def get(self, namespace: str, name: str) -> ImageStream | None:
+        path = image_stream_path(namespace, name)
+        if path not in self._streams:
+            self._streams[path] = self._client.get(path, allow_missing=True)
+        return self._streams[path]
+
+
+def check_cross_namespace_access(client: Any, source: TagSource, namespace: str, dests: Sequence[StreamTag]) -> None:
+    """Refuse early, with the fix, when the caller may not pull from the source namespace into another one.
+
+    The server's own check (TagVerifier, §2.3) asks for ``get imagestreams/layers`` on the source stream, which
+    ``system:image-puller``, ``edit`` and ``admin`` grant and ``view`` does not.
+    """
+    targets = sorted({dest.namespace for dest in dests if dest.namespace != namespace})
+    if not targets:
+        return
+    review = client.create(
+        SELF_SUBJECT_ACCESS_REVIEWS,
+        {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {
+                "resourceAttributes": {
+                    "namespace": namespace,
+                    "verb": "get",
+                    "group": "image.openshift.io",
+                    "resource": "imagestreams",
+                    "subresource": "layers",
+                    "name": source.stream,
+                }
+            },
+        },
+    )
+    status = review.get("status") or {}
+    if status.get("allowed"):
+        return
+    reason = f" (API server: {status['reason']})" if status.get("reason") else ""
+    raise ClusterStateError(
+        f"you may not tag images from namespace {namespace} into {', '.join(targets)}: tagging across namespaces "
+        f"needs 'get' on imagestreams/layers (group image.openshift.io) for {namespace}/{source.stream}, which the "
+        f"role system:image-puller grants and view does not{reason}. Ask an admin of {namespace} to run "
+        f"'oc policy add-role-to-user system:image-puller $(oc whoami) -n {namespace}' "
+        "(or use openshift_ops.images.image_puller_binding)"
+    )
+
+
+def resolve_source(
+    client: Any,
+    reader: _StreamReader,
+    options: TagOptions,
+    source: TagSource,
+    dests: Sequence[StreamTag],
+    *,
+    current_namespace: str,
+) -> ResolvedSource:
+    """The ``from`` every destination gets; reads the source stream only for a permanent tag from a stream tag."""
+    namespace = source_namespace(source, current_namespace)
+    if namespace:
+        check_cross_namespace_access(client, source, namespace, dests)
+    if not needs_stream_lookup(options, source):
+        return resolve_without_lookup(source, current_namespace=current_namespace)
+    try:
+        stream = reader.get(namespace, source.stream)
+    except ForbiddenError as error:
+        error.message = (
+            f"{error.message}; a permanent tag reads the source image stream {namespace}/{source.stream} to pin its "
+            f"current image, which needs 'get imagestreams' in {namespace} (or use alias: true within one stream)"
+        )
+        raise
+    return resolve_from_stream(source, stream, current_namespace=current_namespace)
+
+
+@dataclass
+class _StreamPlan:
+    """One destination ImageStream: what was read, what to write, and what happens to each of its tags."""
+
+    namespace: str
+    name: str
+    dests: list[StreamTag]
+    current: ImageStream | None
+    changes: list[TagChange]
+    spec_update: ImageStream | None = None
+
+    @property
+    def path(self) -> str:
+        return image_stream_path(self.namespace, self.name)
+
+
+def _write_with_retry(
+    client: Any,
+    plan: _StreamPlan,
+    path: str,
+    body: ImageStream,
+    compute: Callable[[ImageStream | None], ImageStream | None],
+    *,
+    create: bool = False,
+) -> ImageStream | None:
+    """Write ``body`` computed from the stream already read; on 409 read again and recompute (``read_modify_write``).
+
+    Returns what the server stored (``None`` if a recomputation found nothing left to do).
+    """
+    try:
+        if create:
+            return client.create(image_streams_path(plan.namespace), body)
+        return client.replace(path, body)
+    except ConflictError:
+        outcome = read_modify_write(
+            client, path, compute, create_path=image_streams_path(plan.namespace) if create else None
+        )
+        return outcome.after if outcome.changed else outcome.before
+
+
+def _plan_present(
+    reader: _StreamReader, resolved: ResolvedSource, options: TagOptions, dests: Sequence[StreamTag]
+) -> list[_StreamPlan]:
+    plans = []
+    for (namespace, name), group in _group_by_stream(dests).items():
+        current = reader.get(namespace, name)
+        wanted = [(dest, desired_tag(options, resolved, dest)) for dest in group]
+        update, changes = apply_tags(current, wanted, namespace=namespace, name=name)
+        plans.append(_StreamPlan(namespace, name, group, current, changes, update))
+    return plans
+
+
+def _write_present(client: Any, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
+    if plan.spec_update is None:
+        return
+    wanted: list[tuple[StreamTag, DesiredTag]] = [(dest, desired_tag(options, resolved, dest)) for dest in plan.dests]
+
+    def compute(current: ImageStream | None) -> ImageStream | None:
+        update, plan.changes = apply_tags(current, wanted, namespace=plan.namespace, name=plan.name)
+        return update
+
+    _write_with_retry(client, plan, plan.path, plan.spec_update, compute, create=plan.current is None)
+
+
+def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_StreamPlan]:
+    plans = []
+    for (namespace, name), group in _group_by_stream(dests).items():
+        current = reader.get(namespace, name)
+        update = without_spec_tags(current, [dest.tag for dest in group])
+        plans.append(_StreamPlan(namespace, name, group, current, plan_removal(current, group), update))
+    return plans
+
+
+def _write_absent(client: Any, plan: _StreamPlan) -> None:
+    """Remove the spec tags, then their status history through ``/status`` (a PUT of the main resource cannot
+    change status)."""
+    tags = [dest.tag for dest in plan.dests]
+
+    def compute_spec(current: ImageStream | None) -> ImageStream | None:
+        plan.changes = plan_removal(current, plan.dests)
+        return without_spec_tags(current, tags)
+
+    stored = plan.current
+    if plan.spec_update is not None:
+        stored = _write_with_retry(client, plan, plan.path, plan.spec_update, compute_spec)
+    status_update = without_status_tags(stored, tags)
+    if status_update is None:
+        return
+    try:
+        _write_with_retry(
+            client, plan, f"{plan.path}/status", status_update, lambda current: without_status_tags(current, tags)
+        )
+    except ForbiddenError as error:
+        error.message = (
+            f"{error.message}; the spec tags {', '.join(tags)} of {plan.namespace}/{plan.name} were removed but "
+            "their status history was not: that needs 'update imagestreams/status' in the namespace"
+        )
+        raise
+
+
+def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool, want_diff: bool) -> dict[str, Any]:
+    """Run the ``image_tag`` module's request and return its result (``changed``, ``tags`` and, in diff mode,
+    ``diff``).
+
+    Everything is validated and the source resolved before the first write; then each destination stream is read
+    once and written at most once.
+    """
+    current_namespace = request.namespace or client.default_namespace
+    validate_namespace_name(current_namespace)
+    deleting = request.state == "absent"
+    dests = parse_dests(request.dest, current_namespace=current_namespace, deleting=deleting)
+    reader = _StreamReader(client)
+    resolved: ResolvedSource | None = None
+    if deleting:
+        plans = _plan_absent(reader, dests)
+    else:
+        source = parse_source(request.source or "", source_type=request.source_type, current_namespace=current_namespace)
+        validate_tag_request(request.options, source, dests, current_namespace=current_namespace)
+        resolved = resolve_source(client, reader, request.options, source, dests, current_namespace=current_namespace)
+        plans = _plan_present(reader, resolved, request.options, dests)
+
+    if not check_mode:
+        written: list[str] = []
+        try:
+            for plan in plans:
+                if resolved is None:
+                    _write_absent(client, plan)
+                else:
+                    _write_present(client, plan, resolved, request.options)
+                written.extend(str(change.dest) for change in plan.changes if change.changed)
+        except ImagesError as error:
+            if written:
+                error.message = f"{error.message} (already changed before this error: {', '.join(written)})"
+            raise
+
+    changes = [change for plan in plans for change in plan.changes]
+    result: dict[str, Any] = {
+        "changed": any(change.changed for change in changes),
+        "tags": [describe_change(change) for change in changes],
+    }
+    if want_diff:
+        result["diff"] = tag_diff(changes)
+    return result
