@@ -52,7 +52,9 @@ def main(namespace: str, stream: str, tag: str) -> int:
         return 1
     source = spec_tag["from"]["name"]
     digest = registry_digest(source)
-    repository = source.split("@", 1)[0].rsplit(":", 1)[0] if "/" in source else source
+    repository = source.split("@", 1)[0]
+    if repository.rfind(":") > repository.rfind("/"):  # a tag, not a registry port
+        repository = repository.rsplit(":", 1)[0]
     reference = f"{repository}@{digest}"
     status_tags = [t for t in (image_stream.get("status") or {}).get("tags") or [] if t.get("tag") != tag]
     current = next((t for t in (image_stream.get("status") or {}).get("tags") or [] if t.get("tag") == tag), None)

@@ -306,7 +306,9 @@ def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool,
     if deleting:
         plans = _plan_absent(reader, dests)
     else:
-        source = parse_source(request.source or "", source_type=request.source_type, current_namespace=current_namespace)
+        source = parse_source(
+            request.source or "", source_type=request.source_type, current_namespace=current_namespace
+        )
         validate_tag_request(request.options, source, dests, current_namespace=current_namespace)
         resolved = resolve_source(client, reader, request.options, source, dests, current_namespace=current_namespace)
         plans = _plan_present(reader, resolved, request.options, dests)
@@ -325,7 +327,8 @@ def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool,
                 error.message = f"{error.message} (already changed before this error: {', '.join(written)})"
             raise
 
-    changes = [change for plan in plans for change in plan.changes]
+    order = {dest: index for index, dest in enumerate(dests)}
+    changes = sorted((change for plan in plans for change in plan.changes), key=lambda change: order[change.dest])
     result: dict[str, Any] = {
         "changed": any(change.changed for change in changes),
         "tags": [describe_change(change) for change in changes],

@@ -449,6 +449,17 @@ class _Draft:
     exec_cluster: dict[str, Any] = field(default_factory=dict)
 
 
+def _pem(entry: Mapping[str, Any], name: str, where: str) -> tuple[str | None, str]:
+    """``<name>-data`` (base64) wins over the file ``<name>``, as in client-go; returns the PEM and its origin."""
+    if entry.get(f"{name}-data"):
+        origin = f"{name}-data of {where}"
+        return _decode_data(entry[f"{name}-data"], origin), origin
+    if entry.get(name):
+        path = str(entry[name])
+        return _read_text(path, f"{name} of {where}", "fix the path in the kubeconfig"), f"file {path}"
+    return None, ""
+
+
 def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
     """Cluster and credential settings of a kubeconfig context; files are read, exec plugins are not run yet."""
     cluster, user = selected.cluster, selected.user
@@ -459,62 +470,46 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
         namespace=selected.namespace,
         source=f"kubeconfig {where}, context {selected.name!r}",
         user_label=selected.user_name,
+        verify_tls=not cluster.get("insecure-skip-tls-verify"),
+        tls_server_name=cluster.get("tls-server-name") or None,
+        proxy=cluster.get("proxy-url") or None,
+        exec_cluster=cluster,
     )
-    draft.verify_tls = not bool(cluster.get("insecure-skip-tls-verify"))
-    draft.tls_server_name = cluster.get("tls-server-name") or None
-    draft.proxy = cluster.get("proxy-url") or None
-    if cluster.get("certificate-authority-data"):
-        draft.ca_data = _decode_data(
-            cluster["certificate-authority-data"], f"certificate-authority-data of {cluster_where}"
-        )
-        draft.ca_origin = f"certificate-authority-data of {cluster_where}"
-    elif cluster.get("certificate-authority"):
-        path = str(cluster["certificate-authority"])
-        draft.ca_data = _read_text(path, f"certificate-authority of {cluster_where}", "fix the path in the kubeconfig")
-        draft.ca_origin = f"CA file {path}"
-    draft.exec_cluster = cluster
+    ca_data, ca_origin = _pem(cluster, "certificate-authority", cluster_where)
+    if ca_data:
+        draft.ca_data, draft.ca_origin = ca_data, ca_origin
+    _apply_user_entry(draft, user, user_where)
+    return draft
 
+
+def _apply_user_entry(draft: _Draft, user: Mapping[str, Any], where: str) -> None:
     if user.get("token"):
         draft.token = str(user["token"]).strip()
     elif user.get("tokenFile"):
-        draft.token = _read_text(str(user["tokenFile"]), f"tokenFile of {user_where}", "fix the path or log in again")
+        draft.token = _read_text(str(user["tokenFile"]), f"tokenFile of {where}", "fix the path or log in again")
         draft.token = draft.token.strip()
     if user.get("username") is not None or user.get("password") is not None:
         if draft.token:
-            raise KubeAuthConfigError(f"{user_where} sets both a token and username/password; keep one of them")
+            raise KubeAuthConfigError(f"{where} sets both a token and username/password; keep one of them")
         draft.username = str(user.get("username") or "")
         draft.password = str(user.get("password") or "")
-    if user.get("client-certificate-data"):
-        draft.client_cert_data = _decode_data(
-            user["client-certificate-data"], f"client-certificate-data of {user_where}"
-        )
-    elif user.get("client-certificate"):
-        draft.client_cert_data = _read_text(
-            str(user["client-certificate"]), f"client-certificate of {user_where}", "fix the path in the kubeconfig"
-        )
-    if user.get("client-key-data"):
-        draft.client_key_data = _decode_data(user["client-key-data"], f"client-key-data of {user_where}")
-    elif user.get("client-key"):
-        draft.client_key_data = _read_text(
-            str(user["client-key"]), f"client-key of {user_where}", "fix the path in the kubeconfig"
-        )
+    draft.client_cert_data, _ = _pem(user, "client-certificate", where)
+    draft.client_key_data, _ = _pem(user, "client-key", where)
     if bool(draft.client_cert_data) != bool(draft.client_key_data):
-        raise KubeAuthConfigError(
-            f"{user_where} has a client certificate without its key, or a key without its certificate"
-        )
+        raise KubeAuthConfigError(f"{where} has a client certificate without its key, or a key without its certificate")
     if user.get("exec"):
-        draft.exec_plugin = parse_exec_plugin(user["exec"], where=user_where)
-    if user.get("auth-provider") and not (draft.token or draft.client_cert_data or draft.exec_plugin or draft.username):
-        provider = (user["auth-provider"] or {}).get("name", "?") if isinstance(user["auth-provider"], dict) else "?"
+        draft.exec_plugin = parse_exec_plugin(user["exec"], where=where)
+    provider = user.get("auth-provider")
+    if provider and not (draft.token or draft.client_cert_data or draft.exec_plugin or draft.username is not None):
+        name = provider.get("name", "?") if isinstance(provider, dict) else "?"
         raise KubeAuthConfigError(
-            f"{user_where} uses auth-provider {provider!r}, which this collection does not support; "
+            f"{where} uses auth-provider {name!r}, which this collection does not support; "
             "use an exec credential plugin (e.g. kubelogin) or a token from 'oc login'"
         )
     if user.get("as"):
         draft.impersonate_user = str(user["as"])
     if user.get("as-groups"):
         draft.impersonate_groups = tuple(str(group) for group in user["as-groups"])
-    return draft
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -804,7 +799,7 @@ def _draft_from_kubeconfig(
         documents = list(read_kubeconfig_files(paths, explicit=explicit))
         origin = "the kubeconfig option" if explicit else "KUBECONFIG" if environ.get("KUBECONFIG") else "default"
         looked_at.append(f"kubeconfig {', '.join(paths)} ({origin})")
-        where = ", ".join(path for path, _ in documents) or ", ".join(paths)
+        where = ", ".join(str(path) for path, _ in documents) or ", ".join(paths)
     merged = merge_kubeconfigs(documents)
     if not documents or not (merged["contexts"] or merged["clusters"]):
         if required:
