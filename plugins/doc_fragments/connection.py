@@ -10,8 +10,8 @@ class ModuleDocFragment:
 options:
   kubeconfig:
     description:
-      - Path to a kubeconfig file, several paths separated by C(:) (merged like C(kubectl) merges C(KUBECONFIG):
-        the first file that defines a name wins), or the kubeconfig itself as a dictionary.
+      - Path to a kubeconfig file, several paths separated by C(:) (merged like C(kubectl) merges C(KUBECONFIG), the
+        first file that defines a name wins), or the kubeconfig itself as a dictionary.
       - When neither this option, O(context) nor O(host) with credentials is given, the files in the
         E(KUBECONFIG) environment variable are used, else C(~/.kube/config), else the in-cluster service account
         (E(KUBERNETES_SERVICE_HOST), E(KUBERNETES_SERVICE_PORT) and

@@ -28,7 +28,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._auth_documen
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 
-SECRET_TYPE = "kubernetes.io/dockerconfigjson"
+DOCKERCONFIGJSON_TYPE = "kubernetes.io/dockerconfigjson"
 DATA_KEY = ".dockerconfigjson"
 # The cluster-monitoring-operator reads auths["cloud.openshift.com"].auth, key matched exactly (§8.3).
 TELEMETRY_KEY = "cloud.openshift.com"
@@ -60,18 +60,20 @@ class DocumentPlan:
     warnings: tuple[str, ...] = ()
 
 
-def read_stored_content(secret: Mapping[str, Any] | None, *, where: str) -> bytes:
+def missing_secret_error(where: str) -> ClusterStateError:
+    return ClusterStateError(
+        f"the secret {where} does not exist; {NOTHING_WRITTEN}. The global pull secret is created by the installer: "
+        "check name and namespace (hosted control planes keep it elsewhere)"
+    )
+
+
+def read_stored_content(secret: Mapping[str, Any], *, where: str) -> bytes:
     """The bytes of ``.dockerconfigjson`` as stored, or ClusterStateError when the secret cannot be edited safely."""
-    if secret is None:
-        raise ClusterStateError(
-            f"the secret {where} does not exist; {NOTHING_WRITTEN}. The global pull secret is created by the "
-            "installer: check name and namespace (hosted control planes keep it elsewhere)"
-        )
     secret_type = secret.get("type") or "Opaque"
-    if secret_type != SECRET_TYPE:
+    if secret_type != DOCKERCONFIGJSON_TYPE:
         raise ClusterStateError(
-            f"the secret {where} has type {secret_type}, not {SECRET_TYPE}; the Machine Config Operator renders only "
-            f"{SECRET_TYPE}, so {NOTHING_WRITTEN}. Fix the secret by hand first"
+            f"the secret {where} has type {secret_type}, not {DOCKERCONFIGJSON_TYPE}; the Machine Config Operator "
+            f"renders only {DOCKERCONFIGJSON_TYPE}, so {NOTHING_WRITTEN}. Fix the secret by hand first"
         )
     encoded = (secret.get("data") or {}).get(DATA_KEY)
     if not isinstance(encoded, str) or not encoded:
@@ -113,7 +115,7 @@ def check_telemetry_guard(before: Mapping[str, Any], after: Mapping[str, Any], *
     Any difference counts (auth, email, removal, addition): its ``auth`` is the cluster's Telemetry token (§8.3).
     """
     old, new = _telemetry_entry(before), _telemetry_entry(after)
-    if old == new:
+    if documents_equal(old, new):
         return False
     if allowed:
         return True
@@ -158,7 +160,7 @@ def plan_document(before: Mapping[str, Any], change: DocumentChange, *, where: s
     """The new document for ``change`` applied to ``before``; every entry, field and top-level key not named by the
     change is kept as it was. Raises when the Telemetry guard refuses or a changed result fails the schema."""
     base: Mapping[str, Any] = {"auths": {}} if change.replace else before
-    document, _ = remove_entries(base, change.remove)
+    document = remove_entries(base, change.remove)[0]
     document = merge_entries(document, change.entries)
     telemetry_changed = check_telemetry_guard(before, document, allowed=change.allow_telemetry_change, where=where)
     changed = not documents_equal(before, document)

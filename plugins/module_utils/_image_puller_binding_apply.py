@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, TypeAlias
 
 from ansible_collections.openshift_ops.images.plugins.module_utils import _rbac_subjects as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -19,7 +19,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     NotFoundError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient, read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac_subjects import Subject
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
@@ -28,18 +28,6 @@ REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 VERIFY_SETTLE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
-
-
-class KubeClientLike(Protocol):
-    """The part of ``_kube_client.KubeClient`` this file uses."""
-
-    def get(self, path: str, *, allow_missing: bool = False) -> dict | None: ...
-
-    def create(self, path: str, body: dict) -> dict: ...
-
-    def replace(self, path: str, body: dict) -> dict: ...
-
-    def request(self, method: str, path: str, *, body: dict | None = None, query: dict | None = None) -> dict: ...
 
 
 class AccessNotGrantedError(ClusterStateError):
@@ -115,12 +103,12 @@ def _bindings_path(namespace: str, name: str | None = None) -> str:
     return f"{path}/{name}" if name else path
 
 
-def _items(client: KubeClientLike, path: str) -> list[dict]:
+def _items(client: KubeClient, path: str) -> list[dict]:
     listing = client.get(path) or {}
     return list(listing.get("items") or [])
 
 
-def _role_bindings(client: KubeClientLike, namespace: str) -> list[dict]:
+def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
     items = _items(client, _bindings_path(namespace))
     for item in items:  # list items may omit it; decisions read the binding's namespace
         item.setdefault("metadata", {}).setdefault("namespace", namespace)
@@ -131,7 +119,7 @@ def _role_bindings(client: KubeClientLike, namespace: str) -> list[dict]:
 # Checks before any write
 
 
-def _check_role(client: KubeClientLike, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
+def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
     try:
         role = client.get(f"{RBAC_PATH}/clusterroles/{request.role}", allow_missing=True)
     except ForbiddenError:
@@ -158,14 +146,14 @@ def _check_role(client: KubeClientLike, request: PullerBindingRequest, warn: Cal
         )
 
 
-def _namespace_exists(client: KubeClientLike, namespace: str) -> bool | None:
+def _namespace_exists(client: KubeClient, namespace: str) -> bool | None:
     try:
         return client.get(f"/api/v1/namespaces/{namespace}", allow_missing=True) is not None
     except ForbiddenError:
         return None
 
 
-def _subject_presence(client: KubeClientLike, subject: Subject) -> tuple[bool | None, str]:
+def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None, str]:
     """Whether the service accounts behind a subject exist yet, and what is missing (None: cannot tell)."""
     if subject.kind == rbac.SERVICE_ACCOUNT:
         try:
@@ -188,7 +176,7 @@ def _subject_presence(client: KubeClientLike, subject: Subject) -> tuple[bool | 
 
 
 def _check_subjects_exist(
-    client: KubeClientLike,
+    client: KubeClient,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     warn: Callable[[str], None],
@@ -222,7 +210,7 @@ class _Reviewer:
     """Asks the authorizer whether subjects may pull; falls back to LocalSubjectAccessReview, which a project
     admin may create, when cluster-wide SubjectAccessReview is forbidden."""
 
-    def __init__(self, client: KubeClientLike, namespace: str) -> None:
+    def __init__(self, client: KubeClient, namespace: str) -> None:
         self._client = client
         self._namespace = namespace
         self._local = False
@@ -257,7 +245,7 @@ class _Reviewer:
         return allowed, reason
 
 
-def _role_grants_pull(client: KubeClientLike, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
+def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
     ref = binding.get("roleRef") or {}
     namespace = rbac.binding_namespace(binding)
     key = (
@@ -278,7 +266,7 @@ def _role_grants_pull(client: KubeClientLike, binding: Mapping[str, Any], cache:
 
 
 def _bindings_granting(
-    client: KubeClientLike, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
+    client: KubeClient, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
 ) -> tuple[list[str], bool]:
     """Role- and ClusterRoleBindings through which the subject (or a group it is in) may still pull, and whether
     ClusterRoleBindings could be read."""
@@ -302,14 +290,14 @@ def _bindings_granting(
 
 
 def _remove_from_binding(
-    client: KubeClientLike, path: str, subjects: Sequence[Subject], *, check_mode: bool
+    client: KubeClient, path: str, subjects: Sequence[Subject], *, check_mode: bool
 ) -> tuple[dict | None, dict | None, bool]:
     """Take subjects out of one binding, deleting it when left empty: (before, after, changed), after None if gone.
 
     Not ``read_modify_write``: a delete must carry the resourceVersion precondition so that a subject someone
     added meanwhile is never deleted with it.
     """
-    for _ in range(WRITE_ATTEMPTS):
+    for _attempt in range(WRITE_ATTEMPTS):
         current = client.get(path, allow_missing=True)
         removal = rbac.remove_subjects(current, subjects=subjects)
         if removal is None:
@@ -320,9 +308,10 @@ def _remove_from_binding(
         try:
             if removal.delete:
                 preconditions = {"resourceVersion": metadata.get("resourceVersion"), "uid": metadata.get("uid")}
-                client.request(
-                    "DELETE",
+                # allow_missing: deleted by someone else meanwhile, the subjects are gone either way
+                client.delete(
                     path,
+                    allow_missing=True,
                     body={"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": preconditions},
                 )
                 return current, None, True
@@ -334,11 +323,12 @@ def _remove_from_binding(
     )
 
 
-Changes = dict[str, tuple[dict | None, dict | None]]
+# binding name -> (before, after); None is "no binding"
+Changes: TypeAlias = "dict[str, tuple[dict | None, dict | None]]"
 
 
 def _present(
-    client: KubeClientLike,
+    client: KubeClient,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -381,7 +371,7 @@ def _present(
 
 
 def _absent(
-    client: KubeClientLike,
+    client: KubeClient,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -409,7 +399,7 @@ def _absent(
     for report in reports:
         report.bindings = [
             name
-            for name, (before, _) in changes.items()
+            for name, (before, _after) in changes.items()
             if before is not None and report.subject in rbac.binding_subjects(before)
         ]
         report.action = "removed" if report.bindings else "not_bound"
@@ -428,7 +418,7 @@ def _predicted_bindings(bindings: Iterable[dict], changes: Changes) -> list[dict
 
 
 def _verify(
-    client: KubeClientLike,
+    client: KubeClient,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     *,
@@ -471,7 +461,7 @@ def _verify(
 
 
 def apply_image_puller_binding(
-    client: KubeClientLike,
+    client: KubeClient,
     request: PullerBindingRequest,
     *,
     check_mode: bool,
@@ -494,7 +484,7 @@ def apply_image_puller_binding(
     bindings = _role_bindings(client, request.namespace)
     act = _present if request.state == "present" else _absent
     changes = act(client, request, reports, bindings, check_mode=check_mode)
-    for name, (_, after) in changes.items():
+    for name, (_before, after) in changes.items():
         if after is not None and rbac.is_autoupdated(after):
             warn(f'RoleBinding {request.namespace}/{name} is annotated autoupdate: "true"; a reconciler may undo this')
     refused = []
@@ -516,8 +506,8 @@ def apply_image_puller_binding(
     }
     if want_diff:
         result["diff"] = {
-            "before": {name: rbac.binding_summary(before) for name, (before, _) in changes.items() if before},
-            "after": {name: rbac.binding_summary(after) for name, (_, after) in changes.items() if after},
+            "before": {name: rbac.binding_summary(before) for name, (before, _after) in changes.items() if before},
+            "after": {name: rbac.binding_summary(after) for name, (_before, after) in changes.items() if after},
         }
     if refused:
         names = "; ".join(f"{report.subject.describe()}: {report.reason}" for report in refused)

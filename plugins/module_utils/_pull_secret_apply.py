@@ -10,6 +10,7 @@ import base64
 import binascii
 import contextlib
 import copy
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -19,6 +20,7 @@ from typing import Any
 from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
     diff_entries,
     document_secret_values,
+    document_warnings,
     documents_equal,
     dump_document,
     load_auth_document,
@@ -38,7 +40,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import UNCHECKED, check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
     LinkOutcome,
     link_secrets,
@@ -139,11 +141,14 @@ def secret_data_values(secret: Mapping[str, Any] | None) -> set[str]:
     if not secret:
         return set()
     values: set[str] = set()
+    pull_type = secret.get("type") in (*DATA_KEYS, PODMANCONFIGJSON)
     for encoded in (secret.get("data") or {}).values():
         if isinstance(encoded, str) and encoded:
             values.add(encoded)
-            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
-                values.add(base64.b64decode(encoded).decode("utf-8"))
+            # Other secrets' data is never decoded or shown; their short values would only garble the output.
+            if pull_type:
+                with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                    values.add(base64.b64decode(encoded).decode("utf-8"))
     document = read_secret_document(secret)
     if document is not None:
         # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
@@ -233,7 +238,7 @@ def plan_pull_secret(
     same_type = existing is not None and existing.get("type") == secret_type
     base: Mapping[str, Any] = before if (merge and before is not None) else {"auths": {}}
     document = merge_entries(base, entries)
-    document, _removed = remove_entries(document, list(remove_registries))
+    document = remove_entries(document, list(remove_registries))[0]
     if merge and before is not None:
         # Entries kept from the cluster were not checked yet; a broken `auth` would break every pull (§3.4).
         try:
@@ -244,29 +249,37 @@ def plan_pull_secret(
             ) from None
     content, warnings = encode_document(document, secret_type)
     changes = diff_entries(before or {"auths": {}}, document)
-    common = {
-        "before": before,
-        "after": document,
-        "added": list(changes.added),
-        "updated": list(changes.updated),
-        "removed": list(changes.removed),
-        "warnings": warnings,
-    }
+    unchanged = PullSecretPlan(
+        action="none",
+        secret=None,
+        before=before,
+        after=document,
+        added=list(changes.added),
+        updated=list(changes.updated),
+        removed=list(changes.removed),
+        warnings=warnings,
+    )
+
+    def new_secret(*, recreate: bool) -> dict[str, Any]:
+        return desired_secret(
+            name=name,
+            namespace=namespace,
+            secret_type=secret_type,
+            content=content,
+            existing=existing,
+            recreate=recreate,
+        )
 
     if existing is None:
-        secret = desired_secret(name=name, namespace=namespace, secret_type=secret_type, content=content, existing=None)
-        return PullSecretPlan(action="create", secret=secret, **common)
+        return dataclasses.replace(unchanged, action="create", secret=new_secret(recreate=False))
 
     if not same_type:
         if not force:
             raise ClusterStateError(_type_conflict_message(where, existing.get("type"), secret_type))
-        secret = desired_secret(
-            name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing, recreate=True
-        )
-        return PullSecretPlan(action="recreate", secret=secret, **common)
+        return dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
 
     if before is not None and documents_equal(before, _stored_form(document, secret_type)):
-        return PullSecretPlan(action="none", secret=None, **common)
+        return unchanged
 
     if existing.get("immutable"):
         if not force:
@@ -274,13 +287,9 @@ def plan_pull_secret(
                 f"the secret {where} is immutable, so its content cannot be changed; set force: true to delete and "
                 "re-create it"
             )
-        secret = desired_secret(
-            name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing, recreate=True
-        )
-        return PullSecretPlan(action="recreate", secret=secret, **common)
+        return dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
 
-    secret = desired_secret(name=name, namespace=namespace, secret_type=secret_type, content=content, existing=existing)
-    return PullSecretPlan(action="update", secret=secret, **common)
+    return dataclasses.replace(unchanged, action="update", secret=new_secret(recreate=False))
 
 
 def _stored_form(document: Mapping[str, Any], secret_type: str) -> Mapping[str, Any]:
@@ -309,12 +318,19 @@ def conflicting_removals(entries: Iterable[str], remove_registries: Iterable[str
 
 
 def registry_check_failure(results: Iterable[Any]) -> str | None:
-    """One line per rejected credential, or None when every check passed."""
-    failed = [result for result in results if not result.ok]
+    """One line per credential that was refused or could not be checked because of the registry (unreachable, not
+    a v2 answer), or None. Entries that hold nothing checkable (``unchecked``) are left to
+    :func:`registry_check_warnings`."""
+    failed = [result for result in results if not result.ok and result.outcome != UNCHECKED]
     if not failed:
         return None
     lines = "\n".join(f"- {result.key}: {result.detail}" for result in failed)
-    return f"the registry refused or could not check {len(failed)} credential(s); nothing was written:\n{lines}"
+    return f"validate_credentials: {len(failed)} credential(s) refused or not verifiable; nothing was written:\n{lines}"
+
+
+def registry_check_warnings(results: Iterable[Any]) -> list[str]:
+    """Entries that were not checked (wildcard keys, token-only entries) and why."""
+    return [f"validate_credentials: {result.key}: {result.detail}" for result in results if result.outcome == UNCHECKED]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -407,7 +423,7 @@ def _create_after_delete(
     client: Any, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
 ) -> dict[str, Any]:
     # A deleted Secret with finalizers lingers for a moment: AlreadyExists (409) until it is gone.
-    for _ in range(attempts - 1):
+    for _attempt in range(attempts - 1):
         try:
             return client.create(collection, secret)
         except ConflictError:
@@ -454,14 +470,19 @@ def _collect_entries(ctx: _Context) -> dict[str, dict[str, Any]]:
     return entries
 
 
-def _check_credentials(ctx: _Context, entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _check_credentials(
+    ctx: _Context, entries: Mapping[str, Mapping[str, Any]], warnings: list[str]
+) -> list[dict[str, Any]]:
     checks = ctx.check_credentials(
         entries, ca_file=ctx.request.registry_ca_cert, validate_certs=ctx.request.registry_validate_certs
     )
     failure = registry_check_failure(checks)
     if failure:
         raise RegistryCheckError(failure)
-    return [{"registry": check.key, "ok": check.ok, "detail": check.detail} for check in checks]
+    warnings.extend(registry_check_warnings(checks))
+    return [
+        {"registry": check.key, "ok": check.ok, "outcome": check.outcome, "detail": check.detail} for check in checks
+    ]
 
 
 def _write_secret(
@@ -567,9 +588,10 @@ def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tupl
     entries = _collect_entries(ctx)
     result: dict[str, Any] = {}
     if ctx.request.validate_credentials:
-        result["credential_checks"] = _check_credentials(ctx, entries)
+        result["credential_checks"] = _check_credentials(ctx, entries, warnings)
     plan, before_secret = _write_secret(ctx, secret_type, entries)
     warnings.extend(plan.warnings)
+    warnings.extend(document_warnings(plan.after))
     warnings.extend(key_reading_warnings(plan.after.get("auths") or {}))
     result.update(
         {

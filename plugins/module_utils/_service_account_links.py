@@ -42,7 +42,7 @@ def secret_name_from_reference(reference: str) -> str:
         raise InvalidInputError(f"secret {reference!r} must be a string")
     name = reference
     if "/" in reference:
-        kind, _, name = reference.partition("/")
+        kind, _slash, name = reference.partition("/")
         if kind not in ("secret", "secrets"):
             raise InvalidInputError(f"expected a secret, got {reference!r}: write NAME, secret/NAME or secrets/NAME")
     return validate_object_name(name, what="secret")

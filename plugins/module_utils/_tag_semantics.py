@@ -87,19 +87,16 @@ def validate_tag_request(
             + (" with reference: true)" if options.reference and source.kind is SourceKind.DOCKER_IMAGE else ")")
         )
     if options.alias:
-        _validate_alias(options, source, dests, current_namespace=current_namespace)
+        _validate_alias(source, dests, current_namespace=current_namespace)
 
 
-def _validate_alias(
-    options: TagOptions, source: TagSource, dests: Sequence[StreamTag], *, current_namespace: str
-) -> None:
+def _validate_alias(source: TagSource, dests: Sequence[StreamTag], *, current_namespace: str) -> None:
+    # oc's "alias and also import flags" case cannot arise here: import flags already need a DockerImage source.
     if source.kind is not SourceKind.IMAGE_STREAM_TAG:
         raise InvalidInputError(
-            f"alias: true makes a tag track another tag, so source must be an image stream tag ([namespace/]stream:tag); "
-            f'"{source}" is an {source.kind}'
+            "alias: true makes a tag track another tag, so source must be an image stream tag "
+            f'([namespace/]stream:tag); "{source}" is an {source.kind}'
         )
-    if options.scheduled or options.insecure:
-        raise InvalidInputError("cannot set a container image tag as an alias and also set import flags")
     namespace = source_namespace(source, current_namespace)
     tracked = StreamTag(namespace=namespace, stream=source.stream, tag=source.reference.tag)
     for dest in dests:
@@ -260,7 +257,7 @@ def reconcile_tag(current: TagReference | None, desired: DesiredTag, dest: Strea
     """
     wanted = copy.deepcopy(desired.tag)
     if current is not None:
-        if current.get("annotations"):
+        if current.get("annotations") is not None:
             wanted["annotations"] = copy.deepcopy(current["annotations"])
         current_mode = (current.get("importPolicy") or {}).get("importMode")
         if not desired.import_mode_set and current_mode:

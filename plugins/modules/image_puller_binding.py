@@ -26,7 +26,7 @@ description:
   - With O(verify=true) the result is proven with a SubjectAccessReview for C(get) on C(imagestreams/layers) in
     group C(image.openshift.io), the permission a pull needs.
 author:
-  - openshift_ops.images contributors
+  - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
 attributes:
@@ -254,8 +254,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller
     PullerBindingRequest,
     apply_image_puller_binding,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 
 IMAGE_PULLER_BINDING_ARGS: dict[str, dict] = {
     "namespace": {"type": "str"},
@@ -277,7 +276,7 @@ def main() -> None:
         argument_spec=connection_argument_spec() | IMAGE_PULLER_BINDING_ARGS, supports_check_mode=True
     )
     try:
-        client = KubeClient(resolve_cluster_config(module.params))
+        client = client_from_module(module)
         request = PullerBindingRequest.from_params(module.params, default_namespace=client.default_namespace)
         result = apply_image_puller_binding(
             client, request, check_mode=module.check_mode, want_diff=module._diff, warn=module.warn

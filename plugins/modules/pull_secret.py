@@ -22,7 +22,7 @@ description:
   - Passwords, C(auth) strings and tokens never appear in the output or the diff; only registry keys, user names,
     e-mail addresses and a fingerprint of each credential do.
 author:
-  - openshift_ops maintainers
+  - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
   - openshift_ops.images.registry_credentials
@@ -114,9 +114,9 @@ options:
     type: bool
     default: false
 notes:
-  - A path-scoped key such as C(quay.io/org) gives credentials for that path only. Write it without a scheme:
-    containers/image (CRI-O, podman, skopeo) treats C(https://quay.io/org) as registry-wide while the kubelet keeps
-    the path. The module warns about keys that the kubelet and CRI-O would read differently.
+  - A path-scoped key such as C(quay.io/org) gives credentials for that path only. Write it without a scheme,
+    because containers/image (CRI-O, podman, skopeo) treats C(https://quay.io/org) as registry-wide while the kubelet
+    keeps the path. The module warns about keys that the kubelet and CRI-O would read differently.
   - Linking affects only pods created after the link, and only pods that do not list their own C(imagePullSecrets).
 seealso:
   - module: openshift_ops.images.secret_link
@@ -185,8 +185,8 @@ secret:
       returned: always
     registries:
       description:
-        - Registry key to C(username), C(email) and C(fingerprint) (12 hex digits of a SHA-256 of the credential:
-          equal fingerprints mean equal credentials). Never passwords, C(auth) or tokens.
+        - Registry key to C(username), C(email) and C(fingerprint) (12 hex digits of a salted, deliberately slow
+          hash of the credential; equal fingerprints mean equal credentials). Never passwords, C(auth) or tokens.
       type: dict
       returned: always
   sample:
@@ -256,8 +256,15 @@ credential_checks:
       type: str
       returned: always
     ok:
-      description: Whether the registry accepted the credential.
+      description: Whether the registry accepted the credential (or asks for none).
       type: bool
+      returned: always
+    outcome:
+      description:
+        - V(accepted), V(anonymous) (the registry asks for no credentials), or V(unchecked) (the entry holds nothing
+          to check, or its key is a wildcard; a warning says so). V(rejected), V(unreachable) and V(error) fail the
+          task instead.
+      type: str
       returned: always
     detail:
       description: What the registry answered, without the credential.
@@ -266,6 +273,7 @@ credential_checks:
   sample:
     - registry: quay.io/my-org
       ok: true
+      outcome: accepted
       detail: bearer token issued by https://quay.io/v2/auth
 """
 

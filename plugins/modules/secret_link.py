@@ -19,7 +19,7 @@ description:
   - Only pods created after the link get the secret, and only pods that do not list their own
     C(imagePullSecrets). Running pods keep what they had; roll out deployments to use the new secret.
 author:
-  - openshift_ops maintainers
+  - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
 attributes:

@@ -92,6 +92,11 @@ def run_playbook(sandbox: Sandbox) -> PlaybookRunner:
 @pytest.fixture
 def audit(sandbox: Sandbox, kube: Kube) -> AuditLog:
     """``mark = audit.mark()`` then ``audit.writes(since=mark, resource="imagestreams", namespace=ns)``."""
-    return AuditLog(
-        sandbox.env.get("SANDBOX_AUDIT_LOG", str(Path(sandbox.kubeconfig).parents[1] / "logs/audit.log")), kube
-    )
+    return AuditLog(Path(sandbox.state_dir) / "logs" / "audit.log", kube)
+
+
+@pytest.fixture
+def restore_seed(kube: Kube) -> Iterator[None]:
+    """Puts the seeded cluster-wide objects (openshift-config/pull-secret, pools, CRDs, image roles) back afterwards."""
+    yield
+    sandbox_support.seed(kube, reset=True)

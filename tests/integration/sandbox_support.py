@@ -14,6 +14,7 @@ import atexit
 import base64
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import http.client
 import json
@@ -99,6 +100,7 @@ class Sandbox:
     registry_password: str = field(repr=False)
     token_registry: str
     env: dict[str, str] = field(repr=False)
+    state_dir: str = ""  # the directory of env.sh (`.sandbox/`): logs/, pki/, ...
 
     @property
     def registry_ca_dir(self) -> str:
@@ -130,7 +132,7 @@ def load_sandbox(env_file: str | os.PathLike[str] | None = None) -> Sandbox:
     missing = [key for key in (*_ENV_KEYS.values(), "K8S_AUTH_KUBECONFIG") if key not in env]
     if missing:
         raise SandboxUnavailableError(f"{path} lacks {', '.join(missing)}; run `make sandbox-down sandbox-up`.")
-    return Sandbox(**{attr: env[key] for attr, key in _ENV_KEYS.items()}, env=env)
+    return Sandbox(**{attr: env[key] for attr, key in _ENV_KEYS.items()}, env=env, state_dir=str(path.parent))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -884,3 +886,126 @@ def temporary_role_binding(
         yield name
     finally:
         kube.delete(f"{path}/{name}")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The seeded OpenShift objects (installed by the launcher at `up`; `seed(kube, reset=True)` puts them back)
+
+MANIFESTS_DIR = REPO_ROOT / "tests" / "sandbox" / "manifests"
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+CLUSTERROLE_PATH = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+SEED_EMAIL = "sandbox-admin@example.org"
+
+
+def _fake_auth(user: str) -> str:
+    return base64.b64encode(f"{user}:fake-{user}-token-{'0' * 8}".encode()).decode()
+
+
+def seeded_pull_secret_document() -> dict[str, Any]:
+    """The fake global pull secret the sandbox starts with (shaped like one from console.redhat.com)."""
+    return {
+        "auths": {
+            "cloud.openshift.com": {"auth": _fake_auth("sandbox-telemetry"), "email": SEED_EMAIL},
+            "quay.io": {"auth": _fake_auth("sandbox+quay")},
+            "registry.redhat.io": {"auth": _fake_auth("sandbox-rh"), "email": SEED_EMAIL},
+            "registry.connect.redhat.com": {"auth": _fake_auth("sandbox-connect")},
+        }
+    }
+
+
+def seeded_pull_secret() -> dict[str, Any]:
+    # Pretty-printed, as people paste it; the MCO stand-in compares the compacted form.
+    document = json.dumps(seeded_pull_secret_document(), indent=2) + "\n"
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "pull-secret", "namespace": "openshift-config"},
+        "data": {".dockerconfigjson": base64.b64encode(document.encode()).decode()},
+    }
+
+
+def seeded_pool(name: str, pull_secret: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A MachineConfigPool (object, status) whose rendered config matches ``pull_secret``, fully rolled out."""
+    rendered = rendered_config_name(name, compact_dockerconfigjson(pull_secret))
+    pool = {
+        "apiVersion": "machineconfiguration.openshift.io/v1",
+        "kind": "MachineConfigPool",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "machineconfiguration.openshift.io/mco-built-in": "",
+                f"pools.operator.machineconfiguration.openshift.io/{name}": "",
+            },
+        },
+        "spec": {
+            "configuration": {"name": rendered},
+            "machineConfigSelector": {"matchLabels": {"machineconfiguration.openshift.io/role": name}},
+            "nodeSelector": {"matchLabels": {f"node-role.kubernetes.io/{name}": ""}},
+            "paused": False,
+        },
+    }
+    status = pool_status(pool, configuration=rendered, updated=True, updating=False)
+    status["machineCount"] = status["readyMachineCount"] = status["updatedMachineCount"] = 3 if name == "master" else 2
+    return pool, status
+
+
+def _load_manifests(name: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all((MANIFESTS_DIR / name).read_text(encoding="utf-8")) if doc]
+
+
+def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -> dict[str, Any]:
+    """Create ``body`` when missing; with ``reset``, replace what is there with it (keeping resourceVersion)."""
+    path = f"{collection}/{body['metadata']['name']}"
+    current = kube.get(path)
+    if current is None:
+        return kube.create(collection, body)
+    if not reset:
+        return current
+    body = json.loads(json.dumps(body))
+    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+    return kube.replace(path, body)
+
+
+def seed(kube: Kube, *, reset: bool = False) -> None:
+    """Install the OpenShift objects the sandbox provides, creating only what is missing (``reset`` also puts
+    modified ones back: CRDs, image ClusterRoles, openshift-config/pull-secret, pools master and worker)."""
+    for manifest in ("imagestreams.crd.yaml", "machineconfigpools.crd.yaml"):
+        for crd in _load_manifests(manifest):
+            _ensure(kube, CRD_PATH, crd, reset=reset)
+            path = f"{CRD_PATH}/{crd['metadata']['name']}"
+            kube.wait_for(
+                functools.partial(_crd_established, kube, path),
+                timeout=60,
+                what=f"CRD {crd['metadata']['name']} to be Established",
+            )
+    for role in _load_manifests("image-roles.yaml"):
+        _ensure(kube, CLUSTERROLE_PATH, role, reset=reset)
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openshift-config"}}
+    _ensure(kube, "/api/v1/namespaces", namespace, reset=False)
+    secret = _ensure(kube, "/api/v1/namespaces/openshift-config/secrets", seeded_pull_secret(), reset=reset)
+    for name in ("master", "worker"):
+        pool, status = seeded_pool(name, secret)
+        # The CRD's discovery can lag its Established condition by a moment.
+        created = kube.wait_for(
+            functools.partial(_ensure_quietly, kube, MCP_PATH, pool, reset=reset),
+            timeout=30,
+            what=f"MachineConfigPool {name} to be creatable",
+        )
+        if reset or not (created.get("status") or {}).get("configuration"):
+            created["status"] = status | {"observedGeneration": created["metadata"].get("generation", 1)}
+            kube.replace(f"{MCP_PATH}/{name}/status", created)
+
+
+def _crd_established(kube: Kube, path: str) -> bool:
+    conditions = ((kube.get(path) or {}).get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
+def _ensure_quietly(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -> dict[str, Any] | None:
+    try:
+        return _ensure(kube, collection, body, reset=reset)
+    except KubeTestError as error:
+        if error.status == 404:
+            return None
+        raise

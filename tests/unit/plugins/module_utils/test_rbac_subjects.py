@@ -673,3 +673,24 @@ def test_bindings_reaching_and_describe() -> None:
     assert rbac.bindings_reaching(bindings, GROUP_A) == [cluster_wide]
     assert rbac.bindings_reaching(bindings, ALICE) == [bindings[1]]
     assert rbac.describe_binding({"metadata": {"name": "x"}}) == "ClusterRoleBinding x (? ?)"
+
+
+_subjects = st.one_of(
+    st.builds(lambda ns, name: Subject("ServiceAccount", name, ns), _label, _label),
+    st.builds(lambda ns: Subject("Group", f"system:serviceaccounts:{ns}"), _label),
+    st.builds(lambda name: Subject("Group", name), st.text(min_size=1, max_size=20).filter(lambda s: s == s.strip())),
+    st.builds(lambda name: Subject("User", name), _label),
+)
+
+
+@given(subject=_subjects, namespace=_label)
+def test_written_entries_read_back_as_the_same_subject(subject: Subject, namespace: str) -> None:
+    # What add_subjects writes is recognised by holding_bindings and taken out by remove_subjects.
+    assert rbac.subject_from_rbac(subject.as_rbac(), binding_namespace=namespace) == subject
+    created = rbac.add_subjects(None, namespace=namespace, name=PULLER, role=PULLER, subjects=[subject])
+    assert created is not None
+    assert rbac.holding_bindings([created], subject) == [PULLER]
+    removal = rbac.remove_subjects(created, subjects=[subject])
+    assert removal is not None
+    assert removal.delete
+    assert removal.binding["subjects"] == []

@@ -1,0 +1,355 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the connection layer costs per module run, measured on this machine.
+
+(a) Import + setup of the core (``_errors``, ``_kube_config``, ``_kube_client``, resolve the configuration, build the
+    client; no request): inside fresh interpreters, with ``python -X importtime``, and as real ``ansible`` runs of a
+    tiny module that does exactly that, next to ``ansible.builtin.ping``.
+(b) GET latency against the sandbox API server: keep-alive vs a new connection per request vs a new client per
+    request.
+
+Prints a table and writes JSON to benchmarks/results/ (git-ignored). ``make bench`` runs it with the sandbox's
+env.sh variables; without a sandbox, (a) uses a throw-away kubeconfig and (b) is skipped. Timings are reported,
+never asserted.
+
+    python benchmarks/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+COLLECTIONS = REPO / ".build" / "collections"
+RESULTS = REPO / "benchmarks" / "results"
+ENV_FILE = REPO / ".sandbox" / "env.sh"
+UTILS = "ansible_collections.openshift_ops.images.plugins.module_utils"
+OUR_MODULES = (f"{UTILS}._errors", f"{UTILS}._connection_options", f"{UTILS}._kube_config", f"{UTILS}._kube_client")
+
+# The core path of every module run, minus the request: import, resolve, build the client.
+SETUP_CODE = f"""
+import time
+started = time.perf_counter()
+from {UTILS}._errors import ImagesError
+from {UTILS}._kube_config import resolve_cluster_config
+from {UTILS}._kube_client import KubeClient
+client = KubeClient(resolve_cluster_config({{"kubeconfig": KUBECONFIG}}))
+elapsed = time.perf_counter() - started
+print(elapsed * 1000)
+"""
+
+PROBE_MODULE = f"""
+from ansible.module_utils.basic import AnsibleModule
+from {UTILS}._connection_options import connection_argument_spec
+from {UTILS}._kube_client import client_from_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
+    client = client_from_module(module)
+    module.exit_json(changed=False, server=client.config.server, namespace=client.default_namespace)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def sandbox_kubeconfig() -> str | None:
+    """The sandbox admin kubeconfig from the environment (``make bench``) or from .sandbox/env.sh."""
+    if os.environ.get("SANDBOX_API") and os.environ.get("KUBECONFIG"):
+        return os.environ["KUBECONFIG"]
+    if ENV_FILE.is_file():
+        env = read_env_file(ENV_FILE)
+        if env.get("KUBECONFIG") and Path(env["KUBECONFIG"]).is_file():
+            return env["KUBECONFIG"]
+    return None
+
+
+def throwaway_kubeconfig(directory: Path) -> str:
+    """A kubeconfig with a token and no CA, for measuring setup when no sandbox runs (nothing connects)."""
+    path = directory / "kubeconfig"
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "u", "user": {"token": "benchmark-token"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "current-context": "c",
+    }
+    path.write_text(json.dumps(document))
+    return str(path)
+
+
+def summary(samples: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "median_ms": round(statistics.median(ordered), 2),
+        "p90_ms": round(p90, 2),
+        "min_ms": round(ordered[0], 2),
+    }
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("K8S_AUTH_")}
+    env.pop("KUBECONFIG", None)
+    env.update(
+        PYTHONPATH=str(COLLECTIONS),
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        PYTHONDONTWRITEBYTECODE="",  # let the interpreter use its bytecode cache, as a module run would
+    )
+    env.update(extra)
+    return env
+
+
+def timed_runs(command: Sequence[str], runs: int, env: dict[str, str]) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (a) import and setup
+
+
+def measure_in_process(kubeconfig: str, runs: int) -> dict[str, Any]:
+    """Each sample a fresh interpreter; the time is taken inside it, so interpreter start-up is not counted."""
+    env = child_env()
+    code = f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
+    ours = [float(run_python(code, env)) for _ in range(runs)]
+    basic_code = (
+        "import time\nstarted = time.perf_counter()\nimport ansible.module_utils.basic\n"
+        "print((time.perf_counter() - started) * 1000)"
+    )
+    basic = [float(run_python(basic_code, env)) for _ in range(runs)]
+    # Our setup once AnsibleModule's imports are loaded: what a module run actually adds.
+    after_basic_code = f"import ansible.module_utils.basic\nKUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
+    after_basic = [float(run_python(after_basic_code, env)) for _ in range(runs)]
+    interpreter = timed_runs([sys.executable, "-c", "pass"], runs, env)
+    return {
+        "core_setup_cold": summary(ours),
+        "core_setup_after_ansible_basic": summary(after_basic),
+        "ansible_module_utils_basic_import": summary(basic),
+        "python_startup_wall": summary(interpreter),
+    }
+
+
+def run_python(code: str, env: dict[str, str]) -> str:
+    completed = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return completed.stdout.strip().splitlines()[-1]
+
+
+def measure_importtime(kubeconfig: str) -> dict[str, Any]:
+    """``-X importtime`` of the core: cumulative time of our modules and the heaviest imports they pull in."""
+    env = child_env()
+    code = f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    rows = []
+    for line in completed.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = (part.strip() for part in line.split(":", 1)[1].split("|"))
+        rows.append({"module": name.strip(), "self_us": int(self_us), "cumulative_us": int(cumulative_us)})
+    ours = {row["module"]: row["cumulative_us"] / 1000 for row in rows if row["module"] in OUR_MODULES}
+    heaviest = sorted(rows, key=lambda row: row["self_us"], reverse=True)[:8]
+    return {
+        "our_modules_cumulative_ms": {name.rsplit(".", 1)[1]: round(ms, 2) for name, ms in ours.items()},
+        "heaviest_self_ms": [{"module": row["module"], "ms": round(row["self_us"] / 1000, 2)} for row in heaviest],
+    }
+
+
+def measure_ansible_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str, Any]:
+    """Real ad-hoc runs on localhost: ansible.builtin.ping against a module doing the core setup."""
+    library = workdir / "library"
+    library.mkdir(exist_ok=True)
+    (library / "openshift_ops_connection_probe.py").write_text(PROBE_MODULE)
+    ansible = str(Path(sys.executable).with_name("ansible"))
+    base = [
+        ansible,
+        "localhost",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+    ]
+    env = child_env(ANSIBLE_LIBRARY=str(library), ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"), ANSIBLE_NOCOLOR="1")
+    probe = [*base, "-m", "openshift_ops_connection_probe", "-a", f"kubeconfig={kubeconfig}"]
+    check = subprocess.run(probe, env=env, capture_output=True, text=True, check=False)
+    if check.returncode != 0 or "SUCCESS" not in check.stdout:
+        raise RuntimeError(f"the probe module failed: {check.stdout[-800:]} {check.stderr[-800:]}")
+    ping = timed_runs([*base, "-m", "ansible.builtin.ping"], runs, env)
+    ours = timed_runs(probe, runs, env)
+    return {
+        "ansible_ping": summary(ping),
+        "ansible_probe_module": summary(ours),
+        "difference_median_ms": round(statistics.median(ours) - statistics.median(ping), 2),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (b) request latency
+
+
+def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
+    sys.path.insert(0, str(COLLECTIONS))
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient  # noqa: PLC0415
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import (  # noqa: PLC0415
+        resolve_cluster_config,
+    )
+
+    config = resolve_cluster_config({"kubeconfig": kubeconfig}, {"PATH": os.environ.get("PATH", "")})
+    path = "/api/v1/namespaces/default"
+
+    def sample(action: Callable[[], Any]) -> list[float]:
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            action()
+            samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+    keep_alive_client = KubeClient(config)
+    keep_alive_client.get(path)  # connect once before measuring
+    keep_alive = sample(lambda: keep_alive_client.get(path))
+    reconnect_client = KubeClient(config)
+
+    def reconnecting_get() -> None:
+        reconnect_client.close()
+        reconnect_client.get(path)
+
+    reconnect = sample(reconnecting_get)
+
+    def fresh_client_get() -> None:
+        with KubeClient(config) as client:
+            client.get(path)
+
+    fresh = sample(fresh_client_get)
+    result = {
+        "get_keep_alive": summary(keep_alive),
+        "get_new_connection": summary(reconnect),
+        "get_new_client": summary(fresh),
+        "connections_opened": {
+            "keep_alive": keep_alive_client.connections_opened,
+            "new_connection": reconnect_client.connections_opened,
+        },
+        "credential": config.credential_kind,
+    }
+    keep_alive_client.close()
+    reconnect_client.close()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'measurement':<52} {'median ms':>10} {'p90 ms':>9} {'n':>4}", "-" * 78]
+    for section in ("in_process", "ansible_runs", "latency"):
+        for name, value in (results.get(section) or {}).items():
+            if isinstance(value, dict) and "median_ms" in value:
+                lines.append(
+                    f"{section + ': ' + name:<52} {value['median_ms']:>10.2f} {value['p90_ms']:>9.2f} {value['n']:>4}"
+                )
+    runs = results.get("ansible_runs") or {}
+    if "difference_median_ms" in runs:
+        lines.append(f"{'ansible_runs: probe - ping (median)':<52} {runs['difference_median_ms']:>10.2f}")
+    importtime = results.get("importtime") or {}
+    for name, ms in (importtime.get("our_modules_cumulative_ms") or {}).items():
+        lines.append(f"{'importtime (cumulative): ' + name:<52} {ms:>10.2f}")
+    for section, reason in (results.get("skipped") or {}).items():
+        lines.append(f"{section}: skipped ({reason})")
+    for section, error in (results.get("errors") or {}).items():
+        lines.append(f"{section}: FAILED ({error})")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    args = parser.parse_args(argv)
+    runs = (
+        {"in_process": 5, "ansible": 3, "latency": 20}
+        if args.quick
+        else {"in_process": 20, "ansible": 10, "latency": 100}
+    )
+
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "runs": runs,
+        "skipped": {},
+        "errors": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="openshift_ops-bench-") as scratch:
+        workdir = Path(scratch)
+        sandbox = sandbox_kubeconfig()
+        kubeconfig = sandbox or throwaway_kubeconfig(workdir)
+        results["kubeconfig"] = "sandbox admin (client certificate)" if sandbox else "throw-away (token, no CA)"
+        sections: list[tuple[str, Callable[[], Any]]] = [
+            ("in_process", lambda: measure_in_process(kubeconfig, runs["in_process"])),
+            ("importtime", lambda: measure_importtime(kubeconfig)),
+            ("ansible_runs", lambda: measure_ansible_runs(kubeconfig, runs["ansible"], workdir)),
+        ]
+        if sandbox:
+            sections.append(("latency", lambda: measure_latency(sandbox, runs["latency"])))
+        else:
+            results["skipped"]["latency"] = "no sandbox: run `make bench` or `make sandbox-up`"
+        for name, measure in sections:
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+            try:
+                results[name] = measure()
+            except (OSError, RuntimeError, subprocess.CalledProcessError, ValueError) as error:
+                detail = getattr(error, "stderr", None) or str(error)
+                results["errors"][name] = textwrap.shorten(str(detail), 600)
+            except Exception as error:
+                results["errors"][name] = f"{type(error).__name__}: {textwrap.shorten(str(error), 600)}"
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    output = RESULTS / f"connection-{stamp}.json"
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "connection-latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten to {output.relative_to(REPO)}")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reads and writes of the ``global_pull_secret`` module: credential checks, the conflict-safe update of the
+secret, the backup file on the managed host and the wait for the MachineConfigPools.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import document_secret_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._credential_lookup import key_reading_warnings
+from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+    collect_registry_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ImagesError,
+    InvalidInputError,
+    RegistryCheckError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret import (
+    NOTHING_WRITTEN,
+    TELEMETRY_KEY,
+    DocumentChange,
+    DocumentPlan,
+    conflicting_keys,
+    missing_secret_error,
+    parse_stored_document,
+    plan_document,
+    read_stored_content,
+    redacted_diff,
+    registries_result,
+    removal_keys,
+    updated_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import (
+    POOLS_PATH,
+    RolloutError,
+    paused_pools,
+    record_pool_configurations,
+    wait_for_rollout,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
+    read_text_file,
+    registry_check_failure,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import check_all
+
+DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
+# Twenty playbooks adding twenty registries at once must all land: each 409 means another writer succeeded.
+WRITE_ATTEMPTS = 30
+POLL_INTERVAL = 3.0
+_CREDENTIAL_OPTIONS = ("registries", "auth_file", "auth_content")
+
+
+class GlobalPullSecretError(ImagesError):
+    """The secret was written but a later step failed; ``result`` is what the module reports with the failure."""
+
+    def __init__(self, message: str, *, result: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.result = dict(result)
+
+
+@dataclass(frozen=True)
+class GlobalPullSecretRequest:
+    """What the ``global_pull_secret`` module was asked to do, checked for contradictions."""
+
+    name: str
+    namespace: str
+    state: str
+    credential_params: Mapping[str, Any]
+    remove: tuple[str, ...]
+    replace: bool
+    allow_telemetry_change: bool
+    backup: bool
+    backup_dir: str
+    validate_credentials: bool
+    registry_ca_cert: str | None
+    registry_validate_certs: bool
+    wait: bool
+    wait_timeout: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/secrets/{self.name}"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> GlobalPullSecretRequest:
+        state = params.get("state") or "present"
+        credentials = {option: params.get(option) for option in _CREDENTIAL_OPTIONS}
+        remove_registries = list(params.get("remove_registries") or [])
+        replace = bool(params.get("replace"))
+        servers: list[str] = []
+        if state == "absent":
+            if credentials["auth_file"] or credentials["auth_content"] or replace:
+                raise InvalidInputError(
+                    "state: absent removes registry keys and takes them from registries[].server and "
+                    "remove_registries; auth_file, auth_content and replace are not used with it"
+                )
+            servers = [entry["server"] for entry in credentials["registries"] or []]
+            if not servers and not remove_registries:
+                raise InvalidInputError(
+                    "state: absent needs the registry keys to remove in registries[].server or remove_registries"
+                )
+        elif not any(credentials.values()) and not remove_registries:
+            raise InvalidInputError(
+                "nothing to do: give registries, auth_file or auth_content to add or update entries, or "
+                "remove_registries to remove some"
+            )
+        if replace and remove_registries:
+            raise InvalidInputError(
+                "remove_registries has no effect with replace: true (the given entries become the whole document); "
+                "leave the registries to drop out of the entries instead"
+            )
+        timeout = params.get("wait_timeout")
+        if timeout is None or timeout <= 0:
+            raise InvalidInputError(f"wait_timeout must be a positive number of seconds, got {timeout!r}")
+        return cls(
+            name=params.get("name") or "pull-secret",
+            namespace=params.get("namespace") or "openshift-config",
+            state=state,
+            credential_params=credentials if state == "present" else {},
+            remove=removal_keys(servers, remove_registries),
+            replace=replace,
+            allow_telemetry_change=bool(params.get("allow_telemetry_change")),
+            backup=bool(params.get("backup")),
+            backup_dir=params.get("backup_dir") or DEFAULT_BACKUP_DIR,
+            validate_credentials=bool(params.get("validate_credentials")),
+            registry_ca_cert=params.get("registry_ca_cert") or None,
+            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
+            wait=bool(params.get("wait")),
+            wait_timeout=float(timeout),
+        )
+
+
+def _backup_prefix(where: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", where.replace("/", "_")) + "."
+
+
+def write_backup(directory: str, *, where: str, content: bytes, path: str | None = None) -> str:
+    """Write ``content`` to a new 0600 file in ``directory`` (created 0700), or over ``path`` from an earlier
+    attempt of the same run; return the path. Errors name the directory, never the content."""
+    directory = os.path.expanduser(directory)
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        if path is None:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            # mkstemp creates the file 0600 and never reuses a name.
+            handle, path = tempfile.mkstemp(prefix=f"{_backup_prefix(where)}{stamp}.", suffix=".json", dir=directory)
+        else:
+            handle = os.open(path, os.O_WRONLY | os.O_TRUNC)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(path, 0o600)
+    except OSError as error:
+        raise InvalidInputError(
+            f"cannot write the backup of the secret {where} in {directory}: {error.strerror or error}; "
+            f"{NOTHING_WRITTEN}. Set backup_dir to a writable directory"
+        ) from None
+    return path
+
+
+class _PoolPreconditions:
+    """The pools recorded before the write, or why waiting would be impossible (raised only if a write is due)."""
+
+    def __init__(self, client: Any, *, wanted: bool) -> None:
+        self.before: dict[str, str] = {}
+        self.problem: ImagesError | None = None
+        if not wanted:
+            return
+        try:
+            listing = client.get(POOLS_PATH, allow_missing=True)
+        except ImagesError as error:
+            self.problem = InvalidInputError(f"wait: true needs to read the MachineConfigPools: {error}")
+            return
+        self.before = record_pool_configurations(listing)
+        if listing is None or not self.before:
+            self.problem = InvalidInputError(
+                "wait: true needs MachineConfigPools, and this cluster has none (a hosted control plane rolls the "
+                "pull secret out differently); set wait: false"
+            )
+            return
+        paused = paused_pools(listing)
+        if paused:
+            self.problem = InvalidInputError(
+                f"MachineConfigPool {', '.join(paused)} is paused (spec.paused: true) and would never roll out the "
+                "change, so waiting could not finish. Unpause it (oc patch mcp/<pool> --type merge -p "
+                '\'{"spec":{"paused":false}}\'), or set wait: false to write the secret and let the pool pick it '
+                "up when it is unpaused"
+            )
+
+    def ensure_possible(self) -> None:
+        if self.problem is not None:
+            raise InvalidInputError(f"{self.problem}; {NOTHING_WRITTEN}")
+
+
+def _check_credentials(
+    request: GlobalPullSecretRequest, entries: Mapping[str, Mapping[str, Any]], check: Callable[..., list[Any]]
+) -> list[dict[str, Any]]:
+    # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
+    checked = {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY}
+    results = check(checked, ca_file=request.registry_ca_cert, validate_certs=request.registry_validate_certs)
+    failure = registry_check_failure(results)
+    if failure:
+        raise RegistryCheckError(failure)
+    return [{"registry": result.key, "ok": result.ok, "detail": result.detail} for result in results]
+
+
+def apply_global_pull_secret(
+    client: Any,
+    request: GlobalPullSecretRequest,
+    *,
+    check_mode: bool,
+    want_diff: bool,
+    register_secret_values: Callable[[Iterable[str]], None],
+    read_text: Callable[[str], str] = read_text_file,
+    check_credentials: Callable[..., list[Any]] = check_all,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the module's request; return (the module result, warnings for ``module.warn``)."""
+    entries: dict[str, dict[str, Any]] = {}
+    if request.state == "present" and any(request.credential_params.values()):
+        entries = collect_registry_entries(request.credential_params, read_text=read_text)
+        register_secret_values(document_secret_values({"auths": entries}))
+    clashes = conflicting_keys(entries, request.remove)
+    if clashes:
+        raise InvalidInputError(
+            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
+        )
+    if request.replace and not entries:
+        raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
+
+    result: dict[str, Any] = {}
+    if request.validate_credentials and entries:
+        result["credential_checks"] = _check_credentials(request, entries, check_credentials)
+
+    pools = _PoolPreconditions(client, wanted=request.wait)
+    change = DocumentChange(
+        entries=entries,
+        remove=request.remove,
+        replace=request.replace,
+        allow_telemetry_change=request.allow_telemetry_change,
+    )
+    plans: list[DocumentPlan] = []
+    backup: dict[str, str] = {}
+
+    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Called again after every 409: the change is re-applied to the fresh document, never the old result.
+        if current is None:
+            raise missing_secret_error(request.where)
+        content = read_stored_content(current, where=request.where)
+        register_secret_values({content.decode("utf-8", errors="replace")})
+        before = parse_stored_document(content, where=request.where)
+        register_secret_values(document_secret_values(before))
+        plan = plan_document(before, change, where=request.where)
+        register_secret_values(document_secret_values(plan.after))
+        plans.append(plan)
+        if not plan.changed:
+            return None
+        pools.ensure_possible()
+        if request.backup and not check_mode:
+            backup["path"] = write_backup(
+                request.backup_dir, where=request.where, content=content, path=backup.get("path")
+            )
+        return updated_secret(current, plan.after)
+
+    read_modify_write(client, request.path, compute, check_mode=check_mode, attempts=WRITE_ATTEMPTS)
+    plan = plans[-1]
+    warnings = list(plan.warnings)
+    warnings.extend(key_reading_warnings(key for key in entries if key in (plan.after.get("auths") or {})))
+
+    result.update(
+        {
+            "changed": plan.changed,
+            "registries": registries_result(plan.after),
+            "added": plan.added,
+            "updated": plan.updated,
+            "removed": plan.removed,
+            "backup_file": backup.get("path"),
+            "rollout": {},
+        }
+    )
+    if want_diff:
+        result["diff"] = redacted_diff(plan, where=request.where)
+
+    if plan.changed and request.wait and not check_mode:
+        try:
+            rolled = wait_for_rollout(
+                client, pools.before, timeout=request.wait_timeout, interval=POLL_INTERVAL, clock=clock, sleep=sleep
+            )
+        except RolloutError as error:
+            result["rollout"] = {name: pool.as_result() for name, pool in error.pools.items()}
+            raise GlobalPullSecretError(
+                f"the secret {request.where} was updated, but the MachineConfigPools did not finish rolling it "
+                f"out: {error}",
+                result=result,
+            ) from None
+        result["rollout"] = {name: pool.as_result() for name, pool in rolled.items()}
+    return result, warnings

@@ -1,0 +1,340 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Check registry credentials with the real Docker Registry v2 handshake (§6.1), which ``oc registry login`` never
+does: ``GET /v2/``; on a Basic challenge retry with basic auth; on a Bearer challenge get a token from the realm
+(basic auth, ``service`` and a ``repository:<path>:pull`` scope for path-scoped keys) and retry with it.
+
+Standard library only. Results and messages name the registry and the user, never a password or token.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import re
+import socket
+import ssl
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    entry_basic_credentials,
+    split_registry_key,
+)
+
+ACCEPTED = "accepted"  # the registry (or its token service) accepted the credentials
+ANONYMOUS = "anonymous"  # /v2/ answered without asking for credentials: nothing to verify there
+REJECTED = "rejected"  # the credentials were refused
+UNREACHABLE = "unreachable"  # no HTTP answer: refused, timeout, DNS, TLS
+UNCHECKED = "unchecked"  # the entry or the registry gives no way to check (wildcard key, token-only entry, ...)
+ERROR = "error"  # the registry answered something a v2 registry should not
+
+_USER_AGENT = "openshift_ops.images-registry-check/1"
+_MAX_BODY = 1 << 20
+_DOCKER_HUB_KEYS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+_CHALLENGE_PARAM = re.compile(r'([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryCheckResult:
+    """``ok`` is True when the credentials were accepted, or when the registry asks for none (``outcome``
+    ``anonymous``); ``detail`` says what happened in words; ``outcome`` is one of the constants above."""
+
+    key: str
+    ok: bool
+    detail: str
+    outcome: str = ACCEPTED
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    scheme: str  # "https" or "http"
+    host: str  # host[:port] as given, for the Host header and messages
+    path: str  # repository path the key is scoped to, "" for the whole registry
+
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+
+class _Unreachable(Exception):
+    """No HTTP answer; the message says why in words."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    reason: str
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def registry_endpoint(key: str) -> tuple[str, str, str]:
+    """``(scheme, host[:port], path)`` to contact for a registry key: ``http`` only for an ``http://`` key, Docker
+    Hub's API host for its names, a leading ``/v1/`` or ``/v2/`` dropped from the path."""
+    scheme, host, path = split_registry_key(key)
+    if path.startswith(("/v1/", "/v2/")):
+        path = path[3:]
+    path = path.strip("/")
+    if host.lower() in _DOCKER_HUB_KEYS:
+        host = "registry-1.docker.io"
+    return ("http" if scheme == "http://" else "https"), host, path
+
+
+def _ssl_context(ca_file: str | None, validate_certs: bool) -> ssl.SSLContext:
+    if not validate_certs:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+
+
+def _describe_os_error(error: OSError, where: str, timeout: float) -> str:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in ca_file, "
+            "or set validate_certs to false"
+        )
+    if isinstance(error, ssl.SSLError):
+        reason = error.reason or str(error)
+        hint = " (does it speak plain HTTP? then write the key with http://)" if "WRONG_VERSION" in reason else ""
+        return f"TLS handshake with {where} failed: {reason}{hint}"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve the host of {where}: {error.strerror}"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return f"{where} did not answer within {timeout:g} seconds"
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection to {where} refused: nothing listens there"
+    return f"cannot connect to {where}: {error.strerror or error}"
+
+
+class _Client:
+    """One request per connection: a check sends at most four."""
+
+    def __init__(self, context: ssl.SSLContext, timeout: float) -> None:
+        self.context = context
+        self.timeout = timeout
+
+    def request(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> _Answer:
+        parts = urllib.parse.urlsplit(url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        connection: http.client.HTTPConnection
+        if parts.scheme == "https":
+            connection = http.client.HTTPSConnection(parts.netloc, timeout=self.timeout, context=self.context)
+        else:
+            connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
+        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})}
+        try:
+            connection.request(method, target, body=body, headers=all_headers)
+            response = connection.getresponse()
+            payload = response.read(_MAX_BODY)
+            return _Answer(response.status, response.reason, response.headers, payload)
+        except OSError as error:
+            raise _Unreachable(_describe_os_error(error, where, self.timeout)) from None
+        except http.client.HTTPException as error:
+            raise _Unreachable(f"{where} did not answer with valid HTTP ({type(error).__name__})") from None
+        finally:
+            connection.close()
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``('bearer', {'realm': ..., 'service': ...})`` from a ``WWW-Authenticate`` value (scheme lower-cased)."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = {}
+    for name, raw in _CHALLENGE_PARAM.findall(rest):
+        params[name.lower()] = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
+    return scheme.lower(), params
+
+
+def _challenges(answer: _Answer) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for header in answer.headers.get_all("WWW-Authenticate") or []:
+        scheme, params = parse_challenge(header)
+        found.setdefault(scheme, params)
+    return found
+
+
+def _basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def _status(answer: _Answer) -> str:
+    return f"HTTP {answer.status} {answer.reason}".rstrip()
+
+
+def _token_from(answer: _Answer) -> str | None:
+    try:
+        body = json.loads(answer.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    token = body.get("token") or body.get("access_token")
+    return token if isinstance(token, str) and token else None
+
+
+def _oauth_error(answer: _Answer) -> str | None:
+    try:
+        body = json.loads(answer.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None
+
+
+class _Check:
+    def __init__(self, key: str, entry: Mapping[str, Any], client: _Client) -> None:
+        self.key = key
+        self.client = client
+        scheme, host, path = registry_endpoint(key)
+        self.endpoint = _Endpoint(scheme, host, path)
+        self.basic = entry_basic_credentials(entry)
+        token = entry.get("identitytoken")
+        self.identity_token = token if isinstance(token, str) and token else None
+
+    def result(self, outcome: str, detail: str) -> RegistryCheckResult:
+        return RegistryCheckResult(self.key, outcome in (ACCEPTED, ANONYMOUS), detail, outcome)
+
+    @property
+    def user(self) -> str:
+        return f"user {self.basic[0]!r}" if self.basic else "the identity token"
+
+    def _cannot_check(self) -> RegistryCheckResult | None:
+        if any(char in self.endpoint.host for char in "*?"):
+            return self.result(UNCHECKED, "a wildcard key names no single registry to ask; not checked")
+        if self.basic is None and self.identity_token is None:
+            return self.result(UNCHECKED, "the entry holds no username/password (or auth) to check")
+        return None
+
+    def run(self) -> RegistryCheckResult:
+        skipped = self._cannot_check()
+        if skipped is not None:
+            return skipped
+        ping_url = f"{self.endpoint.base}/v2/"
+        ping = self.client.request("GET", ping_url)
+        if ping.status == 200:
+            return self.result(
+                ANONYMOUS,
+                f"{ping_url} answered without asking for credentials, so they could not be verified (the registry "
+                "allows anonymous access there)",
+            )
+        challenges = _challenges(ping) if ping.status == 401 else {}
+        if "bearer" in challenges and challenges["bearer"].get("realm"):
+            return self._bearer(ping_url, challenges["bearer"])
+        if "basic" in challenges:
+            return self._basic(ping_url)
+        if ping.status != 401:
+            return self.result(
+                ERROR, f"{ping_url} answered {_status(ping)}; a Docker Registry v2 API answers 200 or 401"
+            )
+        offered = ", ".join(challenges) or "no WWW-Authenticate challenge"
+        return self.result(ERROR, f"{ping_url} asked for credentials with an unsupported scheme ({offered})")
+
+    def _basic(self, ping_url: str) -> RegistryCheckResult:
+        if self.basic is None:
+            return self.result(
+                UNCHECKED, "the registry wants basic auth, but the entry holds only an identity token; not checked"
+            )
+        answer = self.client.request("GET", ping_url, headers={"Authorization": _basic_header(*self.basic)})
+        if answer.status == 200:
+            return self.result(ACCEPTED, f"{ping_url} accepted {self.user} (basic auth)")
+        if answer.status in (401, 403):
+            return self.result(REJECTED, f"{ping_url} rejected {self.user}: {_status(answer)}")
+        return self.result(ERROR, f"{ping_url} answered {_status(answer)} to basic auth")
+
+    def _token_request_params(self, challenge: Mapping[str, str]) -> dict[str, str]:
+        params = {}
+        if challenge.get("service"):
+            params["service"] = challenge["service"]
+        if self.endpoint.path:
+            params["scope"] = f"repository:{self.endpoint.path}:pull"
+        elif challenge.get("scope"):
+            params["scope"] = challenge["scope"]
+        return params
+
+    def _request_token(self, realm: str, params: Mapping[str, str]) -> _Answer:
+        if self.basic is not None:
+            url = f"{realm}{'&' if '?' in realm else '?'}{urllib.parse.urlencode(params)}"
+            return self.client.request("GET", url, headers={"Authorization": _basic_header(*self.basic)})
+        # Only an identity token: docker's OAuth2 refresh-token grant.
+        form = {"grant_type": "refresh_token", "refresh_token": self.identity_token or "", "client_id": _USER_AGENT}
+        return self.client.request(
+            "POST",
+            realm,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=urllib.parse.urlencode({**form, **params}).encode("ascii"),
+        )
+
+    def _token(self, realm: str, params: Mapping[str, str]) -> str | RegistryCheckResult:
+        """The token the realm issues, or the result that ends the check."""
+        scope_text = f" for {params['scope']}" if "scope" in params else ""
+        answer = self._request_token(realm, params)
+        if self.basic is None and answer.status == 400 and _oauth_error(answer) == "unsupported_grant_type":
+            return self.result(
+                UNCHECKED,
+                f"the token service {realm} does not take identity tokens (OAuth2 refresh_token grant); the entry "
+                "holds nothing else to check",
+            )
+        if answer.status in (401, 403) or (answer.status == 400 and self.basic is None):
+            return self.result(
+                REJECTED, f"the token service {realm} rejected {self.user}{scope_text}: {_status(answer)}"
+            )
+        if answer.status != 200:
+            return self.result(ERROR, f"the token service {realm} answered {_status(answer)}")
+        token = _token_from(answer)
+        if token is None:
+            return self.result(ERROR, f"the token service {realm} answered 200 without a token")
+        return token
+
+    def _bearer(self, ping_url: str, challenge: Mapping[str, str]) -> RegistryCheckResult:
+        realm = challenge["realm"]
+        realm_scheme = urllib.parse.urlsplit(realm).scheme
+        if realm_scheme not in ("https", "http") or (realm_scheme == "http" and self.endpoint.scheme == "https"):
+            return self.result(
+                ERROR, f"the registry's token realm {realm} is not an https URL; credentials were not sent to it"
+            )
+        params = self._token_request_params(challenge)
+        token = self._token(realm, params)
+        if isinstance(token, RegistryCheckResult):
+            return token
+        retry = self.client.request("GET", ping_url, headers={"Authorization": f"Bearer {token}"})
+        scope_text = f" for {params['scope']}" if "scope" in params else ""
+        if retry.status == 200:
+            return self.result(
+                ACCEPTED, f"the token service {realm} issued a token to {self.user}{scope_text} and {ping_url} took it"
+            )
+        if retry.status in (401, 403):
+            return self.result(
+                REJECTED, f"{ping_url} refused the token its token service issued to {self.user}: {_status(retry)}"
+            )
+        return self.result(ERROR, f"{ping_url} answered {_status(retry)} to the token")
+
+
+def check_registry_credentials(
+    key: str,
+    entry: Mapping[str, Any],
+    *,
+    ca_file: str | None = None,
+    validate_certs: bool = True,
+    timeout: float = 15.0,
+) -> RegistryCheckResult:
+    """Check one entry against its registry. Never raises for network or registry trouble: the result says what
+    went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``)."""
+    client = _Client(_ssl_context(ca_file, validate_certs), timeout)
+    check = _Check(key, entry, client)
+    try:
+        return check.run()
+    except _Unreachable as error:
+        return check.result(UNREACHABLE, str(error))
+
+
+def check_all(entries: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> list[RegistryCheckResult]:
+    """:func:`check_registry_credentials` for every entry, in order; ``kwargs`` are passed on."""
+    return [check_registry_credentials(key, entry, **kwargs) for key, entry in entries.items()]

@@ -1,0 +1,370 @@
+#!/usr/bin/python
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: global_pull_secret
+short_description: Add, rotate or remove registry credentials in the OpenShift global pull secret
+version_added: 0.1.0
+description:
+  - Edits the cluster-wide pull secret C(openshift-config/pull-secret) that every node uses to pull images, as the
+    documented C(oc get secret) / C(oc registry login --to) / C(oc set data) procedure does, in one idempotent task.
+  - Merges at the JSON level. Every entry, field and top-level key that the task does not name stays exactly as it
+    was, including the C(email) fields and the C(cloud.openshift.com) Telemetry entry (C(oc registry login) drops
+    every C(email) and every unknown field). A document that would change only in whitespace or key order is not
+    written.
+  - Reads the secret with its C(resourceVersion) and writes it back with only C(.dockerconfigjson) changed (other
+    data keys, labels and annotations are kept). When another writer got there first (HTTP 409) the change is
+    applied again to the fresh document, so concurrent tasks adding different registries all land.
+  - Never writes when the secret cannot be read, its content does not parse as a JSON object, its type is not
+    C(kubernetes.io/dockerconfigjson), or the result fails the auth document checks (for example an C(auth) that
+    is not base64 of C(user:password), which would break every pull on the nodes). The error says so.
+  - Removing or changing the C(cloud.openshift.com) entry, also by O(replace=true) without it, is refused unless
+    O(allow_telemetry_change=true).
+  - The Machine Config Operator renders the new secret into C(/var/lib/kubelet/config.json) on every node, without
+    drain or reboot (OpenShift 4.7.4 and later). With O(wait=true) the task waits for every MachineConfigPool to
+    finish.
+  - Passwords, C(auth) strings and tokens never appear in the output or the diff; only registry keys, user names,
+    e-mail addresses and a fingerprint of each credential do.
+author:
+  - openshift_ops maintainers (@openshift-ops)
+extends_documentation_fragment:
+  - openshift_ops.images.connection
+  - openshift_ops.images.registry_credentials
+attributes:
+  check_mode:
+    support: full
+    description: Predicts exactly what a real run changes; nothing is written, no backup file is made, no wait.
+  diff_mode:
+    support: full
+    description: Shows registry keys, user names, e-mails and credential fingerprints before and after; never secrets.
+options:
+  name:
+    description:
+      - Name of the Secret.
+    type: str
+    default: pull-secret
+  namespace:
+    description:
+      - Namespace of the Secret. Change it only for clusters that keep the global pull secret elsewhere.
+    type: str
+    default: openshift-config
+  state:
+    description:
+      - V(present) merges the entries of O(registries), O(auth_file) and O(auth_content) in (adding new keys,
+        replacing the entries of existing ones) and removes O(remove_registries).
+      - V(absent) removes the registry keys given in O(registries[].server) (no credentials needed) and
+        O(remove_registries). O(auth_file), O(auth_content) and O(replace) are not used with it.
+      - Keys are removed with every equivalent spelling (for example C(https://quay.io) and C(quay.io), or
+        C(docker.io) and C(https://index.docker.io/v1/)), as the nodes would read them as one registry.
+    type: str
+    choices: [present, absent]
+    default: present
+  remove_registries:
+    description:
+      - Registry keys to remove. With O(state=present) the removal and the additions are one write, which rotates
+        a registry to a new key atomically.
+      - A key both given with credentials and listed here is refused.
+    type: list
+    elements: str
+    default: []
+  replace:
+    description:
+      - V(true) makes the given entries the whole document; every other entry and top-level field is dropped.
+      - The C(cloud.openshift.com) entry must then be given unchanged, or O(allow_telemetry_change=true) set.
+      - Refused without any entry, and together with O(remove_registries).
+    type: bool
+    default: false
+  allow_telemetry_change:
+    description:
+      - Allow the task to remove, add or change the C(cloud.openshift.com) entry in any way (also its C(email)).
+      - That entry's C(auth) is the cluster's Telemetry token. Without it Telemetry and the Insights Operator stop
+        reporting to Red Hat, which is the documented way to opt out of remote health reporting. Replacing it with
+        another account's pull secret before the ownership transfer is started in OpenShift Cluster Manager stops
+        the cluster reporting to OpenShift Cluster Manager.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Before writing, save the document as it was stored (the exact bytes) in a new file with mode C(0600) on the
+        managed host, and return its path in RV(backup_file). Restore it with
+        C(oc set data secret/pull-secret -n openshift-config --from-file=.dockerconfigjson=<backup_file>).
+      - No file is made when nothing changes, nor in check mode.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Directory for the backup file, created with mode C(0700) when missing.
+      - Defaults to C(~/.ansible/backups/openshift_ops.images) of the user the module runs as.
+    type: path
+  validate_credentials:
+    description:
+      - Check every given credential against its registry before anything is written (Docker Registry v2
+        handshake, basic or bearer token). Any rejected credential fails the task, one line per registry, and
+        nothing is written.
+      - The C(cloud.openshift.com) entry is not checked (it holds the Telemetry token, not registry credentials),
+        nor entries already in the cluster.
+      - C(oc registry login) does not check credentials, whatever its help text suggests.
+    type: bool
+    default: false
+  registry_ca_cert:
+    description:
+      - CA certificate file to verify the registries' TLS certificates with, for O(validate_credentials).
+        Defaults to the system trust store.
+    type: path
+  registry_validate_certs:
+    description:
+      - Whether O(validate_credentials) verifies the registries' TLS certificates.
+    type: bool
+    default: true
+  wait:
+    description:
+      - After a change, wait until every MachineConfigPool has moved to a new rendered config and reports all its
+        machines updated and ready, C(Updated=True), C(Updating=False) and no degraded condition.
+      - The pools are read before writing. With no MachineConfigPools (hosted control planes) or a paused pool the
+        task fails before writing, because the wait could never finish. A pool that becomes degraded or paused
+        during the wait fails the task at once with its condition message.
+      - Nothing is waited for when nothing changed; a task re-run after a timeout therefore returns without
+        waiting. Check the pools with C(oc get mcp).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait=true). Pools update C(maxUnavailable) nodes at a time, so large pools take a
+        while. The failure message lists the pools that were not done.
+    type: int
+    default: 1800
+notes:
+  - A write that lands is not undone when the wait fails; the failure says that the secret was updated.
+  - Clusters before the fix of Bug 1984592 (OpenShift 4.7.4 up to the early 4.9 z-streams) need the
+    openshift-apiserver pods restarted before image stream imports see new credentials.
+  - Path-scoped keys (C(quay.io/my-org)) are read by the kubelet as a string prefix and by CRI-O by whole path
+    components; the module warns about keys the two read differently.
+  - The user running the task needs C(get) and C(update) on the secret, and C(list) on
+    C(machineconfigpools.machineconfiguration.openshift.io) with O(wait=true).
+seealso:
+  - module: openshift_ops.images.pull_secret
+  - name: Updating the global cluster pull secret
+    description: The documented procedure this module implements.
+    link: https://docs.openshift.com/container-platform/latest/openshift_images/managing_images/using-image-pull-secrets.html
+"""
+
+EXAMPLES = r"""
+- name: Allow the nodes to pull from a private registry (the documented procedure as one task)
+  openshift_ops.images.global_pull_secret:
+    registries:
+      - server: privateregistry.example.com
+        username: developer
+        password: "{{ vault_registry_password }}"
+    validate_credentials: true
+    backup: true
+    wait: true
+
+- name: Rotate a registry to a new host in one write
+  openshift_ops.images.global_pull_secret:
+    registries:
+      - server: registry-new.example.com
+        auth: "{{ vault_registry_auth }}"
+    remove_registries: [registry-old.example.com]
+
+- name: Remove a retired registry
+  openshift_ops.images.global_pull_secret:
+    state: absent
+    remove_registries: [registry-old.example.com]
+
+- name: Replace the whole pull secret with a new one from console.redhat.com, keeping Telemetry as it is
+  openshift_ops.images.global_pull_secret:
+    auth_file: /root/pull-secret.json
+    replace: true
+
+- name: Opt out of remote health reporting
+  openshift_ops.images.global_pull_secret:
+    state: absent
+    remove_registries: [cloud.openshift.com]
+    allow_telemetry_change: true
+"""
+
+RETURN = r"""
+registries:
+  description: The registry keys in the secret after the task, with their user names; never credentials.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    server:
+      description: The registry key as stored.
+      type: str
+      returned: always
+    username:
+      description: The user name of the entry (decoded from C(auth) when it has one), V(null) when there is none.
+      type: str
+      returned: always
+  sample:
+    - server: cloud.openshift.com
+      username: openshift-release-dev+ocm_access_0123456789abcdef
+    - server: privateregistry.example.com
+      username: developer
+added:
+  description: Registry keys the task added.
+  returned: always
+  type: list
+  elements: str
+  sample: [privateregistry.example.com]
+updated:
+  description: Registry keys whose entry the task changed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+removed:
+  description: Registry keys the task removed.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+backup_file:
+  description: Path of the backup of the previous document on the managed host; V(null) without a write.
+  returned: always
+  type: str
+  sample: /root/.ansible/backups/openshift_ops.images/openshift-config_pull-secret.20250101T120000Z.k3j4h5.json
+rollout:
+  description:
+    - With O(wait=true) and a change, each MachineConfigPool's progress, keyed by pool name; empty otherwise.
+    - Also returned when the wait fails.
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: The pool's rendered config before the write.
+      type: str
+      returned: always
+    after:
+      description: The pool's rendered config at the end of the wait.
+      type: str
+      returned: always
+    machine_count:
+      description: Machines in the pool.
+      type: int
+      returned: always
+    updated_machine_count:
+      description: Machines on the pool's current rendered config.
+      type: int
+      returned: always
+    ready_machine_count:
+      description: Machines updated and ready.
+      type: int
+      returned: always
+    degraded_machine_count:
+      description: Machines that failed to update.
+      type: int
+      returned: always
+    state:
+      description: Where the pool stands.
+      type: str
+      returned: always
+      choices: [rendering, updating, done, paused, degraded, gone]
+    detail:
+      description: What the pool is waiting for, or why it stopped.
+      type: str
+      returned: always
+    done:
+      description: Whether the pool finished rolling out the change.
+      type: bool
+      returned: always
+  sample:
+    worker:
+      before: rendered-worker-5c8f0d2ab1e94c6f
+      after: rendered-worker-9e1b44c07da3f2a8
+      machine_count: 3
+      updated_machine_count: 3
+      ready_machine_count: 3
+      degraded_machine_count: 0
+      state: done
+      detail: all 3 machines on rendered-worker-9e1b44c07da3f2a8
+      done: true
+credential_checks:
+  description: Result of O(validate_credentials), one item per checked registry key.
+  returned: when O(validate_credentials=true) and entries are given
+  type: list
+  elements: dict
+  contains:
+    registry:
+      description: The registry key.
+      type: str
+      returned: always
+    ok:
+      description: Whether the registry accepted the credential.
+      type: bool
+      returned: always
+    detail:
+      description: What the registry answered, without the credential.
+      type: str
+      returned: always
+  sample:
+    - registry: privateregistry.example.com
+      ok: true
+      detail: accepted with basic auth
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
+    connection_argument_spec,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+    registry_credentials_argument_spec,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret_apply import (
+    GlobalPullSecretError,
+    GlobalPullSecretRequest,
+    apply_global_pull_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+
+GLOBAL_PULL_SECRET_ARGS = {
+    "name": {"type": "str", "default": "pull-secret"},
+    "namespace": {"type": "str", "default": "openshift-config"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "remove_registries": {"type": "list", "elements": "str", "default": []},
+    "replace": {"type": "bool", "default": False},
+    "allow_telemetry_change": {"type": "bool", "default": False},
+    "backup": {"type": "bool", "default": False},
+    "backup_dir": {"type": "path"},
+    "validate_credentials": {"type": "bool", "default": False},
+    "registry_ca_cert": {"type": "path"},
+    "registry_validate_certs": {"type": "bool", "default": True},
+    "wait": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 1800},
+}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=connection_argument_spec() | registry_credentials_argument_spec() | GLOBAL_PULL_SECRET_ARGS,
+        supports_check_mode=True,
+    )
+    try:
+        request = GlobalPullSecretRequest.from_params(module.params)
+        client = KubeClient(resolve_cluster_config(module.params))
+        result, warnings = apply_global_pull_secret(
+            client,
+            request,
+            check_mode=module.check_mode,
+            want_diff=module._diff,
+            register_secret_values=module.no_log_values.update,
+        )
+    except GlobalPullSecretError as error:
+        module.fail_json(msg=str(error), **error.result)
+    except ImagesError as error:
+        module.fail_json(msg=str(error))
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,558 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""global_pull_secret against the sandbox's openshift-config/pull-secret (seeded with cloud.openshift.com, quay.io,
+registry.redhat.io and registry.connect.redhat.com) and its MachineConfigPools; every test puts both back."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .sandbox_support import (
+    MCP_PATH,
+    PULL_SECRET_PATH,
+    Kube,
+    MachineConfigRollout,
+    Sandbox,
+    pause_pool,
+)
+
+SECRET_ENTRY_FIELDS = ("auth", "password", "identitytoken", "registrytoken")
+NEW_REGISTRY = "privateregistry.example.com"
+NEW_PASSWORD = "developer-Pa55word-never-shown"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class StoredSecret:
+    """The pull secret as the API server holds it: object, raw ``.dockerconfigjson`` bytes, parsed document."""
+
+    def __init__(self, kube: Kube, path: str = PULL_SECRET_PATH) -> None:
+        self.object = kube.get(path)
+        assert self.object is not None, f"{path} is missing"
+        self.raw = base64.b64decode(self.object["data"][".dockerconfigjson"])
+        self.resource_version = self.object["metadata"]["resourceVersion"]
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.raw)
+
+    @property
+    def auths(self) -> dict[str, Any]:
+        return self.document["auths"]
+
+
+def secret_strings(document: dict[str, Any]) -> set[str]:
+    """Every credential in a document and its decoded form: none of them may appear in any output."""
+    values = set()
+    for entry in document.get("auths", {}).values():
+        for field in SECRET_ENTRY_FIELDS:
+            if entry.get(field):
+                values.add(entry[field])
+        if entry.get("auth"):
+            decoded = base64.b64decode(entry["auth"]).decode()
+            values.update({decoded, decoded.partition(":")[2]})
+    return values
+
+
+def assert_no_secret(text: str, document: dict[str, Any], *extra: str) -> None:
+    for value in (*secret_strings(document), *extra):
+        assert value not in text, "a credential reached the output"
+
+
+@pytest.fixture
+def original(kube: Kube) -> Iterator[StoredSecret]:
+    """The pull secret and pools before the test; both are put back afterwards, whatever the test did."""
+    saved_secret = kube.get(PULL_SECRET_PATH)
+    saved_pools = {name: kube.get(f"{MCP_PATH}/{name}") for name in ("master", "worker")}
+    yield StoredSecret(kube)
+    current = kube.get(PULL_SECRET_PATH)
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "pull-secret",
+            "namespace": "openshift-config",
+            "labels": saved_secret["metadata"].get("labels") or {},
+            "annotations": saved_secret["metadata"].get("annotations") or {},
+            "resourceVersion": current["metadata"]["resourceVersion"],
+        },
+        "type": saved_secret["type"],
+        "data": saved_secret["data"],
+    }
+    kube.replace(PULL_SECRET_PATH, body)
+    for name, saved in saved_pools.items():
+        if saved is None:
+            continue
+        pool = kube.get(f"{MCP_PATH}/{name}")
+        pool["spec"] = copy.deepcopy(saved["spec"])
+        pool = kube.replace(f"{MCP_PATH}/{name}", pool)
+        pool["status"] = copy.deepcopy(saved.get("status") or {})
+        pool["status"]["observedGeneration"] = pool["metadata"].get("generation", 1)
+        kube.replace(f"{MCP_PATH}/{name}/status", pool)
+
+
+def secret_writes(audit: Any, mark: Any, namespace: str = "openshift-config", name: str = "pull-secret") -> list:
+    return audit.writes(since=mark, resource="secrets", namespace=namespace, name=name)
+
+
+def assert_untouched(kube: Kube, before: StoredSecret) -> None:
+    after = StoredSecret(kube)
+    assert after.raw == before.raw
+    assert after.resource_version == before.resource_version
+
+
+def add_registry_params(**extra: Any) -> dict[str, Any]:
+    return {
+        "registries": [{"server": NEW_REGISTRY, "username": "developer", "password": NEW_PASSWORD}],
+        **extra,
+    }
+
+
+# --- the documented procedure, as one task ------------------------------------------------------------------------
+
+
+def test_appends_a_registry_keeping_every_other_entry_exactly(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    # Another data key, a label and an annotation must survive the update too.
+    kube.patch(
+        PULL_SECRET_PATH,
+        {"metadata": {"labels": {"team": "ops"}, "annotations": {"note": "keep"}}, "data": {"extra": b64("kept")}},
+    )
+    before = StoredSecret(kube)
+    mark = audit.mark()
+    result = run_module("global_pull_secret", add_registry_params())
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert (result["added"], result["updated"], result["removed"]) == ([NEW_REGISTRY], [], [])
+    assert {"server": NEW_REGISTRY, "username": "developer"} in result["registries"]
+    assert len(secret_writes(audit, mark)) == 1
+    assert secret_writes(audit, mark)[0]["verb"] == "update"
+
+    after = StoredSecret(kube)
+    assert list(after.auths) == [*before.auths, NEW_REGISTRY]
+    for key, entry in before.auths.items():
+        assert list(after.auths[key].items()) == list(entry.items()), f"entry {key} changed"
+    assert after.auths["cloud.openshift.com"]["email"] == before.auths["cloud.openshift.com"]["email"]
+    assert after.auths[NEW_REGISTRY] == {
+        "username": "developer",
+        "password": NEW_PASSWORD,
+        "auth": b64(f"developer:{NEW_PASSWORD}"),
+    }
+    assert after.object["metadata"]["labels"] == {"team": "ops"}
+    assert after.object["metadata"]["annotations"] == {"note": "keep"}
+    assert after.object["data"]["extra"] == b64("kept")
+    assert after.object["type"] == "kubernetes.io/dockerconfigjson"
+    assert_no_secret(run_module.last.stdout + run_module.last.stderr, after.document)
+
+    # The same task again: nothing to do, and no write reaches the API server.
+    mark = audit.mark()
+    again = run_module("global_pull_secret", add_registry_params())
+    assert again["changed"] is False
+    assert again["added"] == again["updated"] == again["removed"] == []
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, after)
+
+
+def test_check_mode_predicts_the_change_and_writes_nothing(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    mark = audit.mark()
+    predicted = run_module("global_pull_secret", add_registry_params(backup=True), check=True, diff=True)
+    assert predicted["changed"] is True
+    assert predicted["added"] == [NEW_REGISTRY]
+    assert predicted["backup_file"] is None
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
+
+    diff = predicted["diff"]
+    assert NEW_REGISTRY not in diff["before"]["auths"]
+    assert diff["after"]["auths"][NEW_REGISTRY]["username"] == "developer"
+    assert diff["after"]["auths"]["cloud.openshift.com"] == diff["before"]["auths"]["cloud.openshift.com"]
+    output = run_module.last.stdout + run_module.last.stderr
+    assert_no_secret(output, original.document, NEW_PASSWORD, b64(f"developer:{NEW_PASSWORD}"))
+
+    real = run_module("global_pull_secret", add_registry_params(), diff=True)
+    assert real["changed"] is True
+    assert real["diff"] == diff
+    assert_no_secret(run_module.last.stdout + run_module.last.stderr, StoredSecret(kube).document)
+    check_again = run_module("global_pull_secret", add_registry_params(), check=True)
+    assert check_again["changed"] is False
+
+
+def test_whitespace_only_difference_is_no_change(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    # The sandbox stores the document pretty-printed; giving an entry back as it is changes nothing.
+    assert b"\n  " in original.raw
+    entry = original.auths["registry.redhat.io"]
+    mark = audit.mark()
+    result = run_module("global_pull_secret", {"auth_content": {"auths": {"registry.redhat.io": entry}}})
+    assert result["changed"] is False
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
+
+
+def test_state_absent_removes_keys_without_credentials(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    params = {"state": "absent", "registries": [{"server": "registry.connect.redhat.com"}]}
+    result = run_module("global_pull_secret", params)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert result["removed"] == ["registry.connect.redhat.com"]
+    after = StoredSecret(kube)
+    expected = {key: entry for key, entry in original.auths.items() if key != "registry.connect.redhat.com"}
+    assert after.auths == expected
+    assert list(after.auths) == list(expected)
+
+    mark = audit.mark()
+    again = run_module("global_pull_secret", {"state": "absent", "remove_registries": ["registry.connect.redhat.com"]})
+    assert again["changed"] is False
+    assert secret_writes(audit, mark) == []
+
+
+def test_rotation_adds_and_removes_in_one_write(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    mark = audit.mark()
+    result = run_module("global_pull_secret", add_registry_params(remove_registries=["quay.io"]))
+    assert (result["added"], result["removed"]) == ([NEW_REGISTRY], ["quay.io"])
+    assert len(secret_writes(audit, mark)) == 1
+    assert set(StoredSecret(kube).auths) == (set(original.auths) - {"quay.io"}) | {NEW_REGISTRY}
+
+
+# --- Telemetry guard and replace ----------------------------------------------------------------------------------
+
+
+def test_replace_is_refused_without_telemetry_then_allowed(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    mark = audit.mark()
+    refused = run_module("global_pull_secret", add_registry_params(replace=True))
+    assert refused["failed"] is True
+    assert "remove the cloud.openshift.com entry" in refused["msg"]
+    assert "Telemetry and the Insights Operator stop reporting" in refused["msg"]
+    assert "allow_telemetry_change: true" in refused["msg"]
+    assert "nothing was written" in refused["msg"]
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
+
+    # Keeping the Telemetry entry as it is needs no flag.
+    telemetry = original.auths["cloud.openshift.com"]
+    kept = run_module(
+        "global_pull_secret",
+        add_registry_params(replace=True, auth_content={"auths": {"cloud.openshift.com": telemetry}}),
+    )
+    assert not kept.get("failed"), kept.get("msg")
+    after = StoredSecret(kube)
+    assert list(after.auths) == ["cloud.openshift.com", NEW_REGISTRY]
+    assert after.auths["cloud.openshift.com"] == telemetry
+    assert sorted(kept["removed"]) == sorted(["quay.io", "registry.redhat.io", "registry.connect.redhat.com"])
+
+    allowed = run_module("global_pull_secret", add_registry_params(replace=True, allow_telemetry_change=True))
+    assert not allowed.get("failed"), allowed.get("msg")
+    assert allowed["removed"] == ["cloud.openshift.com"]
+    assert StoredSecret(kube).document == {"auths": {NEW_REGISTRY: after.auths[NEW_REGISTRY]}}
+
+
+def test_changing_only_the_telemetry_email_is_refused(kube: Kube, original: StoredSecret, run_module: Any) -> None:
+    entry = dict(original.auths["cloud.openshift.com"], email="someone-else@example.org")
+    result = run_module("global_pull_secret", {"auth_content": {"auths": {"cloud.openshift.com": entry}}})
+    assert result["failed"] is True
+    assert "change the cloud.openshift.com entry" in result["msg"]
+    assert_untouched(kube, original)
+
+
+# --- backup ---------------------------------------------------------------------------------------------------------
+
+
+def test_backup_holds_the_previous_bytes_with_mode_0600(
+    kube: Kube, original: StoredSecret, run_module: Any, tmp_path: Path
+) -> None:
+    backup_dir = tmp_path / "backups"
+    result = run_module("global_pull_secret", add_registry_params(backup=True, backup_dir=str(backup_dir)))
+    assert not result.get("failed"), result.get("msg")
+    backup = Path(result["backup_file"])
+    assert backup.parent == backup_dir
+    assert backup.read_bytes() == original.raw
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(backup_dir.stat().st_mode) == 0o700
+    assert "openshift-config_pull-secret" in backup.name
+
+    again = run_module("global_pull_secret", add_registry_params(backup=True, backup_dir=str(backup_dir)))
+    assert again["changed"] is False
+    assert again["backup_file"] is None
+    assert list(backup_dir.iterdir()) == [backup]
+
+
+def test_unwritable_backup_dir_stops_the_write(
+    kube: Kube, original: StoredSecret, run_module: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run_module("global_pull_secret", add_registry_params(backup=True, backup_dir=str(blocker / "sub")))
+    assert result["failed"] is True
+    assert "cannot write the backup" in result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert_untouched(kube, original)
+
+
+# --- credential validation ------------------------------------------------------------------------------------------
+
+
+def test_credentials_are_checked_against_the_sandbox_registries(
+    kube: Kube, original: StoredSecret, sandbox: Sandbox, run_module: Any
+) -> None:
+    good = [
+        {"server": sandbox.registry, "username": sandbox.registry_user, "password": sandbox.registry_password},
+        {"server": sandbox.token_registry, "username": sandbox.registry_user, "password": sandbox.registry_password},
+    ]
+    common = {"validate_credentials": True, "registry_ca_cert": sandbox.registry_ca}
+
+    wrong = [dict(good[0], password="wrong-password-for-test")]
+    refused = run_module("global_pull_secret", {"registries": wrong, **common})
+    assert refused["failed"] is True
+    assert sandbox.registry in refused["msg"]
+    assert "nothing was written" in refused["msg"]
+    assert "wrong-password-for-test" not in run_module.last.stdout + run_module.last.stderr
+    assert_untouched(kube, original)
+
+    result = run_module("global_pull_secret", {"registries": good, **common})
+    assert not result.get("failed"), result.get("msg")
+    assert [check["ok"] for check in result["credential_checks"]] == [True, True]
+    assert set(result["added"]) == {sandbox.registry, sandbox.token_registry}
+    assert sandbox.registry_password not in run_module.last.stdout + run_module.last.stderr
+
+
+# --- waiting for the MachineConfigPools -----------------------------------------------------------------------------
+
+
+def test_wait_follows_the_pools_to_the_new_rendered_config(kube: Kube, original: StoredSecret, run_module: Any) -> None:
+    before = {name: kube.get(f"{MCP_PATH}/{name}")["spec"]["configuration"]["name"] for name in ("master", "worker")}
+    with MachineConfigRollout(kube, delay=1.0) as rollout:
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=120))
+    assert not result.get("failed"), result.get("msg")
+    assert rollout.renders == 1
+    assert set(result["rollout"]) == {"master", "worker"}
+    for name, pool in result["rollout"].items():
+        assert pool["done"] is True
+        assert pool["state"] == "done"
+        assert pool["before"] == before[name]
+        assert pool["after"] != before[name]
+        assert pool["updated_machine_count"] == pool["machine_count"] > 0
+        live = kube.get(f"{MCP_PATH}/{name}")
+        assert live["spec"]["configuration"]["name"] == pool["after"]
+        assert live["status"]["configuration"]["name"] == pool["after"]
+
+    # Nothing changed: no wait, no rollout reported.
+    again = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=5))
+    assert again["changed"] is False
+    assert again["rollout"] == {}
+
+
+def test_wait_refuses_a_paused_pool_before_writing(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    pause_pool(kube, "worker")
+    mark = audit.mark()
+    with MachineConfigRollout(kube, delay=0.5):
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=60))
+    assert result["failed"] is True
+    assert "MachineConfigPool worker is paused" in result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert "wait: false" in result["msg"]
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
+
+
+def test_wait_fails_at_once_with_the_condition_of_a_degraded_pool(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    pool = kube.get(f"{MCP_PATH}/worker")
+    for condition in pool["status"]["conditions"]:
+        if condition["type"] in ("Degraded", "NodeDegraded"):
+            condition.update(status="True", message="Node worker-1 is reporting: failed to write config.json")
+    pool["status"]["degradedMachineCount"] = 1
+    kube.replace(f"{MCP_PATH}/worker/status", pool)
+
+    result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=600))
+    assert result["failed"] is True
+    assert "was updated, but the MachineConfigPools did not finish" in result["msg"]
+    assert "worker: NodeDegraded: Node worker-1 is reporting: failed to write config.json" in result["msg"]
+    assert result["changed"] is True
+    assert result["rollout"]["worker"]["state"] == "degraded"
+    assert NEW_REGISTRY in StoredSecret(kube).auths
+
+
+def test_wait_timeout_names_the_pools_not_done(kube: Kube, original: StoredSecret, run_module: Any) -> None:
+    # No MCO stand-in: the pools never move to a new rendered config.
+    result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=4))
+    assert result["failed"] is True
+    assert "timed out after 4 s" in result["msg"]
+    assert "master: no new rendered config yet" in result["msg"]
+    assert "worker: no new rendered config yet" in result["msg"]
+    assert {pool["state"] for pool in result["rollout"].values()} == {"rendering"}
+
+
+# --- concurrency ----------------------------------------------------------------------------------------------------
+
+CONCURRENT_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Add one registry to the global pull secret
+      openshift_ops.images.global_pull_secret:
+        registries:
+          - server: "{{ registry }}"
+            username: "{{ user }}"
+            password: "{{ password }}"
+"""
+
+
+def test_twenty_concurrent_playbooks_all_land(kube: Kube, original: StoredSecret, run_playbook: Any) -> None:
+    count = 20
+    start = threading.Barrier(count)
+    outcomes: dict[int, Any] = {}
+
+    def one(index: int) -> None:
+        start.wait()
+        outcomes[index] = run_playbook(
+            CONCURRENT_PLAY,
+            extra_vars={
+                "registry": f"registry-{index:02d}.example.com",
+                "user": f"user{index}",
+                "password": f"concurrent-secret-{index}",
+            },
+        )
+
+    threads = [threading.Thread(target=one, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for index, completed in sorted(outcomes.items()):
+        assert completed.returncode == 0, f"playbook {index}:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
+        assert f"concurrent-secret-{index}" not in completed.stdout + completed.stderr
+    after = StoredSecret(kube)
+    added = {f"registry-{index:02d}.example.com" for index in range(count)}
+    assert set(after.auths) == set(original.auths) | added
+    for key, entry in original.auths.items():
+        assert after.auths[key] == entry
+    for index in range(count):
+        assert after.auths[f"registry-{index:02d}.example.com"]["password"] == f"concurrent-secret-{index}"
+
+
+# --- bad input and a bad cluster document ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"auth_content": '{"auths": {"quay.io": '}, "auth_content is not valid JSON"),
+        ({"registries": [{"server": "bad.example.com", "auth": "bm8tY29sb24="}]}, 'does not decode to "user:password"'),
+        ({"registries": [{"server": "quay.io/ns/repo:latest", "username": "u", "password": "p"}]}, "not a tag"),
+        (
+            {
+                "remove_registries": ["quay.io"],
+                "registries": [{"server": "https://quay.io", "username": "u", "password": "p"}],
+            },
+            "both given with credentials",
+        ),
+        (
+            {
+                "replace": True,
+                "remove_registries": ["quay.io"],
+                "registries": [{"server": "a.io", "username": "u", "password": "p"}],
+            },
+            "no effect",
+        ),
+        ({"state": "absent", "auth_content": {"auths": {}}}, "not used with it"),
+        ({}, "nothing to do"),
+    ],
+)
+def test_bad_input_is_refused_and_the_cluster_document_is_untouched(
+    kube: Kube, original: StoredSecret, run_module: Any, params: dict[str, Any], expected: str
+) -> None:
+    result = run_module("global_pull_secret", params)
+    assert result["failed"] is True
+    assert expected in result["msg"]
+    assert_untouched(kube, original)
+
+
+def test_a_cluster_document_that_does_not_parse_is_never_overwritten(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    broken = original.object.copy()
+    broken["data"] = dict(original.object["data"], **{".dockerconfigjson": b64('{"auths": {"quay.io": ')})
+    kube.replace(PULL_SECRET_PATH, broken)
+    before = StoredSecret(kube)
+    result = run_module("global_pull_secret", add_registry_params())
+    assert result["failed"] is True
+    assert "is not valid JSON" in result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert_untouched(kube, before)
+
+
+def test_a_secret_of_another_type_is_refused(kube: Kube, namespace: str, run_module: Any, audit: Any) -> None:
+    path = f"/api/v1/namespaces/{namespace}/secrets"
+    kube.create(
+        path,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "pull-secret"},
+            "type": "Opaque",
+            "data": {".dockerconfigjson": b64('{"auths": {}}')},
+        },
+    )
+    mark = audit.mark()
+    result = run_module("global_pull_secret", add_registry_params(namespace=namespace))
+    assert result["failed"] is True
+    assert "has type Opaque, not kubernetes.io/dockerconfigjson" in result["msg"]
+    assert secret_writes(audit, mark, namespace=namespace) == []
+
+
+def test_a_missing_secret_is_not_created(namespace: str, kube: Kube, run_module: Any) -> None:
+    result = run_module("global_pull_secret", add_registry_params(namespace=namespace))
+    assert result["failed"] is True
+    assert f"the secret {namespace}/pull-secret does not exist" in result["msg"]
+    assert kube.get(f"/api/v1/namespaces/{namespace}/secrets/pull-secret") is None
+
+
+def test_playbook_output_shows_no_secret_even_verbose(
+    kube: Kube, original: StoredSecret, run_playbook: Any, tmp_path: Path
+) -> None:
+    play = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - openshift_ops.images.global_pull_secret:
+        registries:
+          - server: privateregistry.example.com
+            username: developer
+            password: "{{ password }}"
+        backup: true
+        backup_dir: "{{ backup_dir }}"
+      register: result
+    - ansible.builtin.debug:
+        var: result
+"""
+    completed = run_playbook(
+        play, extra_vars={"password": NEW_PASSWORD, "backup_dir": str(tmp_path)}, diff=True, verbosity=3
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "privateregistry.example.com" in completed.stdout
+    assert_no_secret(completed.stdout + completed.stderr, StoredSecret(kube).document, NEW_PASSWORD)

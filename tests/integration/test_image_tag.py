@@ -1,0 +1,499 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""image_tag against the sandbox cluster: what the API server stored, and the writes the audit log saw.
+
+The sandbox serves ImageStreams from a CRD, so nothing imports or resolves tags: ``import_image`` writes the
+status OpenShift's import would, and every assertion reads the ImageStream back from the API server.
+"""
+
+from __future__ import annotations
+
+import secrets
+import textwrap
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+
+from .sandbox_support import AuditLog, Kube, ModuleRunner, PlaybookRunner, Sandbox, imagestream_path, import_image
+
+MODULE = "image_tag"
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+
+
+# --- helpers ----------------------------------------------------------------------------------------------------------
+def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any] | None:
+    current = kube.get(imagestream_path(namespace, stream))
+    for entry in ((current or {}).get("spec") or {}).get("tags") or []:
+        if entry["name"] == tag:
+            return entry
+    return None
+
+
+def status_tags(kube: Kube, namespace: str, stream: str) -> list[str]:
+    current = kube.get(imagestream_path(namespace, stream)) or {}
+    return [entry["tag"] for entry in (current.get("status") or {}).get("tags") or []]
+
+
+def streams_snapshot(kube: Kube, namespace: str) -> dict[str, str]:
+    """name -> resourceVersion of every ImageStream in the namespace: equal snapshots mean nothing was written."""
+    listing = kube.get(imagestream_path(namespace))
+    return {item["metadata"]["name"]: item["metadata"]["resourceVersion"] for item in listing["items"]}
+
+
+def add_spec_tag(kube: Kube, namespace: str, stream: str, tag: dict[str, Any]) -> None:
+    path = imagestream_path(namespace, stream)
+    if kube.get(path) is None:
+        kube.create(
+            imagestream_path(namespace),
+            {
+                "apiVersion": "image.openshift.io/v1",
+                "kind": "ImageStream",
+                "metadata": {"name": stream, "namespace": namespace},
+                "spec": {"tags": [tag]},
+            },
+        )
+        return
+
+    def change(current: dict[str, Any]) -> bool:
+        tags = [entry for entry in current["spec"].get("tags") or [] if entry["name"] != tag["name"]]
+        current["spec"]["tags"] = [*tags, tag]
+        return True
+
+    kube.update_with_retry(path, change)
+
+
+def grant(kube: Kube, namespace: str, *, role: str, kind: str = "ClusterRole", user: str = "sandbox-user") -> None:
+    kube.create(
+        f"{RBAC}/namespaces/{namespace}/rolebindings",
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": f"{role.replace(':', '-')}-{secrets.token_hex(3)}", "namespace": namespace},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+        },
+    )
+
+
+def create_role(kube: Kube, namespace: str, name: str, rules: list[dict[str, Any]]) -> None:
+    kube.create(
+        f"{RBAC}/namespaces/{namespace}/roles",
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
+    )
+
+
+IMAGESTREAM_EDITOR = [
+    {
+        "apiGroups": ["image.openshift.io"],
+        "resources": ["imagestreams"],
+        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    {"apiGroups": ["image.openshift.io"], "resources": ["imagestreams/status"], "verbs": ["get", "update"]},
+]
+IMAGESTREAM_READER = [{"apiGroups": ["image.openshift.io"], "resources": ["imagestreams"], "verbs": ["get", "list"]}]
+
+
+class Converger:
+    """check mode → apply → apply again, with the audit log watching every namespace involved."""
+
+    def __init__(self, run_module: ModuleRunner, audit: AuditLog) -> None:
+        self.run_module = run_module
+        self.audit = audit
+
+    def writes(self, mark: Any, namespaces: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            event
+            for namespace in namespaces
+            for event in self.audit.writes(since=mark, resource="imagestreams", namespace=namespace)
+        ]
+
+    def __call__(
+        self,
+        params: dict[str, Any],
+        namespaces: Sequence[str],
+        *,
+        expected_writes: int,
+        kubeconfig: str | None = None,
+    ) -> dict[str, Any]:
+        mark = self.audit.mark()
+        predicted = self.run_module(MODULE, params, check=True, diff=True, kubeconfig=kubeconfig)
+        assert not predicted.get("failed"), predicted.get("msg")
+        assert self.writes(mark, namespaces) == [], "check mode wrote to the cluster"
+
+        mark = self.audit.mark()
+        applied = self.run_module(MODULE, params, diff=True, kubeconfig=kubeconfig)
+        assert not applied.get("failed"), applied.get("msg")
+        # check mode predicted exactly what the real run did
+        assert (applied["changed"], applied["tags"], applied["diff"]) == (
+            predicted["changed"],
+            predicted["tags"],
+            predicted["diff"],
+        )
+        writes = self.writes(mark, namespaces)
+        assert len(writes) == expected_writes, [(w["verb"], w["requestURI"]) for w in writes]
+
+        mark = self.audit.mark()
+        again = self.run_module(MODULE, params, kubeconfig=kubeconfig)
+        assert not again.get("failed"), again.get("msg")
+        assert again["changed"] is False
+        assert {tag["action"] for tag in again["tags"]} <= {"unchanged", "absent"}
+        assert self.writes(mark, namespaces) == [], "the second run wrote to the cluster"
+        return applied
+
+
+@pytest.fixture
+def converge(run_module: ModuleRunner, audit: AuditLog) -> Converger:
+    return Converger(run_module, audit)
+
+
+@pytest.fixture
+def second_namespace(kube: Kube) -> Iterator[str]:
+    name = f"it-image-tag-b-{secrets.token_hex(3)}"
+    kube.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    yield name
+    kube.delete(f"/api/v1/namespaces/{name}")
+
+
+# --- permanent tags ---------------------------------------------------------------------------------------------------
+def test_permanent_tag_from_image_stream_tag(kube: Kube, namespace: str, converge: Converger) -> None:
+    digest = import_image(kube, namespace, "ruby", "2.0")
+    keep = {"name": "keep", "annotations": {"owner": "me"}, "from": {"kind": "DockerImage", "name": "quay.io/a/b:1"}}
+    add_spec_tag(kube, namespace, "ruby", keep)
+    keep_stored = spec_tag(kube, namespace, "ruby", "keep")
+    params = {"source": "ruby:2.0", "dest": "ruby:static-2.0", "namespace": namespace}
+
+    result = converge(params, [namespace], expected_writes=1)
+    assert result["changed"] is True
+    assert result["tags"] == [
+        {
+            "namespace": namespace,
+            "image_stream": "ruby",
+            "tag": "static-2.0",
+            "action": "created",
+            "from": {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": namespace},
+            "image": digest,
+        }
+    ]
+    stored = spec_tag(kube, namespace, "ruby", "static-2.0")
+    assert stored is not None
+    assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}"}
+    assert "generation" not in stored or stored["generation"] is None
+    assert spec_tag(kube, namespace, "ruby", "keep") == keep_stored
+
+    # someone annotates the tag, then the source moves: a re-run re-pins, keeps the annotations, leaves "keep" alone
+    def annotate(current: dict[str, Any]) -> bool:
+        for entry in current["spec"]["tags"]:
+            if entry["name"] == "static-2.0":
+                entry["annotations"] = {"description": "Ruby 2.0", "tags": "builder"}
+        return True
+
+    kube.update_with_retry(imagestream_path(namespace, "ruby"), annotate)
+    moved = import_image(kube, namespace, "ruby", "2.0")
+    result = converge(params, [namespace], expected_writes=1)
+    assert [(tag["action"], tag["image"]) for tag in result["tags"]] == [("updated", moved)]
+    stored = spec_tag(kube, namespace, "ruby", "static-2.0")
+    assert stored is not None
+    assert stored["from"]["name"] == f"ruby@{moved}"
+    assert stored["annotations"] == {"description": "Ruby 2.0", "tags": "builder"}
+    assert spec_tag(kube, namespace, "ruby", "keep") == keep_stored
+    assert result["diff"]["before"][f"{namespace}/ruby:static-2.0"]["from"]["name"] == f"ruby@{digest}"
+    assert result["diff"]["after"][f"{namespace}/ruby:static-2.0"]["from"]["name"] == f"ruby@{moved}"
+
+
+def test_permanent_tag_from_a_reference_tag_copies_its_pull_spec(
+    kube: Kube, namespace: str, converge: Converger
+) -> None:
+    # a status event without an image ID (as a reference tag gets) is copied as a DockerImage pull spec, as oc does
+    import_image(kube, namespace, "ext", "1", digest="", docker_image_reference="quay.io/org/ext:1")
+    result = converge({"source": "ext:1", "dest": "ext:pinned", "namespace": namespace}, [namespace], expected_writes=1)
+    assert result["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/org/ext:1", "namespace": None}
+    stored = spec_tag(kube, namespace, "ext", "pinned")
+    assert stored is not None
+    assert stored["from"] == {"kind": "DockerImage", "name": "quay.io/org/ext:1"}
+    assert stored["generation"] == 0  # an imported DockerImage tag asks for an import
+
+
+@pytest.mark.parametrize(
+    ("source", "source_type", "from_name"),
+    [
+        ("quay.io/org/tool:1.4", "auto", "quay.io/org/tool:1.4"),
+        ("mysql:8.0", "DockerImage", "mysql:8.0"),  # without source_type this is an image stream tag
+        ("mysql", "auto", "mysql"),  # no tag: a container image, written as it is
+    ],
+)
+def test_permanent_tag_from_container_image(
+    kube: Kube, namespace: str, converge: Converger, *, source: str, source_type: str, from_name: str
+) -> None:
+    params = {"source": source, "source_type": source_type, "dest": "tool:v1", "namespace": namespace}
+    result = converge(params, [namespace], expected_writes=1)
+    assert result["tags"][0]["action"] == "created"
+    stored = spec_tag(kube, namespace, "tool", "v1")
+    assert stored is not None
+    assert stored["from"] == {"kind": "DockerImage", "name": from_name}
+    assert stored["generation"] == 0
+    assert stored["importPolicy"].get("scheduled") is not True
+    # the CRD fills in the same defaults as openshift-apiserver; they are not a change on the second run
+    assert stored["referencePolicy"] == {"type": "Source"}
+    assert stored["importPolicy"]["importMode"] == "Legacy"
+
+
+# --- alias and the other flags ----------------------------------------------------------------------------------------
+def test_alias(kube: Kube, namespace: str, converge: Converger) -> None:
+    import_image(kube, namespace, "ruby", "stable")
+    params = {"source": "ruby:stable", "dest": ["ruby:latest"], "alias": True, "namespace": namespace}
+    result = converge(params, [namespace], expected_writes=1)
+    assert result["tags"][0]["from"] == {"kind": "ImageStreamTag", "name": "ruby:stable", "namespace": namespace}
+    assert result["tags"][0]["image"] is None
+    stored = spec_tag(kube, namespace, "ruby", "latest")
+    assert stored is not None
+    assert stored["from"] == {"kind": "ImageStreamTag", "name": "ruby:stable"}
+
+
+def test_alias_of_an_unimported_tag_is_allowed(kube: Kube, namespace: str, converge: Converger) -> None:
+    params = {"source": "app:next", "dest": "app:latest", "alias": True, "namespace": namespace}
+    converge(params, [namespace], expected_writes=1)  # the stream is created
+    stored = spec_tag(kube, namespace, "app", "latest")
+    assert stored is not None
+    assert stored["from"] == {"kind": "ImageStreamTag", "name": "app:next"}
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"scheduled": True}, {"importPolicy": {"scheduled": True, "importMode": "Legacy"}}),
+        ({"insecure": True}, {"importPolicy": {"insecure": True, "importMode": "Legacy"}}),
+        ({"reference": True}, {"reference": True, "importPolicy": {"importMode": "Legacy"}}),
+        ({"reference_policy": "local"}, {"referencePolicy": {"type": "Local"}}),
+        ({"import_mode": "PreserveOriginal"}, {"importPolicy": {"importMode": "PreserveOriginal"}}),
+    ],
+)
+def test_tag_flags(
+    kube: Kube, namespace: str, converge: Converger, options: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    params = {"source": "registry.example.com/org/app:2", "dest": "app:2", "namespace": namespace, **options}
+    converge(params, [namespace], expected_writes=1)
+    stored = spec_tag(kube, namespace, "app", "2")
+    assert stored is not None
+    for key, value in expected.items():
+        assert stored[key] == value, key
+    # a reference tag is not imported: no generation 0 for it
+    assert stored.get("generation") == (None if options.get("reference") else 0)
+
+
+def test_unset_import_mode_keeps_the_current_one(kube: Kube, namespace: str, converge: Converger) -> None:
+    base = {"source": "quay.io/org/app:1", "dest": "app:1", "namespace": namespace}
+    converge(base | {"import_mode": "PreserveOriginal"}, [namespace], expected_writes=1)
+    converge(base, [namespace], expected_writes=0)  # import_mode not set: PreserveOriginal stays, nothing written
+    stored = spec_tag(kube, namespace, "app", "1")
+    assert stored is not None
+    assert stored["importPolicy"]["importMode"] == "PreserveOriginal"
+
+
+def test_reimport_asks_for_an_import_every_run(kube: Kube, namespace: str, run_module: ModuleRunner) -> None:
+    params = {"source": "quay.io/org/app:1", "dest": "app:1", "namespace": namespace}
+    assert run_module(MODULE, params)["changed"] is True
+    assert run_module(MODULE, params)["changed"] is False
+    again = run_module(MODULE, params | {"reimport": True})
+    assert (again["changed"], again["tags"][0]["action"]) == (True, "updated")
+    stored = spec_tag(kube, namespace, "app", "1")
+    assert stored is not None
+    assert stored["generation"] == 0
+
+
+# --- deleting ---------------------------------------------------------------------------------------------------------
+def test_delete(kube: Kube, namespace: str, converge: Converger, audit: AuditLog) -> None:
+    import_image(kube, namespace, "ruby", "2.0")
+    add_spec_tag(kube, namespace, "ruby", {"name": "old", "from": {"kind": "DockerImage", "name": "quay.io/a/ruby:1"}})
+    import_image(kube, namespace, "ruby", "old")
+    add_spec_tag(kube, namespace, "ruby", {"name": "spec-only", "from": {"kind": "DockerImage", "name": "x/y:1"}})
+    params = {"dest": ["ruby:old", "ruby:spec-only", "ruby:never", "gone:x"], "namespace": namespace, "state": "absent"}
+
+    mark = audit.mark()
+    # spec write, then the /status write for the history of ruby:old; "gone" does not exist: nothing to do there
+    result = converge(params, [namespace], expected_writes=2)
+    assert [tag["action"] for tag in result["tags"]] == ["deleted", "deleted", "absent", "absent"]
+    verbs = [(w["verb"], w["objectRef"].get("subresource")) for w in converge.writes(mark, [namespace])]
+    assert verbs == [("update", None), ("update", "status")]
+    assert spec_tag(kube, namespace, "ruby", "old") is None
+    assert spec_tag(kube, namespace, "ruby", "spec-only") is None
+    assert status_tags(kube, namespace, "ruby") == ["2.0"]
+    assert kube.get(imagestream_path(namespace, "gone")) is None
+    assert result["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/a/ruby:1", "namespace": None}
+    assert f"{namespace}/ruby:old" in result["diff"]["before"]
+    assert result["diff"]["after"] == {}
+
+
+def test_delete_ignores_tag_options_and_accepts_odd_tag_names(kube: Kube, namespace: str, converge: Converger) -> None:
+    add_spec_tag(kube, namespace, "ruby", {"name": "-odd", "from": {"kind": "DockerImage", "name": "x/y:1"}})
+    params = {"dest": "ruby:-odd", "alias": True, "source": "ignored:1", "namespace": namespace, "state": "absent"}
+    result = converge(params, [namespace], expected_writes=1)
+    assert result["tags"][0]["action"] == "deleted"
+    assert spec_tag(kube, namespace, "ruby", "-odd") is None
+
+
+# --- several destinations ---------------------------------------------------------------------------------------------
+def test_several_destinations_in_two_namespaces(
+    kube: Kube, namespace: str, second_namespace: str, converge: Converger
+) -> None:
+    digest = import_image(kube, namespace, "ruby", "2.0")
+    dests = ["ruby:a", "ruby:b", "other:x", f"{second_namespace}/ruby:prod", f"{second_namespace}/ruby:stage"]
+    params = {"source": "ruby:2.0", "dest": dests, "namespace": namespace}
+    # one write per destination stream: ruby (PUT) and other (POST) here, ruby (POST) in the second namespace
+    result = converge(params, [namespace, second_namespace], expected_writes=3)
+    assert [(t["namespace"], t["image_stream"], t["tag"], t["action"]) for t in result["tags"]] == [
+        (namespace, "ruby", "a", "created"),
+        (namespace, "ruby", "b", "created"),
+        (namespace, "other", "x", "created"),
+        (second_namespace, "ruby", "prod", "created"),
+        (second_namespace, "ruby", "stage", "created"),
+    ]
+    for ns, stream, tag in [(namespace, "ruby", "a"), (namespace, "other", "x")]:
+        stored = spec_tag(kube, ns, stream, tag)
+        assert stored is not None
+        assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}"}
+    for tag in ("prod", "stage"):
+        stored = spec_tag(kube, second_namespace, "ruby", tag)
+        assert stored is not None
+        assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": namespace}
+
+
+# --- across namespaces, as a user with limited rights -----------------------------------------------------------------
+@pytest.fixture
+def user_namespace(kube: Kube, namespace: str) -> str:
+    """``namespace`` where sandbox-user may manage image streams (and nothing else)."""
+    create_role(kube, namespace, "imagestream-editor", IMAGESTREAM_EDITOR)
+    grant(kube, namespace, role="imagestream-editor", kind="Role")
+    return namespace
+
+
+def test_cross_namespace_source_allowed(
+    kube: Kube, sandbox: Sandbox, user_namespace: str, second_namespace: str, converge: Converger
+) -> None:
+    source_ns = second_namespace
+    digest = import_image(kube, source_ns, "ruby", "2.0")
+    grant(kube, source_ns, role="system:image-puller")
+    # a permanent tag also reads the source stream to pin its image
+    create_role(kube, source_ns, "imagestream-reader", IMAGESTREAM_READER)
+    grant(kube, source_ns, role="imagestream-reader", kind="Role")
+    params = {"source": f"{source_ns}/ruby:2.0", "dest": "ruby:prod", "namespace": user_namespace}
+    result = converge(params, [user_namespace, source_ns], expected_writes=1, kubeconfig=sandbox.user_kubeconfig)
+    assert result["tags"][0]["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": source_ns}
+    stored = spec_tag(kube, user_namespace, "ruby", "prod")
+    assert stored is not None
+    assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": source_ns}
+
+
+def test_cross_namespace_image_needs_only_image_puller(
+    kube: Kube, sandbox: Sandbox, user_namespace: str, second_namespace: str, converge: Converger
+) -> None:
+    digest = import_image(kube, second_namespace, "ruby", "2.0")
+    grant(kube, second_namespace, role="system:image-puller")
+    params = {"source": f"{second_namespace}/ruby@{digest}", "dest": "ruby:prod", "namespace": user_namespace}
+    converge(params, [user_namespace], expected_writes=1, kubeconfig=sandbox.user_kubeconfig)
+    stored = spec_tag(kube, user_namespace, "ruby", "prod")
+    assert stored is not None
+    assert stored["from"]["namespace"] == second_namespace
+
+
+@pytest.mark.parametrize("source_kind", ["istag", "isimage"])
+def test_cross_namespace_source_refused_without_image_puller(
+    kube: Kube,
+    *,
+    sandbox: Sandbox,
+    user_namespace: str,
+    second_namespace: str,
+    run_module: ModuleRunner,
+    audit: AuditLog,
+    source_kind: str,
+) -> None:
+    digest = import_image(kube, second_namespace, "ruby", "2.0")
+    # reading the source stream is not enough: tagging across namespaces needs imagestreams/layers
+    create_role(kube, second_namespace, "imagestream-reader", IMAGESTREAM_READER)
+    grant(kube, second_namespace, role="imagestream-reader", kind="Role")
+    source = f"{second_namespace}/ruby:2.0" if source_kind == "istag" else f"{second_namespace}/ruby@{digest}"
+    params = {"source": source, "dest": "ruby:prod", "namespace": user_namespace}
+    mark = audit.mark()
+    for check in (True, False):
+        result = run_module(MODULE, params, check=check, kubeconfig=sandbox.user_kubeconfig)
+        assert result.get("failed") is True
+        assert "system:image-puller" in result["msg"]
+        assert f"oc policy add-role-to-user system:image-puller $(oc whoami) -n {second_namespace}" in result["msg"]
+    assert audit.writes(since=mark, resource="imagestreams", namespace=user_namespace) == []
+    assert kube.get(imagestream_path(user_namespace, "ruby")) is None
+
+
+# --- bad input: a clear error and the cluster unchanged ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"dest": "ruby:-bad"}, 'invalid tag "-bad" format, tags must start with an alphanumeric character'),
+        ({"dest": "ruby:" + "t" * 129}, "have a maximum of 128 characters"),
+        ({"dest": "Ruby:x"}, 'invalid image stream name "Ruby": must match'),
+        ({"dest": "ruby.:x"}, 'invalid image stream name "ruby."'),
+        ({"dest": "a/b/c:d"}, 'invalid image stream "a/b/c:d"'),
+        ({"dest": "ruby"}, '"ruby" must be of the form <stream_name>:<tag>'),
+        ({"dest": ["ruby:ok", "ruby"]}, '"ruby" must be of the form <stream_name>:<tag>'),  # nothing half-done
+        ({"dest": ["ruby:ok", "ruby:ok"]}, "twice"),
+        ({"dest": "ruby:x", "alias": True, "source": "other:1"}, "cannot set alias across different image streams"),
+        ({"dest": "ruby:x", "scheduled": True}, "only container images can have importing flags set"),
+        ({"dest": "ruby:x", "insecure": True}, "only container images can have importing flags set"),
+        ({"dest": "ruby:x", "alias": True, "source": "quay.io/a/b:1"}, "source must be an image stream tag"),
+        ({"dest": "ruby:x", "reimport": True}, "reimport: true asks OpenShift to import the image again"),
+        ({"dest": "ruby:x", "source": "quay.io/a/ruby:2.0", "source_type": "istag"}, "a registry is only allowed"),
+        ({"dest": "ruby:x", "source": "nope:1"}, "image stream {ns}/nope does not exist"),
+        ({"dest": "ruby:x", "source": "ruby:unimported"}, "image stream tag {ns}/ruby:unimported has no image yet"),
+        ({"dest": ["ruby:ok", "ruby:x"], "source": "ruby:unimported"}, "import it first or use alias: true"),
+    ],
+)
+def test_bad_input_changes_nothing(
+    kube: Kube,
+    *,
+    namespace: str,
+    run_module: ModuleRunner,
+    audit: AuditLog,
+    params: dict[str, Any],
+    message: str,
+) -> None:
+    import_image(kube, namespace, "ruby", "2.0")
+    add_spec_tag(kube, namespace, "ruby", {"name": "unimported", "from": {"kind": "DockerImage", "name": "x/y:1"}})
+    before = streams_snapshot(kube, namespace)
+    mark = audit.mark()
+    result = run_module(MODULE, {"source": "ruby:2.0", "namespace": namespace, **params})
+    assert result.get("failed") is True
+    assert message.format(ns=namespace) in result["msg"]
+    assert audit.writes(since=mark, resource="imagestreams", namespace=namespace) == []
+    assert streams_snapshot(kube, namespace) == before
+
+
+def test_source_is_required_when_present(namespace: str, run_module: ModuleRunner) -> None:
+    result = run_module(MODULE, {"dest": "ruby:x", "namespace": namespace})
+    assert result.get("failed") is True
+    assert "source" in result["msg"]
+
+
+# --- as a playbook user runs it ---------------------------------------------------------------------------------------
+def test_playbook_with_diff(kube: Kube, namespace: str, run_playbook: PlaybookRunner) -> None:
+    digest = import_image(kube, namespace, "ruby", "2.0")
+    playbook = textwrap.dedent(
+        """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: Pin a tag
+              openshift_ops.images.image_tag:
+                source: ruby:2.0
+                dest: [ruby:static-2.0]
+                namespace: "{{ ns }}"
+              register: tagged
+            - name: The pinned digest is returned
+              ansible.builtin.assert:
+                that:
+                  - tagged.tags[0].image == digest
+                  - (tagged.tags[0].from.name | openshift_ops.images.image_ref).digest == digest
+        """
+    )
+    completed = run_playbook(playbook, extra_vars={"ns": namespace, "digest": digest}, diff=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "ruby@" + digest in completed.stdout  # the diff shows the new tag
+    assert "changed=1" in completed.stdout

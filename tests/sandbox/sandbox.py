@@ -1,0 +1,898 @@
+#!/usr/bin/env python3
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Launcher of the sandbox cluster: a real etcd, kube-apiserver and kube-controller-manager (built from the Go
+module in this directory, cached outside the repo) plus two docker-registry instances and a token service, all on
+127.0.0.1, with state and logs under `.sandbox/`.
+
+    sandbox.py up | down | status | build | seed [--reset] | env
+
+`down` and `status` need only the standard library; `up`, `build` and `seed` need PyYAML and cryptography (the
+project's venv has both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import fcntl
+import gzip
+import hashlib
+import io
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+STATE_DIR = Path(os.environ.get("SANDBOX_STATE_DIR") or REPO_ROOT / ".sandbox")
+LOG_DIR = STATE_DIR / "logs"
+STATE_FILE = STATE_DIR / "state.json"
+ENV_FILE = STATE_DIR / "env.sh"
+CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openshift_ops_images" / "sandbox"
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
+# Stopped in this order (clients before the servers they talk to).
+PROCESS_ORDER = ("token-service", "token-registry", "registry", "kube-controller-manager", "kube-apiserver", "etcd")
+CONTROLLERS = (
+    "namespace-controller",
+    "garbage-collector-controller",
+    "serviceaccount-controller",
+    "serviceaccount-token-controller",
+    "clusterrole-aggregation-controller",
+    "root-ca-certificate-publisher-controller",
+)
+REGISTRY_USER = "sandbox"
+REGISTRY_SERVICE = "sandbox-registry"
+TOKEN_ISSUER = "sandbox-token-service"
+TEST_IMAGE = "sandbox/hello"
+
+
+class SandboxError(RuntimeError):
+    """A failure the person running `make sandbox-up` can act on."""
+
+
+def say(message: str) -> None:
+    print(f"[sandbox] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Building the binaries (once per go.mod/go.sum, cached outside the repo)
+
+
+def kubernetes_version() -> str:
+    """The k8s.io/kubernetes version go.mod pins (stamped into the binaries, as /version reports it)."""
+    for line in (HERE / "go.mod").read_text(encoding="utf-8").splitlines():
+        words = line.split()
+        if words[:1] == ["require"]:
+            words = words[1:]
+        if len(words) >= 2 and words[0] == "k8s.io/kubernetes" and words[1].startswith("v"):
+            return words[1]
+    raise SandboxError("tests/sandbox/go.mod does not require k8s.io/kubernetes")
+
+
+def build_key() -> str:
+    digest = hashlib.sha256()
+    digest.update((HERE / "go.mod").read_bytes())
+    digest.update(b"\0")
+    digest.update((HERE / "go.sum").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def binary_dir() -> Path:
+    return CACHE_ROOT / build_key()
+
+
+def binaries_ready(directory: Path) -> bool:
+    return (directory / "COMPLETE").is_file() and all(os.access(directory / name, os.X_OK) for name in BINARIES)
+
+
+def _stream_build(command: Sequence[str], *, env: dict[str, str], log: io.TextIOBase, total: int, label: str) -> None:
+    """Run one `go` command, logging everything and printing a progress line every 15 s."""
+    started = time.monotonic()
+    last_report = started
+    done = 0
+    log.write(f"$ {shlex.join(command)}\n")
+    log.flush()
+    with subprocess.Popen(
+        command, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            done += 1
+            now = time.monotonic()
+            if now - last_report >= 15:
+                last_report = now
+                of_total = f"/~{total}" if total else ""
+                say(f"{label}: {done}{of_total} lines of progress, {int(now - started)}s elapsed")
+        code = process.wait()
+    log.flush()
+    if code != 0:
+        raise SandboxError(f"{label} failed (exit {code}); see {getattr(log, 'name', 'the build log')}")
+    say(f"{label}: done in {int(time.monotonic() - started)}s")
+
+
+def build(*, force: bool = False) -> Path:
+    """The directory holding etcd, kube-apiserver and kube-controller-manager, building them when absent."""
+    target = binary_dir()
+    if binaries_ready(target) and not force:
+        return target
+    go = shutil.which("go")
+    if go is None:
+        raise SandboxError(
+            "the sandbox's first start builds kube-apiserver, kube-controller-manager and etcd from Go modules, and "
+            "`go` is not on PATH: install Go >= 1.26 (https://go.dev/dl/) and run `make sandbox-up` again"
+        )
+    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
+    with (CACHE_ROOT / f"{target.name}.lock").open("w") as lock:
+        say(f"waiting for the build lock {lock.name}") if _locked(lock) else None
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if binaries_ready(target) and not force:  # another process built it while we waited
+            return target
+        version = kubernetes_version()
+        major, minor = version.lstrip("v").split(".")[:2]
+        partial = CACHE_ROOT / f"{target.name}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        env = {**os.environ, "CGO_ENABLED": "0"}
+        say(
+            f"building Kubernetes {version} control plane into {target} (first start on this machine: about 15-25 "
+            f"minutes on 2 cores; later starts take seconds). Log: {partial / 'build.log'}"
+        )
+        started = time.monotonic()
+        ldflags = " ".join(
+            [
+                "-s -w",
+                *(
+                    f"-X {package}.{name}={value}"
+                    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+                    for name, value in (
+                        ("gitVersion", version),
+                        ("gitMajor", major),
+                        ("gitMinor", minor),
+                        ("gitTreeState", "clean"),
+                    )
+                ),
+            ]
+        )
+        with (partial / "build.log").open("w", encoding="utf-8") as log:
+            _stream_build([go, "mod", "download", "-x"], env=env, log=log, total=0, label="go mod download")
+            packages = ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"]
+            total = _count_packages(go, [*packages, "go.etcd.io/etcd/server/v3"], env)
+            build_flags = ["-v", "-trimpath"]
+            _stream_build(
+                [go, "build", *build_flags, "-ldflags", ldflags, "-o", f"{partial}/", *packages],
+                env=env,
+                log=log,
+                total=total,
+                label="go build kube-apiserver kube-controller-manager",
+            )
+            _stream_build(
+                [
+                    go,
+                    "build",
+                    *build_flags,
+                    "-ldflags",
+                    "-s -w",
+                    "-o",
+                    str(partial / "etcd"),
+                    "go.etcd.io/etcd/server/v3",
+                ],
+                env=env,
+                log=log,
+                total=0,
+                label="go build etcd",
+            )
+        (partial / "COMPLETE").write_text(
+            json.dumps({"kubernetes": version, "seconds": round(time.monotonic() - started), "built": _now()}) + "\n",
+            encoding="utf-8",
+        )
+        shutil.rmtree(target, ignore_errors=True)
+        partial.rename(target)
+        say(f"binaries ready in {target} after {int(time.monotonic() - started)}s")
+        return target
+
+
+def _locked(lock: io.TextIOBase) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
+
+
+def _count_packages(go: str, packages: Sequence[str], env: dict[str, str]) -> int:
+    listing = subprocess.run(
+        [go, "list", "-deps", *packages], cwd=HERE, env=env, capture_output=True, text=True, check=False
+    )
+    return len(listing.stdout.split()) if listing.returncode == 0 else 0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Processes: started detached, recorded with their start time, stopped by recorded pid only
+
+
+@dataclass
+class Proc:
+    name: str
+    pid: int
+    start_ticks: int
+
+    def alive(self) -> bool:
+        ticks = process_start_ticks(self.pid)
+        return ticks is not None and ticks == self.start_ticks
+
+
+def process_start_ticks(pid: int, *, zombies: bool = False) -> int | None:
+    """The process's start time (field 22 of /proc/<pid>/stat), or None when it is gone (or a zombie, unless
+    ``zombies``); used so a recycled pid is never mistaken for ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    if fields[0] in ("Z", "X") and not zombies:
+        return None
+    return int(fields[19])
+
+
+def start_process(name: str, command: Sequence[str], *, env: dict[str, str] | None = None) -> Proc:
+    log = (LOG_DIR / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        list(command),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C in the terminal that ran `make test` must not kill the cluster
+        close_fds=True,
+        cwd=STATE_DIR,
+        env=env,
+    )
+    log.close()
+    ticks = process_start_ticks(process.pid)
+    if ticks is None:
+        raise SandboxError(f"{name} exited immediately; see {LOG_DIR / f'{name}.log'}")
+    return Proc(name, process.pid, ticks)
+
+
+def stop_processes(procs: Sequence[Proc], *, timeout: float = 15.0) -> list[str]:
+    """SIGTERM each live recorded process (in PROCESS_ORDER), SIGKILL after ``timeout``; returns the names stopped."""
+    ordered = sorted(procs, key=lambda p: PROCESS_ORDER.index(p.name) if p.name in PROCESS_ORDER else -1)
+    stopped = []
+    for proc in ordered:
+        if not proc.alive():
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while proc.alive() and time.monotonic() < deadline:
+            _reap(proc.pid)
+            time.sleep(0.05)
+        if proc.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            while proc.alive():
+                _reap(proc.pid)
+                time.sleep(0.05)
+        # Wait (briefly) until whoever is its parent has reaped it too, so `ps` shows nothing left behind.
+        deadline = time.monotonic() + 5
+        while process_start_ticks(proc.pid, zombies=True) == proc.start_ticks and time.monotonic() < deadline:
+            _reap(proc.pid)
+            time.sleep(0.05)
+        stopped.append(proc.name)
+    return stopped
+
+
+def _reap(pid: int) -> None:
+    # Our own children (when `with_sandbox.py` started them) must be waited for, or they linger as zombies.
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def read_state() -> dict[str, Any] | None:
+    try:
+        return json.loads(STATE_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def recorded_processes(state: dict[str, Any] | None) -> list[Proc]:
+    return [Proc(**entry) for entry in (state or {}).get("processes", [])]
+
+
+def _write_private(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+    tmp.replace(path)
+
+
+def write_state(state: dict[str, Any]) -> None:
+    _write_private(STATE_FILE, json.dumps(state, indent=2) + "\n")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Health
+
+
+def _https_context(ca_file: Path, cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca_file))
+    if cert and key:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def http_get(url: str, *, context: ssl.SSLContext | None = None, timeout: float = 5.0) -> tuple[int, str]:
+    if not url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
+        raise ValueError(f"the launcher only talks to loopback services, not {url}")
+    request = urllib.request.Request(url, headers={"User-Agent": "sandbox-launcher"})  # noqa: S310 (checked above)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # noqa: S310
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def wait_until(what: str, check: Any, *, timeout: float, procs: Sequence[Proc] = ()) -> None:
+    """Poll ``check()`` until truthy; fail early when a process it depends on has died."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if not proc.alive():
+                raise SandboxError(f"{proc.name} died while waiting for {what}; see {LOG_DIR / (proc.name + '.log')}")
+        try:
+            if check():
+                return
+        except (OSError, ValueError) as error:
+            last_error = error
+        time.sleep(0.2)
+    raise SandboxError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
+
+
+def api_ready(state: dict[str, Any]) -> bool:
+    pki = Path(state["pki"])
+    context = _https_context(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
+    try:
+        status, body = http_get(f"{state['api']}/readyz", context=context, timeout=3)
+    except OSError:
+        return False
+    return status == 200 and body.strip() == "ok"
+
+
+def is_up() -> bool:
+    state = read_state()
+    if not state or not ENV_FILE.is_file():
+        return False
+    procs = recorded_processes(state)
+    return bool(procs) and all(p.alive() for p in procs) and api_ready(state)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _b64file(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The small test image, built as an OCI layout and pushed with skopeo
+
+
+def build_oci_layout(layout: Path, *, tag: str) -> None:
+    """A one-layer image holding /hello.txt, deterministic bytes (so its digest is the same on every start)."""
+    text = b"hello from the openshift_ops.images sandbox\n"
+    tar_buffer = io.BytesIO()
+    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        info = tarfile.TarInfo("hello.txt")
+        info.size, info.mode, info.mtime, info.uname, info.gname = len(text), 0o644, 0, "root", "root"
+        archive.addfile(info, io.BytesIO(text))
+    layer_tar = tar_buffer.getvalue()
+    layer = gzip.compress(layer_tar, mtime=0)
+
+    blobs = layout / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def blob(data: bytes) -> dict[str, Any]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    config = {
+        "created": "2024-01-01T00:00:00Z",
+        "architecture": "amd64",
+        "os": "linux",
+        "config": {"Labels": {"io.openshift_ops.images.sandbox": "true"}},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer_tar).hexdigest()}"]},
+        "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "tests/sandbox/sandbox.py"}],
+    }
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **blob(json.dumps(config).encode())},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **blob(layer)}],
+    }
+    manifest_descriptor = blob(json.dumps(manifest).encode())
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}', encoding="utf-8")
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                **manifest_descriptor,
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }
+        ],
+    }
+    (layout / "index.json").write_text(json.dumps(index), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Start / stop
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+# One event per request (ResponseComplete), Metadata only: never request or response bodies, so no secret.
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    verbs: [get, list, watch]
+  - level: None
+    resources:
+      - group: coordination.k8s.io
+        resources: [leases]
+      - group: ""
+        resources: [events]
+      - group: events.k8s.io
+        resources: [events]
+  - level: Metadata
+"""
+
+
+def _sandbox_support() -> Any:
+    # The seeding code is shared with the tests (which reset seeded objects), so it lives in sandbox_support.
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
+    import sandbox_support  # noqa: PLC0415
+
+    return sandbox_support
+
+
+def up() -> int:
+    """Start everything (building first if needed); a no-op when the sandbox is already up."""
+    import materials  # noqa: PLC0415 (needs cryptography and PyYAML, which `down` and `status` do without)
+
+    if is_up():
+        say(f"already up (API {read_state()['api']}); `source {ENV_FILE}`")  # type: ignore[index]
+        return 0
+    started = time.monotonic()
+    leftovers = recorded_processes(read_state())
+    if leftovers:
+        stopped = stop_processes(leftovers)
+        if stopped:
+            say(f"stopped the leftovers of a broken sandbox: {', '.join(stopped)}")
+    for tool in ("docker-registry", "skopeo", "htpasswd"):
+        if shutil.which(tool) is None and not Path(f"/usr/bin/{tool}").exists():
+            raise SandboxError(f"`{tool}` is missing: run `make system-packages` (Debian packages)")
+    binaries = build()
+
+    # A fresh start: wipe the runtime state (logs of the previous run go too).
+    for child in ("pki", "etcd", "registry", "oci", "logs", "state.json", "env.sh"):
+        path = STATE_DIR / child
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    pki = STATE_DIR / "pki"
+    for name, data in materials.make_pki(token_signer=TOKEN_ISSUER).items():
+        _write_private(pki / name, data)
+    registry_ca_dir = STATE_DIR / "registry-ca"
+    registry_ca_dir.mkdir(exist_ok=True)
+    shutil.copyfile(pki / "ca.crt", registry_ca_dir / "ca.crt")
+
+    etcd_port, etcd_peer, api_port, kcm_port, reg_port, token_reg_port, token_port = free_ports(7)
+    api = f"https://127.0.0.1:{api_port}"
+    user_token = secrets.token_hex(24)
+    _write_private(STATE_DIR / "tokens.csv", f'{user_token},sandbox-user,sandbox-user-uid,"system:authenticated"\n')
+    _write_private(STATE_DIR / "audit-policy.yaml", AUDIT_POLICY)
+    ca_pem = (pki / "ca.crt").read_bytes()
+    admin_kubeconfig = STATE_DIR / "admin.kubeconfig"
+    user_kubeconfig = STATE_DIR / "user.kubeconfig"
+    kcm_kubeconfig = STATE_DIR / "kcm.kubeconfig"
+    _write_private(
+        admin_kubeconfig,
+        materials.kubeconfig(
+            server=api,
+            ca_pem=ca_pem,
+            user="system:admin",
+            **{
+                "client-certificate-data": _b64file(pki / "admin.crt"),
+                "client-key-data": _b64file(pki / "admin.key"),
+            },
+        ),
+    )
+    _write_private(
+        user_kubeconfig, materials.kubeconfig(server=api, ca_pem=ca_pem, user="sandbox-user", token=user_token)
+    )
+    _write_private(
+        kcm_kubeconfig,
+        materials.kubeconfig(
+            server=api,
+            ca_pem=ca_pem,
+            user="system:kube-controller-manager",
+            namespace="kube-system",
+            **{"client-certificate-data": _b64file(pki / "kcm.crt"), "client-key-data": _b64file(pki / "kcm.key")},
+        ),
+    )
+
+    state: dict[str, Any] = {
+        "api": api,
+        "pki": str(pki),
+        "binaries": str(binaries),
+        "ports": {
+            "etcd": etcd_port,
+            "etcd-peer": etcd_peer,
+            "kube-apiserver": api_port,
+            "kube-controller-manager": kcm_port,
+            "registry": reg_port,
+            "token-registry": token_reg_port,
+            "token-service": token_port,
+        },
+        "processes": [],
+    }
+    procs: list[Proc] = []
+
+    def launch(name: str, command: Sequence[str]) -> Proc:
+        proc = start_process(name, command)
+        procs.append(proc)
+        state["processes"] = [vars(p) for p in procs]
+        write_state(state)  # recorded at once, so `down` can stop it even if the start fails later
+        return proc
+
+    try:
+        etcd = launch(
+            "etcd",
+            [
+                str(binaries / "etcd"),
+                "--name=sandbox",
+                f"--data-dir={STATE_DIR / 'etcd'}",
+                f"--listen-client-urls=http://127.0.0.1:{etcd_port}",
+                f"--advertise-client-urls=http://127.0.0.1:{etcd_port}",
+                f"--listen-peer-urls=http://127.0.0.1:{etcd_peer}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{etcd_peer}",
+                f"--initial-cluster=sandbox=http://127.0.0.1:{etcd_peer}",
+                "--unsafe-no-fsync=true",
+                "--log-level=warn",
+            ],
+        )
+        wait_until(
+            "etcd health",
+            lambda: http_get(f"http://127.0.0.1:{etcd_port}/health")[0] == 200,
+            timeout=60,
+            procs=[etcd],
+        )
+        apiserver = launch(
+            "kube-apiserver",
+            [
+                str(binaries / "kube-apiserver"),
+                f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={api_port}",
+                f"--tls-cert-file={pki / 'apiserver.crt'}",
+                f"--tls-private-key-file={pki / 'apiserver.key'}",
+                f"--client-ca-file={pki / 'ca.crt'}",
+                f"--token-auth-file={STATE_DIR / 'tokens.csv'}",
+                "--authorization-mode=RBAC",
+                f"--service-account-issuer={api}",
+                f"--service-account-key-file={pki / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki / 'sa.key'}",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--allow-privileged=true",
+                "--endpoint-reconciler-type=none",
+                "--shutdown-delay-duration=0s",
+                f"--audit-policy-file={STATE_DIR / 'audit-policy.yaml'}",
+                f"--audit-log-path={LOG_DIR / 'audit.log'}",
+                "--audit-log-mode=blocking",
+                "--audit-log-maxsize=0",
+                "--profiling=false",
+            ],
+        )
+        wait_until("kube-apiserver /readyz", lambda: api_ready(state), timeout=180, procs=[etcd, apiserver])
+        kcm = launch(
+            "kube-controller-manager",
+            [
+                str(binaries / "kube-controller-manager"),
+                f"--kubeconfig={kcm_kubeconfig}",
+                f"--authentication-kubeconfig={kcm_kubeconfig}",
+                f"--authorization-kubeconfig={kcm_kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={kcm_port}",
+                "--leader-elect=false",
+                "--use-service-account-credentials=false",
+                f"--service-account-private-key-file={pki / 'sa.key'}",
+                f"--root-ca-file={pki / 'ca.crt'}",
+                f"--controllers={','.join(CONTROLLERS)}",
+                "--profiling=false",
+            ],
+        )
+
+        support = _sandbox_support()
+        kube = support.Kube(admin_kubeconfig, user_agent="sandbox-launcher")
+        say("seeding OpenShift objects (CRDs, ClusterRoles, openshift-config/pull-secret, MachineConfigPools)")
+        support.seed(kube)
+        wait_until(
+            "the default ServiceAccount (kube-controller-manager)",
+            lambda: kube.get("/api/v1/namespaces/default/serviceaccounts/default") is not None,
+            timeout=60,
+            procs=[apiserver, kcm],
+        )
+
+        password = secrets.token_urlsafe(18)
+        start_registries(state, launch, password=password, ports=(reg_port, token_reg_port, token_port))
+        push_test_image(registry=f"127.0.0.1:{reg_port}", password=password, ca_dir=registry_ca_dir)
+
+        env = {
+            "KUBECONFIG": str(admin_kubeconfig),
+            "K8S_AUTH_KUBECONFIG": str(admin_kubeconfig),
+            "SANDBOX_USER_KUBECONFIG": str(user_kubeconfig),
+            "SANDBOX_API": api,
+            "SANDBOX_CA": str(pki / "ca.crt"),
+            "SANDBOX_REGISTRY": f"127.0.0.1:{reg_port}",
+            "SANDBOX_REGISTRY_CA": str(registry_ca_dir / "ca.crt"),
+            "SANDBOX_REGISTRY_USER": REGISTRY_USER,
+            "SANDBOX_REGISTRY_PASSWORD": password,
+            "SANDBOX_TOKEN_REGISTRY": f"127.0.0.1:{token_reg_port}",
+        }
+        lines = ["# Written by tests/sandbox/sandbox.py: `source` it to talk to the sandbox cluster."]
+        lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+        state["started"] = _now()
+        write_state(state)
+        _write_private(ENV_FILE, "\n".join(lines) + "\n")
+    except BaseException:
+        stop_processes(procs)
+        raise
+    say(f"up in {time.monotonic() - started:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, ")
+    say(f"token registry 127.0.0.1:{token_reg_port}. Run `source {ENV_FILE}`; logs in {LOG_DIR}")
+    return 0
+
+
+def start_registries(state: dict[str, Any], launch: Any, *, password: str, ports: tuple[int, int, int]) -> None:
+    import materials  # noqa: PLC0415 (see up())
+
+    reg_port, token_reg_port, token_port = ports
+    pki = Path(state["pki"])
+    registry_dir = STATE_DIR / "registry"
+    (registry_dir / "data").mkdir(parents=True)
+    hashed = subprocess.run(
+        ["htpasswd", "-Bbn", REGISTRY_USER, password], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    _write_private(registry_dir / "htpasswd", hashed + "\n")
+
+    def config(port: int, auth: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "version": 0.1,
+            "log": {"level": "info", "formatter": "text", "accesslog": {"disabled": False}},
+            "storage": {
+                "filesystem": {"rootdirectory": str(registry_dir / "data")},
+                "delete": {"enabled": True},
+                "maintenance": {"uploadpurging": {"enabled": False}},
+            },
+            "http": {
+                "addr": f"127.0.0.1:{port}",
+                "secret": secrets.token_hex(16),
+                "tls": {"certificate": str(pki / "registry.crt"), "key": str(pki / "registry.key")},
+            },
+            "auth": auth,
+        }
+
+    basic = config(reg_port, {"htpasswd": {"realm": "sandbox-registry", "path": str(registry_dir / "htpasswd")}})
+    token = config(
+        token_reg_port,
+        {
+            "token": {
+                "realm": f"https://127.0.0.1:{token_port}/token",
+                "service": REGISTRY_SERVICE,
+                "issuer": TOKEN_ISSUER,
+                "rootcertbundle": str(pki / "ca.crt"),
+            }
+        },
+    )
+    _write_private(registry_dir / "basic.yml", materials.to_yaml(basic))
+    _write_private(registry_dir / "token.yml", materials.to_yaml(token))
+    token_service_config = {
+        "listen": ["127.0.0.1", token_port],
+        "tls_cert": str(pki / "registry.crt"),
+        "tls_key": str(pki / "registry.key"),
+        "signing_key": str(pki / "token-signer.key"),
+        "signing_cert": str(pki / "token-signer.crt"),
+        "issuer": TOKEN_ISSUER,
+        "service": REGISTRY_SERVICE,
+        "user": REGISTRY_USER,
+        "password": password,
+        "ttl": 300,
+    }
+    _write_private(registry_dir / "token-service.json", json.dumps(token_service_config))
+    registry_bin = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+    procs = [
+        launch("registry", [registry_bin, "serve", str(registry_dir / "basic.yml")]),
+        launch("token-registry", [registry_bin, "serve", str(registry_dir / "token.yml")]),
+        launch(
+            "token-service",
+            [sys.executable, str(HERE / "token_service.py"), str(registry_dir / "token-service.json")],
+        ),
+    ]
+    context = _https_context(pki / "ca.crt")
+    for port in (reg_port, token_reg_port):
+        wait_until(
+            f"the registry on 127.0.0.1:{port}",
+            lambda port=port: http_get(f"https://127.0.0.1:{port}/v2/", context=context)[0] == 401,
+            timeout=30,
+            procs=procs,
+        )
+    wait_until(
+        "the token service",
+        lambda: http_get(f"https://127.0.0.1:{token_port}/healthz", context=context)[0] == 200,
+        timeout=30,
+        procs=procs,
+    )
+
+
+def push_test_image(*, registry: str, password: str, ca_dir: Path) -> None:
+    layout = STATE_DIR / "oci" / "hello"
+    build_oci_layout(layout, tag="1.0")
+    auth = STATE_DIR / "oci" / "auth.json"
+    encoded = base64.b64encode(f"{REGISTRY_USER}:{password}".encode()).decode()
+    _write_private(auth, json.dumps({"auths": {registry: {"auth": encoded}}}))
+    for tag in ("1.0", "latest"):
+        subprocess.run(
+            [
+                "skopeo",
+                "copy",
+                "--quiet",
+                "--format=v2s2",  # the Docker schema 2 form every registry client accepts
+                "--authfile",
+                str(auth),
+                "--dest-cert-dir",
+                str(ca_dir),
+                f"oci:{layout}:1.0",
+                f"docker://{registry}/{TEST_IMAGE}:{tag}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    auth.unlink()
+
+
+def down() -> int:
+    state = read_state()
+    procs = recorded_processes(state)
+    stopped = stop_processes(procs)
+    leftover = [p.name for p in procs if p.alive()]
+    if leftover:
+        raise SandboxError(f"could not stop {', '.join(leftover)}")
+    for child in ("state.json", "env.sh"):
+        with contextlib.suppress(FileNotFoundError):
+            (STATE_DIR / child).unlink()
+    say(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    say(f"logs of the last run kept in {LOG_DIR}")
+    return 0
+
+
+def status() -> int:
+    state = read_state()
+    if not state:
+        say("down (no .sandbox/state.json); start it with `make sandbox-up`")
+        return 1
+    procs = recorded_processes(state)
+    for proc in procs:
+        port = state.get("ports", {}).get(proc.name)
+        where = f" 127.0.0.1:{port}" if port else ""
+        say(f"{proc.name:<24} pid {proc.pid:<8} {'running' if proc.alive() else 'NOT RUNNING'}{where}")
+    ready = api_ready(state) if procs and procs[0].alive() else False
+    say(f"API {state['api']} /readyz: {'ok' if ready else 'not ready'}")
+    if ready and all(p.alive() for p in procs) and ENV_FILE.is_file():
+        say(f"up; `source {ENV_FILE}`")
+        return 0
+    say("not (fully) up: `make sandbox-down sandbox-up` restarts it")
+    return 1
+
+
+def seed_command(*, reset: bool) -> int:
+    if not is_up():
+        raise SandboxError("the sandbox is not up; run `make sandbox-up`")
+    support = _sandbox_support()
+    support.seed(support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher"), reset=reset)
+    say("seeded (reset)" if reset else "seeded (missing objects only)")
+    return 0
+
+
+@contextlib.contextmanager
+def errors_to_exit() -> Iterator[None]:
+    try:
+        yield
+    except SandboxError as error:
+        print(f"[sandbox] ERROR: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    except subprocess.CalledProcessError as error:
+        print(f"[sandbox] ERROR: {shlex.join(map(str, error.cmd))} failed:\n{error.stderr}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the sandbox (build the binaries first if needed); no-op when up")
+    sub.add_parser("down", help="stop the recorded processes and forget the runtime state (logs stay)")
+    sub.add_parser("status", help="exit 0 when up")
+    build_parser = sub.add_parser("build", help="build (or find) the cached binaries and print their directory")
+    build_parser.add_argument("--force", action="store_true", help="rebuild even when cached")
+    seed_parser = sub.add_parser("seed", help="create the seeded OpenShift objects that are missing")
+    seed_parser.add_argument("--reset", action="store_true", help="also put modified seeded objects back")
+    sub.add_parser("env", help="print .sandbox/env.sh")
+    args = parser.parse_args(argv)
+
+    def print_env() -> int:
+        if not ENV_FILE.is_file():
+            raise SandboxError("the sandbox is not up")
+        print(ENV_FILE.read_text(encoding="utf-8"), end="")
+        return 0
+
+    def print_build() -> int:
+        print(build(force=args.force))
+        return 0
+
+    commands = {
+        "up": up,
+        "down": down,
+        "status": status,
+        "build": print_build,
+        "seed": lambda: seed_command(reset=args.reset),
+        "env": print_env,
+    }
+    with errors_to_exit():
+        return commands[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

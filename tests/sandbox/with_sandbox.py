@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a command against the sandbox cluster: bring it up if it is not (building it the first time), run CMD with
+the variables of `.sandbox/env.sh`, then stop the sandbox again if (and only if) this run started it and `--keep`
+was not given. Exits with CMD's status.
+
+    with_sandbox.py [--keep] -- CMD [ARG ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import sandbox  # the launcher next to this file (a script's directory is on sys.path)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = shlex.split(line, comments=True)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            key, _, value = words[1].partition("=")
+            env[key] = value
+    return env
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", action="store_true", help="leave the sandbox running afterwards")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD [ARG ...]")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command given (usage: with_sandbox.py [--keep] -- CMD [ARG ...])")
+
+    started_here = False
+    try:
+        if not sandbox.is_up():
+            started_here = True
+            with sandbox.errors_to_exit():
+                sandbox.up()
+        env = {**os.environ, **read_env_file(sandbox.ENV_FILE)}
+        with subprocess.Popen(command, env=env) as process:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # The child got the terminal's SIGINT too; give it time to finish its own cleanup.
+                process.send_signal(signal.SIGINT)
+                return process.wait()
+    finally:
+        if started_here and not args.keep:
+            with sandbox.errors_to_exit():
+                sandbox.down()
+        elif started_here:
+            sandbox.say("left running (--keep); stop it with `make sandbox-down`")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

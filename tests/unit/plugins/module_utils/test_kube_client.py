@@ -1,0 +1,666 @@
+"""The transport's pure decisions: no_proxy matching, proxies, retries and backoff, API paths and RBAC verbs, error
+messages from Status objects and socket failures, TLS context building, headers. No server is started here; the I/O
+is exercised against the sandbox cluster in tests/integration/test_kube_client.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import socket
+import ssl
+import tempfile
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    KubeApiError,
+    KubeAuthConfigError,
+    KubeConnectionError,
+    NotFoundError,
+    ServerError,
+    TooManyRequestsError,
+    UnauthorizedError,
+    UnprocessableError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import (
+    BACKOFF_CAP,
+    RETRY_AFTER_CAP,
+    USER_AGENT,
+    ApiPath,
+    KubeClient,
+    ProxyEndpoint,
+    RequestContext,
+    api_error,
+    backoff_delay,
+    build_ssl_context,
+    choose_proxy,
+    classify_failure,
+    client_from_module,
+    connection_error,
+    no_proxy_matches,
+    parse_api_path,
+    parse_proxy_url,
+    parse_retry_after,
+    parse_status,
+    retry_delay,
+    verb_for,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import ClusterConfig, basic_auth_value
+
+# ---------------------------------------------------------------------------------------------------------------
+# no_proxy and proxies
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "direct"),
+    [
+        ("api.example.com", 6443, None, False),
+        ("api.example.com", 6443, "", False),
+        ("api.example.com", 6443, "*", True),
+        ("api.example.com", 6443, "example.com", True),
+        ("example.com", 6443, "example.com", True),
+        ("badexample.com", 6443, "example.com", False),
+        ("api.example.com", 6443, ".example.com", True),
+        ("example.com", 6443, ".example.com", False),
+        ("api.example.com", 6443, "*.example.com", True),
+        ("API.Example.COM.", 6443, "example.com", True),
+        ("api.example.com", 6443, "other.org, example.com ", True),
+        ("api.example.com", 6443, "example.com:6443", True),
+        ("api.example.com", 443, "example.com:6443", False),
+        ("10.1.2.3", 6443, "10.0.0.0/8", True),
+        ("11.1.2.3", 6443, "10.0.0.0/8", False),
+        ("api.example.com", 6443, "10.0.0.0/8", False),
+        ("10.1.2.3", 6443, "10.1.2.3", True),
+        ("10.1.2.4", 6443, "10.1.2.3", False),
+        ("127.0.0.1", 6443, "127.0.0.1:6443", True),
+        ("::1", 6443, "::1", True),
+        ("[::1]", 6443, "[::1]:6443", True),
+        ("[::1]", 443, "[::1]:6443", False),
+        ("fd00::5", 6443, "fd00::/16", True),
+        ("api.example.com", 6443, "not/a/cidr", False),
+        ("localhost", 6443, "localhost", True),
+    ],
+)
+def test_no_proxy_matches(host: str, port: int, no_proxy: str | None, direct: bool) -> None:
+    assert no_proxy_matches(host, port, no_proxy) is direct
+
+
+@given(st.text(max_size=40), st.integers(min_value=0, max_value=65535), st.text(max_size=60))
+def test_no_proxy_never_raises(host: str, port: int, no_proxy: str) -> None:
+    assert isinstance(no_proxy_matches(host, port, no_proxy), bool)
+
+
+def test_parse_proxy_url() -> None:
+    assert parse_proxy_url("http://proxy.local:3128") == ProxyEndpoint("http", "proxy.local", 3128, None)
+    assert parse_proxy_url("proxy.local") == ProxyEndpoint("http", "proxy.local", 80, None)
+    with_auth = parse_proxy_url("http://us%40er:p%3Ass@proxy:8080")
+    assert with_auth.authorization == f"Basic {basic_auth_value('us@er', 'p:ss')}"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "message"),
+    [
+        ("socks5://p:1080", "proxy scheme 'socks5' is not supported"),
+        ("https://p:443", "proxy scheme 'https' is not supported"),
+        ("http://:3128", "has no host"),
+        ("http://p:notaport", "invalid port"),
+    ],
+)
+def test_bad_proxy_urls(proxy: str, message: str) -> None:
+    with pytest.raises(KubeAuthConfigError, match=message):
+        parse_proxy_url(proxy)
+
+
+def test_choose_proxy_honours_no_proxy() -> None:
+    assert choose_proxy("https://api.example.com:6443", None, None) is None
+    assert choose_proxy("https://api.example.com:6443", "http://p:1", ".example.com") is None
+    chosen = choose_proxy("https://api.example.com", "http://p:1", "example.com:6443")
+    assert chosen == ProxyEndpoint("http", "p", 1, None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Retries
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-1", None), ("Wed, 21 Oct 2015 07:28:00 GMT", None)],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+@given(st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=0.999999))
+def test_backoff_is_bounded_and_jittered(attempt: int, jitter: float) -> None:
+    delay = backoff_delay(attempt, jitter)
+    assert 0 < delay <= BACKOFF_CAP
+    assert delay >= backoff_delay(attempt, 0.0)
+    assert backoff_delay(attempt + 1, jitter) >= delay or delay >= BACKOFF_CAP / 2
+
+
+def test_backoff_grows() -> None:
+    assert [backoff_delay(n, 0.0) for n in (1, 2, 3)] == [0.125, 0.25, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "retried"),
+    [
+        ({"method": "GET", "failure": "response"}, True),
+        ({"method": "POST", "failure": "response"}, False),
+        ({"method": "POST", "failure": "connect"}, True),
+        ({"method": "PUT", "failure": "send"}, True),
+        ({"method": "GET", "failure": "tls"}, False),
+        ({"method": "GET", "failure": "timeout"}, False),
+        ({"method": "POST", "status": 429}, True),
+        ({"method": "PUT", "status": 503}, True),
+        ({"method": "GET", "status": 500}, False),
+        ({"method": "GET", "status": 500, "retry_after": "1"}, True),
+        ({"method": "POST", "status": 500, "retry_after": "1"}, False),
+        ({"method": "GET", "status": 404}, False),
+        ({"method": "GET", "status": 409}, False),
+        ({"method": "GET"}, False),
+        ({"method": "GET", "failure": "response", "attempt": 4}, False),
+        ({"method": "GET", "status": 429, "attempt": 4}, False),
+    ],
+)
+def test_retry_delay_decisions(kwargs: dict[str, Any], retried: bool) -> None:
+    kwargs.setdefault("attempt", 1)
+    assert (retry_delay(jitter=0.5, **kwargs) is not None) is retried
+
+
+def test_retry_after_is_honoured_and_capped() -> None:
+    assert retry_delay(method="GET", attempt=1, jitter=0.5, status=429, retry_after="2") == 2.0
+    assert retry_delay(method="GET", attempt=1, jitter=0.5, status=503, retry_after="3600") == RETRY_AFTER_CAP
+    assert retry_delay(method="GET", attempt=2, jitter=0.0, status=429) == backoff_delay(2, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# API paths and verbs
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/api/v1/namespaces/ns/secrets/s", ApiPath("", "v1", "ns", "secrets", "s", None)),
+        ("/api/v1/namespaces/ns/secrets", ApiPath("", "v1", "ns", "secrets", None, None)),
+        ("/api/v1/namespaces/ns", ApiPath("", "v1", None, "namespaces", "ns", None)),
+        ("/api/v1/namespaces", ApiPath("", "v1", None, "namespaces", None, None)),
+        (
+            "/apis/image.openshift.io/v1/namespaces/p/imagestreams/ruby/status?x=1",
+            ApiPath("image.openshift.io", "v1", "p", "imagestreams", "ruby", "status"),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles/a%3Ab",
+            ApiPath("rbac.authorization.k8s.io", "v1", None, "clusterroles", "a:b", None),
+        ),
+        ("/readyz", None),
+        ("/apis/image.openshift.io/v1", None),
+        ("/api", None),
+    ],
+)
+def test_parse_api_path(path: str, expected: ApiPath | None) -> None:
+    assert parse_api_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "verb"),
+    [
+        ("GET", "/api/v1/namespaces/ns/secrets/s", "get"),
+        ("GET", "/api/v1/namespaces/ns/secrets", "list"),
+        ("POST", "/api/v1/namespaces/ns/secrets", "create"),
+        ("PUT", "/api/v1/namespaces/ns/secrets/s", "update"),
+        ("PATCH", "/api/v1/namespaces/ns/secrets/s", "patch"),
+        ("DELETE", "/api/v1/namespaces/ns/secrets/s", "delete"),
+        ("DELETE", "/api/v1/namespaces/ns/secrets", "deletecollection"),
+        ("HEAD", "/readyz", "head"),
+    ],
+)
+def test_verb_for(method: str, path: str, verb: str) -> None:
+    assert verb_for(method, parse_api_path(path)) == verb
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Error responses
+
+
+def status_body(code: int, reason: str, message: str, **details: Any) -> bytes:
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return json.dumps(body).encode()
+
+
+def context(method: str = "GET", path: str = "/api/v1/namespaces/ns/secrets/s", **kwargs: Any) -> RequestContext:
+    defaults: dict[str, Any] = {
+        "server": "https://api.example.com:6443",
+        "source": "kubeconfig /k, context 'admin'",
+        "credential_kind": "bearer token",
+        "user_label": "admin",
+    }
+    return RequestContext(method=method, path=path, **{**defaults, **kwargs})
+
+
+FORBIDDEN = (
+    'imagestreams.image.openshift.io "ruby" is forbidden: User "sandbox-user" cannot get resource "imagestreams" '
+    'in API group "image.openshift.io" in the namespace "team"'
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "ctx", "error_class", "fragments"),
+    [
+        (
+            401,
+            status_body(401, "Unauthorized", "Unauthorized"),
+            context(),
+            UnauthorizedError,
+            ["GET /api/v1/namespaces/ns/secrets/s", "did not accept the bearer token from kubeconfig /k", "oc login"],
+        ),
+        (
+            401,
+            status_body(401, "Unauthorized", "Unauthorized"),
+            context(credential_kind="no credentials (anonymous)"),
+            UnauthorizedError,
+            ["no credentials were sent", "set api_key"],
+        ),
+        (
+            403,
+            status_body(403, "Forbidden", FORBIDDEN, name="ruby", group="image.openshift.io", kind="imagestreams"),
+            context(path="/apis/image.openshift.io/v1/namespaces/team/imagestreams/ruby"),
+            ForbiddenError,
+            [
+                "was forbidden (403)",
+                FORBIDDEN,
+                "User 'sandbox-user' needs permission to get imagestreams.image.openshift.io in namespace 'team'",
+                "oc adm policy add-role-to-user edit sandbox-user -n team",
+            ],
+        ),
+        (
+            403,
+            status_body(403, "Forbidden", "forbidden"),
+            context(method="PUT", path="/api/v1/namespaces/x/serviceaccounts/sa/status", impersonate_user="bob"),
+            ForbiddenError,
+            ["User 'bob' needs permission to update serviceaccounts/status in namespace 'x'"],
+        ),
+        (
+            403,
+            status_body(403, "Forbidden", ""),
+            context(method="GET", path="/apis/machineconfiguration.openshift.io/v1/machineconfigpools"),
+            ForbiddenError,
+            ["no reason given", "User 'admin' needs permission to list machineconfigpools.machineconfiguration"],
+        ),
+        (
+            404,
+            status_body(404, "NotFound", 'secrets "s" not found', name="s", kind="secrets"),
+            context(),
+            NotFoundError,
+            ['not found (404): secrets "s" not found; check the name and the namespace'],
+        ),
+        (
+            404,
+            b"404 page not found\n",
+            context(path="/apis/image.openshift.io/v1/namespaces/p/imagestreams/ruby"),
+            NotFoundError,
+            ["does not serve imagestreams.image.openshift.io (image.openshift.io/v1)", "404: 404 page not found"],
+        ),
+        (
+            409,
+            status_body(409, "Conflict", "the object has been modified; please apply your changes"),
+            context(method="PUT"),
+            ConflictError,
+            ["conflict (409)", "changed by someone else"],
+        ),
+        (
+            409,
+            status_body(409, "AlreadyExists", 'secrets "s" already exists'),
+            context(method="POST", path="/api/v1/namespaces/ns/secrets"),
+            ConflictError,
+            ["already exists (409 AlreadyExists)"],
+        ),
+        (
+            422,
+            status_body(
+                422,
+                "Invalid",
+                'Secret "s" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>"',
+                causes=[
+                    {"reason": "FieldValueInvalid", "message": "Invalid value: bad json", "field": "data[.dockercfg]"},
+                    {"reason": "FieldValueRequired"},
+                    "junk",
+                ],
+            ),
+            context(method="POST", path="/api/v1/namespaces/ns/secrets"),
+            UnprocessableError,
+            ["rejected the object as invalid (422)", "Causes: data[.dockercfg]: Invalid value: bad json; (object):"],
+        ),
+        (
+            429,
+            status_body(429, "TooManyRequests", "too many requests"),
+            context(attempts=4),
+            TooManyRequestsError,
+            ["throttling requests (429 Too Many Requests) (after 4 attempts)", "fewer tasks"],
+        ),
+        (
+            503,
+            status_body(503, "ServiceUnavailable", "the server is currently unable to handle the request"),
+            context(path="/apis/image.openshift.io/v1/namespaces/p/imagestreams"),
+            ServerError,
+            ["failed (503 ServiceUnavailable)", "openshift-apiserver", "oc get clusteroperators"],
+        ),
+        (
+            500,
+            b"<html>oops</html>",
+            context(),
+            ServerError,
+            ["failed (500 Internal Server Error): <html>oops</html>", "Retry later"],
+        ),
+        (
+            400,
+            status_body(400, "BadRequest", "bad request"),
+            context(),
+            KubeApiError,
+            ["answered 400 BadRequest: bad request"],
+        ),
+    ],
+)
+def test_api_errors(
+    status: int, body: bytes, ctx: RequestContext, error_class: type[KubeApiError], fragments: list[str]
+) -> None:
+    reason = http.client.responses.get(status, "")
+    error = api_error(status, body, ctx, reason=reason)
+    assert type(error) is error_class
+    assert error.status == status
+    assert (error.method, error.path) == (ctx.method, ctx.path)
+    for fragment in fragments:
+        assert fragment in str(error), (fragment, str(error))
+
+
+def test_api_error_keeps_status_details_and_reason() -> None:
+    error = api_error(404, status_body(404, "NotFound", "gone", name="s", kind="secrets"), context())
+    assert error.reason == "NotFound"
+    assert error.details == {"name": "s", "kind": "secrets"}
+
+
+def test_long_messages_are_clipped() -> None:
+    error = api_error(500, status_body(500, "InternalError", "x" * 5000), context())
+    assert len(str(error)) < 1300
+
+
+@given(st.integers(min_value=300, max_value=599), st.binary(max_size=300))
+def test_api_error_accepts_any_body(status: int, body: bytes) -> None:
+    error = api_error(status, body, context())
+    assert isinstance(error, KubeApiError)
+    assert str(error).startswith("GET /api/v1/namespaces/ns/secrets/s")
+
+
+def test_parse_status() -> None:
+    assert parse_status(status_body(404, "NotFound", "x"))["reason"] == "NotFound"  # type: ignore[index]
+    assert parse_status(b'{"kind": "Secret"}') is None
+    assert parse_status(b"\xff\xfe") is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Failures below HTTP
+
+
+def certificate_error() -> ssl.SSLCertVerificationError:
+    error = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    error.verify_message = "unable to get local issuer certificate"
+    error.verify_code = 20
+    return error
+
+
+PROXY = ProxyEndpoint("http", "proxy.corp", 3128, None)
+
+
+@pytest.mark.parametrize(
+    ("error", "proxy", "fragments"),
+    [
+        (
+            certificate_error(),
+            None,
+            [
+                "TLS verification of the API server api.example.com:6443 failed: unable to get local issuer",
+                "The CA used was kubeconfig CA",
+                "Set ca_cert",
+                "validate_certs: false",
+            ],
+        ),
+        (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number"), None, ["TLS handshake with"]),
+        (TimeoutError("timed out"), None, ["no answer from api.example.com:6443 within 7 s", "request_timeout"]),
+        (ConnectionRefusedError(111, "Connection refused"), None, ["connection to api.example.com:6443 was refused"]),
+        (ConnectionRefusedError(111, "Connection refused"), PROXY, ["connection to proxy proxy.corp:3128 was refused"]),
+        (socket.gaierror(-2, "Name or service not known"), None, ["cannot resolve host name 'api.example.com'"]),
+        (
+            OSError("Tunnel connection failed: 407 Proxy Authentication Required"),
+            PROXY,
+            ["proxy proxy.corp refused to open a tunnel", "407 Proxy Authentication Required"],
+        ),
+        (
+            http.client.RemoteDisconnected("Remote end closed connection without response"),
+            None,
+            ["broke before an answer arrived (RemoteDisconnected)"],
+        ),
+        (OSError(113, "No route to host"), PROXY, ["through proxy proxy.corp:3128", "No route to host"]),
+    ],
+)
+def test_connection_errors(error: BaseException, proxy: ProxyEndpoint | None, fragments: list[str]) -> None:
+    raised = connection_error(error, context=context(), proxy=proxy, ca_origin="kubeconfig CA", timeout=7)
+    assert isinstance(raised, KubeConnectionError)
+    assert str(raised).startswith("GET /api/v1/namespaces/ns/secrets/s: ")
+    for fragment in fragments:
+        assert fragment in str(raised), (fragment, str(raised))
+
+
+def test_tls_server_name_is_named_in_tls_errors() -> None:
+    raised = connection_error(
+        certificate_error(), context=context(), proxy=None, ca_origin="x", timeout=1, tls_server_name="kubernetes"
+    )
+    assert "API server kubernetes:6443" in str(raised)
+
+
+@pytest.mark.parametrize(
+    ("error", "phase", "kind"),
+    [
+        (certificate_error(), "connect", "tls"),
+        (ssl.SSLError(1, "handshake"), "connect", "tls"),
+        (ssl.SSLError(1, "bad record"), "response", "response"),
+        (TimeoutError(), "connect", "timeout"),
+        (TimeoutError(), "response", "timeout"),
+        (ConnectionRefusedError(), "connect", "connect"),
+        (BrokenPipeError(), "send", "send"),
+        (http.client.RemoteDisconnected("closed"), "response", "response"),
+    ],
+)
+def test_classify_failure(error: BaseException, phase: Any, kind: str) -> None:
+    assert classify_failure(error, phase=phase) == kind
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TLS context
+
+
+def make_certificates() -> tuple[str, str, str, str]:
+    """A CA, and a client certificate signed by it with its key, as PEM; plus an unrelated key."""
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("test-ca"))
+        .issuer_name(name("test-ca"))
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (
+        x509.CertificateBuilder()
+        .subject_name(name("client"))
+        .issuer_name(ca.subject)
+        .public_key(client_key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(ca_key, hashes.SHA256())
+    )
+    other_key = ec.generate_private_key(ec.SECP256R1())
+
+    def key_pem(key: ec.EllipticCurvePrivateKey) -> str:
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+    return (
+        ca.public_bytes(serialization.Encoding.PEM).decode(),
+        client.public_bytes(serialization.Encoding.PEM).decode(),
+        key_pem(client_key),
+        key_pem(other_key),
+    )
+
+
+@pytest.fixture(scope="module")
+def certificates() -> tuple[str, str, str, str]:
+    return make_certificates()
+
+
+def temp_entries() -> set[str]:
+    return {entry for entry in os.listdir(tempfile.gettempdir()) if entry.startswith("openshift_ops-")}
+
+
+def test_ssl_context_with_ca_and_client_certificate(certificates: tuple[str, str, str, str]) -> None:
+    ca, cert, key, _ = certificates
+    before = temp_entries()
+    context = build_ssl_context(
+        ClusterConfig(server="https://h", ca_data=ca, client_cert_data=cert, client_key_data=key)
+    )
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert [item["subject"] for item in context.get_ca_certs()] == [((("commonName", "test-ca"),),)]
+    assert temp_entries() == before  # the key pair's temporary file is gone
+
+
+def test_ssl_context_insecure_and_system_trust() -> None:
+    insecure = build_ssl_context(ClusterConfig(server="https://h", verify_tls=False))
+    assert (insecure.verify_mode, insecure.check_hostname) == (ssl.CERT_NONE, False)
+
+
+def test_ssl_context_rejects_bad_ca() -> None:
+    with pytest.raises(KubeAuthConfigError, match="the CA from ca_cert /x is not a valid PEM certificate"):
+        build_ssl_context(ClusterConfig(server="https://h", ca_data="not pem", ca_origin="ca_cert /x"))
+
+
+def test_ssl_context_rejects_mismatched_key(certificates: tuple[str, str, str, str]) -> None:
+    _, cert, _, other_key = certificates
+    before = temp_entries()
+    with pytest.raises(KubeAuthConfigError, match="are not valid PEM or do not belong together") as raised:
+        build_ssl_context(
+            ClusterConfig(server="https://h", client_cert_data=cert, client_key_data=other_key, source="kubeconfig /k")
+        )
+    assert "PRIVATE KEY" not in str(raised.value)
+    assert temp_entries() == before
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The client before any request
+
+
+def headers_of(client: KubeClient) -> list[tuple[str, str]]:
+    return client._static_headers()
+
+
+def test_headers_bearer_and_impersonation() -> None:
+    client = KubeClient(
+        ClusterConfig(
+            server="https://h:6443",
+            token="tok",
+            impersonate_user="bob",
+            impersonate_groups=("g1", "g2"),
+            namespace="team",
+        )
+    )
+    assert headers_of(client) == [
+        ("Accept", "application/json"),
+        ("User-Agent", USER_AGENT),
+        ("Authorization", "Bearer tok"),
+        ("Impersonate-User", "bob"),
+        ("Impersonate-Group", "g1"),
+        ("Impersonate-Group", "g2"),
+    ]
+    assert client.default_namespace == "team"
+    assert USER_AGENT.startswith("openshift_ops.images ansible-core/")
+
+
+def test_headers_basic_and_anonymous() -> None:
+    basic = KubeClient(ClusterConfig(server="https://h", username="u", password="p"))
+    assert ("Authorization", f"Basic {basic_auth_value('u', 'p')}") in headers_of(basic)
+    anonymous = KubeClient(ClusterConfig(server="https://h"))
+    assert [name for name, _ in headers_of(anonymous)] == ["Accept", "User-Agent"]
+
+
+def test_request_targets() -> None:
+    client = KubeClient(ClusterConfig(server="https://rancher.example.com/k8s/clusters/c-1"))
+    assert client._target("/api/v1/namespaces", None) == "/k8s/clusters/c-1/api/v1/namespaces"
+    assert client._target("/api/v1/pods", {"labelSelector": "a=b", "limit": 5}) == (
+        "/k8s/clusters/c-1/api/v1/pods?labelSelector=a%3Db&limit=5"
+    )
+    via_proxy = KubeClient(ClusterConfig(server="http://h:8080", proxy="http://p:3128"))
+    assert via_proxy._target("/api", None) == "http://h:8080/api"
+
+
+@pytest.mark.parametrize("path", ["api/v1", "/api/v1\r\nX-Injected: 1", "/api/v1 x"])
+def test_bad_paths_are_refused_before_sending(path: str) -> None:
+    client = KubeClient(ClusterConfig(server="https://h"))
+    with pytest.raises(InvalidInputError, match="must start with '/' and contain no spaces"):
+        client.request("GET", path)
+    assert client.requests_sent == 0
+    assert client.connections_opened == 0
+
+
+def test_unknown_patch_type() -> None:
+    with pytest.raises(InvalidInputError, match="patch_type must be one of merge, strategic, json"):
+        KubeClient(ClusterConfig(server="https://h")).patch("/api/v1/namespaces/x", {}, patch_type="apply")
+
+
+class FakeModule:
+    """Only what client_from_module touches on AnsibleModule."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+        self.no_log_values: set[str] = set()
+
+
+def test_client_from_module_registers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in list(os.environ):
+        if variable.startswith("K8S_AUTH_"):
+            monkeypatch.delenv(variable)
+    module = FakeModule({"host": "https://h:6443", "username": "dev", "password": "pw", "request_timeout": 3})
+    client = client_from_module(module)
+    assert module.no_log_values == {"pw", basic_auth_value("dev", "pw")}
+    assert client.config.request_timeout == 3.0
+    assert client.connections_opened == 0
