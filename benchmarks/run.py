@@ -73,7 +73,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            key, _, value = words[1].partition("=")
+            key, _sep, value = words[1].partition("=")
             env[key] = value
     return env
 
@@ -130,7 +130,7 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def timed_runs(command: Sequence[str], runs: int, env: dict[str, str]) -> list[float]:
     samples = []
-    for _ in range(runs):
+    for _run in range(runs):
         started = time.perf_counter()
         subprocess.run(command, env=env, check=True, capture_output=True, text=True)
         samples.append((time.perf_counter() - started) * 1000)
@@ -145,15 +145,15 @@ def measure_in_process(kubeconfig: str, runs: int) -> dict[str, Any]:
     """Each sample a fresh interpreter; the time is taken inside it, so interpreter start-up is not counted."""
     env = child_env()
     code = f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
-    ours = [float(run_python(code, env)) for _ in range(runs)]
+    ours = [float(run_python(code, env)) for _run in range(runs)]
     basic_code = (
         "import time\nstarted = time.perf_counter()\nimport ansible.module_utils.basic\n"
         "print((time.perf_counter() - started) * 1000)"
     )
-    basic = [float(run_python(basic_code, env)) for _ in range(runs)]
+    basic = [float(run_python(basic_code, env)) for _run in range(runs)]
     # Our setup once AnsibleModule's imports are loaded: what a module run actually adds.
     after_basic_code = f"import ansible.module_utils.basic\nKUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
-    after_basic = [float(run_python(after_basic_code, env)) for _ in range(runs)]
+    after_basic = [float(run_python(after_basic_code, env)) for _run in range(runs)]
     interpreter = timed_runs([sys.executable, "-c", "pass"], runs, env)
     return {
         "core_setup_cold": summary(ours),
@@ -168,24 +168,33 @@ def run_python(code: str, env: dict[str, str]) -> str:
     return completed.stdout.strip().splitlines()[-1]
 
 
-def measure_importtime(kubeconfig: str) -> dict[str, Any]:
-    """``-X importtime`` of the core: cumulative time of our modules and the heaviest imports they pull in."""
-    env = child_env()
-    code = f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
+def importtime_rows(code: str, env: dict[str, str]) -> list[tuple[str, int, int]]:
+    """(module, self us, cumulative us) for each import ``python -X importtime`` reports, in order."""
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code], env=env, check=True, capture_output=True, text=True
     )
     rows = []
     for line in completed.stderr.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, cumulative_us, name = (part.strip() for part in line.split(":", 1)[1].split("|"))
-        rows.append({"module": name.strip(), "self_us": int(self_us), "cumulative_us": int(cumulative_us)})
-    ours = {row["module"]: row["cumulative_us"] / 1000 for row in rows if row["module"] in OUR_MODULES}
-    heaviest = sorted(rows, key=lambda row: row["self_us"], reverse=True)[:8]
+        if line.startswith("import time:") and "self [us]" not in line:
+            self_us, cumulative_us, name = (part.strip() for part in line.split(":", 1)[1].split("|"))
+            rows.append((name, int(self_us), int(cumulative_us)))
+    return rows
+
+
+def measure_importtime(kubeconfig: str) -> dict[str, Any]:
+    """``-X importtime`` of the core: our modules' cumulative time in a bare interpreter, and the heaviest imports
+    the core adds once ``ansible.module_utils.basic`` (which every module loads) is already imported."""
+    env = child_env()
+    cold = importtime_rows(f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}", env)
+    ours = {name: cumulative / 1000 for name, _self, cumulative in cold if name in OUR_MODULES}
+    warm = importtime_rows(f"import ansible.module_utils.basic\nKUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}", env)
+    basic_at = next(index for index, row in enumerate(warm) if row[0] == "ansible.module_utils.basic")
+    added = warm[basic_at + 1 :]
+    heaviest = sorted(added, key=lambda row: row[1], reverse=True)[:8]
     return {
         "our_modules_cumulative_ms": {name.rsplit(".", 1)[1]: round(ms, 2) for name, ms in ours.items()},
-        "heaviest_self_ms": [{"module": row["module"], "ms": round(row["self_us"] / 1000, 2)} for row in heaviest],
+        "added_after_basic_total_self_ms": round(sum(row[1] for row in added) / 1000, 2),
+        "added_after_basic_heaviest_self_ms": [{"module": row[0], "ms": round(row[1] / 1000, 2)} for row in heaviest],
     }
 
 
@@ -219,6 +228,44 @@ def measure_ansible_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str,
     }
 
 
+PLAYBOOK_TASKS = 10
+
+
+def measure_playbook_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str, Any]:
+    """One play of ``PLAYBOOK_TASKS`` ping tasks against one of as many probe tasks: the per-task cost once the
+    module payload is built (it is built once per play), which is what a playbook pays."""
+    library = workdir / "library"
+    library.mkdir(exist_ok=True)
+    (library / "openshift_ops_connection_probe.py").write_text(PROBE_MODULE)
+    playbooks = {}
+    for name, task in (
+        ("ping", {"ansible.builtin.ping": {}}),
+        ("probe", {"openshift_ops_connection_probe": {"kubeconfig": kubeconfig}}),
+    ):
+        play = [
+            {
+                "hosts": "localhost",
+                "gather_facts": False,
+                "vars": {"ansible_python_interpreter": sys.executable},
+                "tasks": [{"name": f"{name} {number}", **task} for number in range(PLAYBOOK_TASKS)],
+            }
+        ]
+        path = workdir / f"{name}.yml"
+        path.write_text(json.dumps(play))
+        playbooks[name] = path
+    playbook = str(Path(sys.executable).with_name("ansible-playbook"))
+    env = child_env(ANSIBLE_LIBRARY=str(library), ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"), ANSIBLE_NOCOLOR="1")
+    base = [playbook, "-i", "localhost,", "-c", "local"]
+    ping = timed_runs([*base, str(playbooks["ping"])], runs, env)
+    probe = timed_runs([*base, str(playbooks["probe"])], runs, env)
+    return {
+        "playbook_ping": summary(ping),
+        "playbook_probe": summary(probe),
+        "tasks_per_playbook": PLAYBOOK_TASKS,
+        "difference_per_task_ms": round((statistics.median(probe) - statistics.median(ping)) / PLAYBOOK_TASKS, 2),
+    }
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # (b) request latency
 
@@ -235,7 +282,7 @@ def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
 
     def sample(action: Callable[[], Any]) -> list[float]:
         samples = []
-        for _ in range(runs):
+        for _run in range(runs):
             started = time.perf_counter()
             action()
             samples.append((time.perf_counter() - started) * 1000)
@@ -277,7 +324,7 @@ def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [f"{'measurement':<52} {'median ms':>10} {'p90 ms':>9} {'n':>4}", "-" * 78]
-    for section in ("in_process", "ansible_runs", "latency"):
+    for section in ("in_process", "ansible_runs", "playbook_runs", "latency"):
         for name, value in (results.get(section) or {}).items():
             if isinstance(value, dict) and "median_ms" in value:
                 lines.append(
@@ -286,9 +333,15 @@ def table(results: dict[str, Any]) -> str:
     runs = results.get("ansible_runs") or {}
     if "difference_median_ms" in runs:
         lines.append(f"{'ansible_runs: probe - ping (median)':<52} {runs['difference_median_ms']:>10.2f}")
+    plays = results.get("playbook_runs") or {}
+    if "difference_per_task_ms" in plays:
+        lines.append(f"{'playbook_runs: (probe - ping) per task':<52} {plays['difference_per_task_ms']:>10.2f}")
     importtime = results.get("importtime") or {}
     for name, ms in (importtime.get("our_modules_cumulative_ms") or {}).items():
         lines.append(f"{'importtime (cumulative): ' + name:<52} {ms:>10.2f}")
+    if "added_after_basic_total_self_ms" in importtime:
+        label = "importtime: imports added after ansible basic"
+        lines.append(f"{label:<52} {importtime['added_after_basic_total_self_ms']:>10.2f}")
     for section, reason in (results.get("skipped") or {}).items():
         lines.append(f"{section}: skipped ({reason})")
     for section, error in (results.get("errors") or {}).items():
@@ -301,9 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     args = parser.parse_args(argv)
     runs = (
-        {"in_process": 5, "ansible": 3, "latency": 20}
+        {"in_process": 5, "ansible": 3, "playbook": 1, "latency": 20}
         if args.quick
-        else {"in_process": 20, "ansible": 10, "latency": 100}
+        else {"in_process": 20, "ansible": 10, "playbook": 3, "latency": 100}
     )
 
     results: dict[str, Any] = {
@@ -326,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("in_process", lambda: measure_in_process(kubeconfig, runs["in_process"])),
             ("importtime", lambda: measure_importtime(kubeconfig)),
             ("ansible_runs", lambda: measure_ansible_runs(kubeconfig, runs["ansible"], workdir)),
+            ("playbook_runs", lambda: measure_playbook_runs(kubeconfig, runs["playbook"], workdir)),
         ]
         if sandbox:
             sections.append(("latency", lambda: measure_latency(sandbox, runs["latency"])))

@@ -355,7 +355,7 @@ def decode_auth(auth: str, *, where: str = "auth") -> tuple[str, str]:
             f'{where} {problem}; it must be base64 of "user:password" or the kubelet fails every pull that uses '
             'this pull secret ("unable to parse auth field")'
         )
-    user, _, password = base64.b64decode(auth, validate=True).partition(b":")
+    user, _colon, password = base64.b64decode(auth, validate=True).partition(b":")
     return user.decode("utf-8", "replace"), password.decode("utf-8", "replace")
 
 

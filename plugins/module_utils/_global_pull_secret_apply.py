@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import document_secret_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    document_secret_values,
+    document_warnings,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._credential_lookup import key_reading_warnings
 from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
     collect_registry_entries,
@@ -219,6 +222,13 @@ def _check_credentials(
     return [{"registry": result.key, "ok": result.ok, "detail": result.detail} for result in results]
 
 
+def _written_entry_warnings(plan: DocumentPlan) -> list[str]:
+    """Warnings about the entries this task writes (not about entries others put there)."""
+    auths = plan.after.get("auths") or {}
+    written = {key: auths[key] for key in (*plan.added, *plan.updated) if key in auths}
+    return [*key_reading_warnings(written), *document_warnings({"auths": written})]
+
+
 def apply_global_pull_secret(
     client: Any,
     request: GlobalPullSecretRequest,
@@ -280,8 +290,7 @@ def apply_global_pull_secret(
 
     read_modify_write(client, request.path, compute, check_mode=check_mode, attempts=WRITE_ATTEMPTS)
     plan = plans[-1]
-    warnings = list(plan.warnings)
-    warnings.extend(key_reading_warnings(key for key in entries if key in (plan.after.get("auths") or {})))
+    warnings = [*plan.warnings, *_written_entry_warnings(plan)]
 
     result.update(
         {

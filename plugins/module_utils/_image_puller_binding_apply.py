@@ -235,11 +235,11 @@ class _Reviewer:
                 "them (a project admin has the local one) or set verify: false"
             ) from error
 
-    def settle(self, subject: Subject, *, want: bool, wait: bool) -> tuple[bool, str]:
+    def settle(self, subject: Subject, *, want: bool) -> tuple[bool, str]:
         """Review until the answer is ``want`` or the authorizer's cache has had time to catch up."""
         deadline = time.monotonic() + VERIFY_SETTLE_SECONDS
         allowed, reason = self.review(subject)
-        while wait and allowed != want and time.monotonic() < deadline:
+        while allowed != want and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
             allowed, reason = self.review(subject)
         return allowed, reason
@@ -434,11 +434,12 @@ def _verify(
     and for state=absent the bindings that would remain are predicted from the listing.
     """
     wrote = bool(changes) and not check_mode
-    want = request.state == "present"
     refused: list[_SubjectReport] = []
     for report in reports:
-        report.allowed, report.reason = reviewer.settle(report.subject, want=want, wait=wrote)
-        if want:
+        report.allowed, report.reason = reviewer.review(report.subject)
+        if request.state == "present":
+            if wrote and not report.allowed:
+                report.allowed, report.reason = reviewer.settle(report.subject, want=True)
             if not report.allowed and not (check_mode and report.action == "added"):
                 refused.append(report)
             continue
@@ -446,8 +447,11 @@ def _verify(
             continue
         after = _predicted_bindings(bindings, changes) if check_mode else _role_bindings(client, request.namespace)
         report.granted_by, complete = _bindings_granting(client, report.subject, after)
-        if check_mode and not report.granted_by:
-            continue  # allowed only through what this run removes
+        if wrote and not report.granted_by:
+            # nothing we can see grants it: most likely the authorizer has not seen the removal yet
+            report.allowed, report.reason = reviewer.settle(report.subject, want=False)
+        if not report.allowed or (check_mode and not report.granted_by):
+            continue
         where = ", ".join(report.granted_by) or "a binding this user cannot see"
         if not complete:
             where += " (ClusterRoleBindings could not be listed)"

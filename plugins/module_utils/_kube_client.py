@@ -82,10 +82,9 @@ def no_proxy_matches(host: str, port: int | None, no_proxy: str | None) -> bool:
     return any(_no_proxy_entry_matches(entry.strip().lower(), host, address, port) for entry in no_proxy.split(","))
 
 
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _no_proxy_entry_matches(entry: str, host: str, address: _Address | None, port: int | None) -> bool:
+def _no_proxy_entry_matches(
+    entry: str, host: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, port: int | None
+) -> bool:
     if entry == "*":
         return True
     entry, entry_port = _split_entry_port(entry)
@@ -116,7 +115,7 @@ def _split_entry_port(entry: str) -> tuple[str, int | None]:
     return entry, None
 
 
-def _ip_or_none(text: str) -> _Address | None:
+def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -373,6 +372,12 @@ _USER_IN_MESSAGE = re.compile(r'User "([^"]*)"')
 def _explain_forbidden(answer: _Answer) -> str:
     context, target = answer.context, answer.target
     found = _USER_IN_MESSAGE.search(answer.message)
+    if "cannot impersonate" in answer.message:
+        who = f"User {found.group(1)!r}" if found else "The authenticated user"
+        return (
+            f"{context.what} was forbidden (403): {answer.message}. {who} may not impersonate: grant it the "
+            "'impersonate' verb on users (and groups), or drop impersonate_user/impersonate_groups"
+        )
     user = found.group(1) if found else context.impersonate_user or context.user_label or "the user"
     verb = verb_for(context.method, target)
     resource, scope, grant = context.path, "", ""

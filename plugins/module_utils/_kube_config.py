@@ -10,6 +10,7 @@ import base64
 import binascii
 import copy
 import json
+import math
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -219,7 +220,7 @@ def _parse_timeout(value: Any, where: str) -> float:
         timeout = float(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{where} must be a number of seconds, got {value!r}") from None
-    if not timeout > 0:
+    if not math.isfinite(timeout) or timeout <= 0:
         raise InvalidInputError(f"{where} must be more than 0 seconds, got {value!r}")
     return timeout
 
@@ -493,8 +494,8 @@ def _apply_user_entry(draft: _Draft, user: Mapping[str, Any], where: str) -> Non
             raise KubeAuthConfigError(f"{where} sets both a token and username/password; keep one of them")
         draft.username = str(user.get("username") or "")
         draft.password = str(user.get("password") or "")
-    draft.client_cert_data, _ = _pem(user, "client-certificate", where)
-    draft.client_key_data, _ = _pem(user, "client-key", where)
+    draft.client_cert_data = _pem(user, "client-certificate", where)[0]
+    draft.client_key_data = _pem(user, "client-key", where)[0]
     if bool(draft.client_cert_data) != bool(draft.client_key_data):
         raise KubeAuthConfigError(f"{where} has a client certificate without its key, or a key without its certificate")
     if user.get("exec"):
@@ -713,7 +714,7 @@ def draft_in_cluster(environ: Mapping[str, str], service_account_dir: str) -> _D
 
 def resolve_cluster_config(
     params: Mapping[str, Any],
-    environ: Mapping[str, str] = os.environ,
+    environ: Mapping[str, str] | None = None,
     *,
     service_account_dir: str = SERVICE_ACCOUNT_DIR,
     now: datetime | None = None,
@@ -724,6 +725,7 @@ def resolve_cluster_config(
     ``~/.kube/config``; then the in-cluster service account. Options override what a kubeconfig says; given
     credentials replace the kubeconfig user's credentials entirely.
     """
+    environ = os.environ if environ is None else environ
     options = parse_connection_options(params, environ)
     now = now or datetime.now(UTC)
     looked_at: list[str] = []
@@ -799,7 +801,7 @@ def _draft_from_kubeconfig(
         documents = list(read_kubeconfig_files(paths, explicit=explicit))
         origin = "the kubeconfig option" if explicit else "KUBECONFIG" if environ.get("KUBECONFIG") else "default"
         looked_at.append(f"kubeconfig {', '.join(paths)} ({origin})")
-        where = ", ".join(str(path) for path, _ in documents) or ", ".join(paths)
+        where = ", ".join(str(document[0]) for document in documents) or ", ".join(paths)
     merged = merge_kubeconfigs(documents)
     if not documents or not (merged["contexts"] or merged["clusters"]):
         if required:

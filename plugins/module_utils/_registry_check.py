@@ -146,7 +146,7 @@ class _Client:
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """``('bearer', {'realm': ..., 'service': ...})`` from a ``WWW-Authenticate`` value (scheme lower-cased)."""
-    scheme, _, rest = header.strip().partition(" ")
+    scheme, _space, rest = header.strip().partition(" ")
     params = {}
     for name, raw in _CHALLENGE_PARAM.findall(rest):
         params[name.lower()] = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
@@ -231,8 +231,9 @@ class _Check:
         if "basic" in challenges:
             return self._basic(ping_url)
         if ping.status != 401:
+            hint = " (it may speak HTTPS: write the key without http://)" if self.endpoint.scheme == "http" else ""
             return self.result(
-                ERROR, f"{ping_url} answered {_status(ping)}; a Docker Registry v2 API answers 200 or 401"
+                ERROR, f"{ping_url} answered {_status(ping)}; a Docker Registry v2 API answers 200 or 401{hint}"
             )
         offered = ", ".join(challenges) or "no WWW-Authenticate challenge"
         return self.result(ERROR, f"{ping_url} asked for credentials with an unsupported scheme ({offered})")

@@ -240,7 +240,7 @@ def test_one_connection_serves_every_request(admin: KubeClient, namespace: str) 
 
     admin.connection_factory = counting_factory
     local_ports = set()
-    for _ in range(5):
+    for _request in range(5):
         admin.get(f"/api/v1/namespaces/{namespace}")
         local_ports.add(opened[-1].sock.getsockname()[1])
     admin.create(f"/api/v1/namespaces/{namespace}/configmaps", configmap("keepalive"))
@@ -254,7 +254,7 @@ def test_one_connection_serves_every_request(admin: KubeClient, namespace: str) 
 def test_new_client_per_request_opens_new_connections(sandbox: Sandbox, environ: dict[str, str]) -> None:
     config = resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, environ)
     counts = []
-    for _ in range(3):
+    for _client in range(3):
         with KubeClient(config) as client:
             client.get("/api/v1/namespaces/default")
             counts.append(client.connections_opened)
@@ -346,6 +346,9 @@ def test_impersonation(sandbox: Sandbox, environ: dict[str, str], namespace: str
     )
     assert set(whoami(with_groups)["groups"]) >= {"system:authenticated", "system:masters"}
     assert with_groups.get(f"/api/v1/namespaces/{namespace}/secrets") is not None
+    not_allowed = client_for(environ, kubeconfig=sandbox.user_kubeconfig, impersonate_user="someone-else")
+    with pytest.raises(ForbiddenError, match="User 'sandbox-user' may not impersonate"):
+        not_allowed.get(f"/api/v1/namespaces/{namespace}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -368,7 +371,7 @@ class ConnectProxy:
     def _serve(self) -> None:
         while True:
             try:
-                client, _ = self.server.accept()
+                client = self.server.accept()[0]
             except OSError:
                 return
             threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
@@ -385,7 +388,7 @@ class ConnectProxy:
         self.requests.append(lines[0])
         auth = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("proxy-authorization:")]
         self.authorizations.append(auth[0] if auth else None)
-        method, target, _ = lines[0].split(" ", 2)
+        method, target = lines[0].split(" ", 2)[:2]
         if method != "CONNECT":
             client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             client.close()
@@ -396,7 +399,7 @@ class ConnectProxy:
         sockets = [client, upstream]
         try:
             while True:
-                readable, _, _ = select.select(sockets, [], [], 30)
+                readable = select.select(sockets, [], [], 30)[0]
                 if not readable:
                     return
                 for source in readable:

@@ -127,6 +127,7 @@ def test_plain_http_key_against_a_tls_registry_fails_clearly(sandbox: Sandbox) -
     assert not result.ok
     assert result.outcome in (UNREACHABLE, "error"), result.detail
     assert f"http://{sandbox.registry}" in result.detail
+    assert "HTTPS" in result.detail
 
 
 def test_identity_token_only_entry_is_reported_as_unchecked(sandbox: Sandbox) -> None:

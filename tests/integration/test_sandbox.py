@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import shlex
 import shutil
 import ssl
 import subprocess
@@ -25,9 +26,12 @@ from .sandbox_support import (
     Kube,
     KubeTestError,
     MachineConfigRollout,
+    ModuleCrashError,
     Sandbox,
     imagestream_path,
     import_image,
+    parse_env_file,
+    parse_module_output,
     pause_pool,
     read_kubeconfig,
     registry_authfile,
@@ -468,3 +472,21 @@ def test_run_playbook_targets_the_sandbox(sandbox: Sandbox, run_playbook: Any) -
     assert completed.returncode == 0, completed.stdout + completed.stderr
     failing = run_playbook(playbook, extra_vars={"expected": "elsewhere", "marker": "from-extra-vars"})
     assert failing.returncode != 0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The plumbing of the fixtures
+
+
+def test_env_file_round_trip() -> None:
+    values = {"SANDBOX_REGISTRY_PASSWORD": "a b'c\"$d", "KUBECONFIG": "/tmp/x y/kubeconfig"}
+    text = "# comment\n" + "".join(f"export {k}={shlex.quote(v)}\n" for k, v in values.items())
+    assert parse_env_file(text) == values
+
+
+def test_module_crash_is_never_a_failure_result() -> None:
+    crashed = subprocess.CompletedProcess(["m"], 1, stdout="", stderr="Traceback (most recent call last): ...")
+    with pytest.raises(ModuleCrashError, match="without a JSON result"):
+        parse_module_output("image_tag", crashed)
+    ok = subprocess.CompletedProcess(["m"], 1, stdout='noise\n{"failed": true, "msg": "bad"}\n', stderr="")
+    assert parse_module_output("image_tag", ok) == {"failed": True, "msg": "bad"}

@@ -22,8 +22,10 @@ def sa_path(namespace: str, name: str) -> str:
 def make_secret(kube: Kube, namespace: str, name: str, *, secret_type: str = DOCKERCONFIGJSON) -> None:
     data: dict[str, str] = {}
     if secret_type == DOCKERCONFIGJSON:
-        document = {"auths": {"registry.example.com": {"auth": base64.b64encode(b"u:p").decode()}}}
+        document = {"auths": {"registry.example.com": {"auth": base64.b64encode(b"robot:robot-Passw0rd").decode()}}}
         data = {".dockerconfigjson": base64.b64encode(json.dumps(document).encode()).decode()}
+    elif secret_type == "kubernetes.io/basic-auth":
+        data = {"username": base64.b64encode(b"git").decode(), "password": base64.b64encode(b"git-Passw0rd").decode()}
     kube.create(
         f"/api/v1/namespaces/{namespace}/secrets",
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": secret_type, "data": data},

@@ -118,7 +118,9 @@ def make_pki(*, token_signer: str) -> dict[str, bytes]:
     issue("apiserver", "kube-apiserver", server=True)
     issue("registry", "sandbox-registry", server=True)
     issue("admin", "system:admin", organization="system:masters", server=False)
-    issue("kcm", "system:kube-controller-manager", server=False)
+    # Controllers run with the manager's own identity (--use-service-account-credentials=false), so it needs every
+    # right its controllers use (namespace deletion deletes every resource type): system:masters, as envtest does.
+    issue("kcm", "system:kube-controller-manager", organization="system:masters", server=False)
     # The token service signs RS256 JWTs; the registry trusts the CA (rootcertbundle) and finds the cert in x5c.
     issue("token-signer", token_signer, server=False, rsa_key=True)
     sa_key = rsa.generate_private_key(65537, 2048)

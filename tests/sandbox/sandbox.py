@@ -176,7 +176,7 @@ def build(*, force: bool = False) -> Path:
             _stream_build([go, "mod", "download", "-x"], env=env, log=log, total=0, label="go mod download")
             packages = ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"]
             total = _count_packages(go, [*packages, "go.etcd.io/etcd/server/v3"], env)
-            build_flags = ["-v", "-trimpath"]
+            build_flags = ["-v", "-trimpath", "-buildvcs=false"]  # no git metadata: the checkout may be anywhere
             _stream_build(
                 [go, "build", *build_flags, "-ldflags", ldflags, "-o", f"{partial}/", *packages],
                 env=env,

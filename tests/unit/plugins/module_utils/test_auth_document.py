@@ -260,7 +260,7 @@ def test_load_converts_tuples_and_str_subclasses_to_plain_json():
 
     loaded = ad.load_auth_document({"auths": {}, "x": (Unsafe("a"), 1)}, source="s")
     assert loaded == {"auths": {}, "x": ["a", 1]}
-    assert type(loaded["x"][0]) is str
+    assert loaded["x"][0].__class__ is str
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -336,7 +336,8 @@ def test_validate_registry_key_refuses_non_strings():
 )
 def test_registry_keys_equivalent(a, b, equivalent):
     assert ad.registry_keys_equivalent(a, b) is equivalent
-    assert ad.registry_keys_equivalent(b, a) is equivalent
+    first, second = b, a
+    assert ad.registry_keys_equivalent(first, second) is equivalent  # symmetric
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -404,7 +405,7 @@ def test_remove_keeps_empty_auths_and_leaves_documents_without_auths_alone():
 
 def test_diff_entries():
     after = ad.merge_entries(BASE, {"quay.io": {"auth": b64("q:new")}, "new.io": {"auth": b64("n:p")}})
-    after, _ = ad.remove_entries(after, ["cloud.openshift.com"])
+    after, _removed = ad.remove_entries(after, ["cloud.openshift.com"])
     changes = ad.diff_entries(BASE, after)
     assert (changes.added, changes.updated, changes.removed) == (["new.io"], ["quay.io"], ["cloud.openshift.com"])
     assert changes.changed

@@ -309,6 +309,18 @@ FORBIDDEN = (
             ["no reason given", "User 'admin' needs permission to list machineconfigpools.machineconfiguration"],
         ),
         (
+            403,
+            status_body(
+                403,
+                "Forbidden",
+                'users "bob" is forbidden: User "sandbox-user" cannot impersonate resource "users" in API group "" '
+                "at the cluster scope",
+            ),
+            context(impersonate_user="bob"),
+            ForbiddenError,
+            ["User 'sandbox-user' may not impersonate", "'impersonate' verb on users", "drop impersonate_user"],
+        ),
+        (
             404,
             status_body(404, "NotFound", 'secrets "s" not found', name="s", kind="secrets"),
             context(),
@@ -387,7 +399,7 @@ def test_api_errors(
 ) -> None:
     reason = http.client.responses.get(status, "")
     error = api_error(status, body, ctx, reason=reason)
-    assert type(error) is error_class
+    assert error.__class__ is error_class
     assert error.status == status
     assert (error.method, error.path) == (ctx.method, ctx.path)
     for fragment in fragments:
@@ -554,7 +566,7 @@ def temp_entries() -> set[str]:
 
 
 def test_ssl_context_with_ca_and_client_certificate(certificates: tuple[str, str, str, str]) -> None:
-    ca, cert, key, _ = certificates
+    ca, cert, key = certificates[:3]
     before = temp_entries()
     context = build_ssl_context(
         ClusterConfig(server="https://h", ca_data=ca, client_cert_data=cert, client_key_data=key)
@@ -576,7 +588,7 @@ def test_ssl_context_rejects_bad_ca() -> None:
 
 
 def test_ssl_context_rejects_mismatched_key(certificates: tuple[str, str, str, str]) -> None:
-    _, cert, _, other_key = certificates
+    cert, other_key = certificates[1], certificates[3]
     before = temp_entries()
     with pytest.raises(KubeAuthConfigError, match="are not valid PEM or do not belong together") as raised:
         build_ssl_context(
@@ -620,7 +632,7 @@ def test_headers_basic_and_anonymous() -> None:
     basic = KubeClient(ClusterConfig(server="https://h", username="u", password="p"))
     assert ("Authorization", f"Basic {basic_auth_value('u', 'p')}") in headers_of(basic)
     anonymous = KubeClient(ClusterConfig(server="https://h"))
-    assert [name for name, _ in headers_of(anonymous)] == ["Accept", "User-Agent"]
+    assert [header[0] for header in headers_of(anonymous)] == ["Accept", "User-Agent"]
 
 
 def test_request_targets() -> None:

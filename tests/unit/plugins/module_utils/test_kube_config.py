@@ -224,7 +224,7 @@ def test_read_files_skips_missing_unless_explicit(tmp_path: Path) -> None:
     present = write(tmp_path / "present", kubeconfig())
     missing = str(tmp_path / "missing")
     documents = read_kubeconfig_files([missing, present], explicit=False)
-    assert [path for path, _ in documents] == [present]
+    assert [document[0] for document in documents] == [present]
     with pytest.raises(KubeAuthConfigError, match=f"kubeconfig file {missing} does not exist"):
         read_kubeconfig_files([missing], explicit=True)
 
