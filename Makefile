@@ -105,6 +105,7 @@ lint: venv
 	$(BIN)/mypy plugins tests/unit
 	$(BIN)/yamllint -s .
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/ansible-lint --nocolor -q
 
 demo: venv system-packages
 	$(BIN)/python tests/sandbox/with_sandbox.py --keep -- $(BIN)/ansible-playbook -i localhost, playbooks/demo.yml

@@ -140,9 +140,9 @@ def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callabl
         return
     if request.verify and request.state == "present" and not rbac.rules_allow_pull(role.get("rules")):
         raise ClusterStateError(
-            f"ClusterRole {request.role} does not grant get on imagestreams/layers (image.openshift.io), so "
-            "subjects bound to it still cannot pull images (the view role, for one, does not); use "
-            "system:image-puller, or set verify: false if the role is meant for something else"
+            f"ClusterRole {request.role} does not grant get on imagestreams/layers (image.openshift.io), which "
+            "pulling images needs; use system:image-puller (or system:image-pusher, edit, admin), or set "
+            "verify: false if the role is meant for something else"
         )
 
 
@@ -199,7 +199,7 @@ def _check_subjects_exist(
                 "serviceaccounts and namespaces, or set wait_for_service_accounts: false; nothing was changed"
             )
         if exists is False:
-            warn(f"{missing}: the binding is made, but no pod there can pull until it exists")
+            warn(f"{missing}; the grant takes effect once it is created")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -168,8 +168,8 @@ def desired_secret(
 ) -> dict[str, Any]:
     """The Secret to send: the existing one with only our data key replaced, or a new one.
 
-    Labels and annotations of an existing secret are kept, also when it is re-created with another type; for an
-    update everything else (other data keys, resourceVersion for the PUT) is kept too.
+    Labels, annotations and ``immutable`` of an existing secret are kept, also when it is re-created; for an update
+    everything else (other data keys, resourceVersion for the PUT) is kept too.
     """
     encoded = base64.b64encode(content.encode("utf-8")).decode("ascii")
     if existing is not None and not recreate:
@@ -182,13 +182,16 @@ def desired_secret(
         for kept in ("labels", "annotations"):
             if existing.get("metadata", {}).get(kept):
                 metadata[kept] = copy.deepcopy(existing["metadata"][kept])
-    return {
+    created: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": metadata,
         "type": secret_type,
         "data": {DATA_KEYS[secret_type]: encoded},
     }
+    if existing is not None and existing.get("immutable"):
+        created["immutable"] = True  # the owner's choice outlives the re-creation
+    return created
 
 
 @dataclass(frozen=True)

@@ -120,9 +120,14 @@ def parse_env_file(text: str) -> dict[str, str]:
 
 
 def load_sandbox(env_file: str | os.PathLike[str] | None = None) -> Sandbox:
-    """The running sandbox's coordinates, from ``SANDBOX_ENV_FILE`` or `.sandbox/env.sh` (never the caller's own
-    KUBECONFIG: tests must not reach a real cluster by accident)."""
-    path = Path(env_file or os.environ.get("SANDBOX_ENV_FILE") or DEFAULT_ENV_FILE)
+    """The running sandbox's coordinates, from ``SANDBOX_ENV_FILE``, ``$SANDBOX_STATE_DIR/env.sh`` or
+    `.sandbox/env.sh` (never the caller's own KUBECONFIG: tests must not reach a real cluster by accident)."""
+    state_dir = os.environ.get("SANDBOX_STATE_DIR")
+    path = Path(
+        env_file
+        or os.environ.get("SANDBOX_ENV_FILE")
+        or (Path(state_dir) / "env.sh" if state_dir else DEFAULT_ENV_FILE)
+    )
     if not path.is_file():
         raise SandboxUnavailableError(
             f"{path} does not exist: the sandbox cluster is not up. Run `make sandbox-up` (or run the tests through "

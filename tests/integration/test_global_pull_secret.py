@@ -492,18 +492,44 @@ def test_bad_input_is_refused_and_the_cluster_document_is_untouched(
     assert_untouched(kube, original)
 
 
-def test_a_cluster_document_that_does_not_parse_is_never_overwritten(
-    kube: Kube, original: StoredSecret, run_module: Any
+@pytest.mark.parametrize(
+    "case",
+    [
+        # The API server accepts these (it only unmarshals into a map); merging into them would write a document
+        # holding only the new entry.
+        ("null", "is JSON NoneType, not an object"),
+        ('{"auths": ["quay.io"]}', "auths field of the secret openshift-config/pull-secret is not an object"),
+        # Valid JSON the kubelet cannot use: every pull through this secret fails.
+        ('{"auths": {"quay.io": {"auth": "bm8tY29sb24="}}}', "already invalid"),
+    ],
+)
+def test_a_cluster_document_we_cannot_merge_into_is_never_overwritten(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any, case: tuple[str, str]
 ) -> None:
-    broken = original.object.copy()
-    broken["data"] = dict(original.object["data"], **{".dockerconfigjson": b64('{"auths": {"quay.io": ')})
+    stored, expected = case
+    broken = copy.deepcopy(original.object)
+    broken["data"][".dockerconfigjson"] = b64(stored)
     kube.replace(PULL_SECRET_PATH, broken)
     before = StoredSecret(kube)
+    mark = audit.mark()
     result = run_module("global_pull_secret", add_registry_params())
     assert result["failed"] is True
-    assert "is not valid JSON" in result["msg"]
+    assert expected in result["msg"]
     assert "nothing was written" in result["msg"]
+    assert secret_writes(audit, mark) == []
     assert_untouched(kube, before)
+
+
+def test_a_broken_entry_in_the_cluster_can_be_removed(kube: Kube, original: StoredSecret, run_module: Any) -> None:
+    document = original.document
+    document["auths"]["broken.example.com"] = {"auth": "bm8tY29sb24="}
+    broken = copy.deepcopy(original.object)
+    broken["data"][".dockerconfigjson"] = b64(json.dumps(document))
+    kube.replace(PULL_SECRET_PATH, broken)
+    result = run_module("global_pull_secret", {"state": "absent", "remove_registries": ["broken.example.com"]})
+    assert not result.get("failed"), result.get("msg")
+    assert result["removed"] == ["broken.example.com"]
+    assert StoredSecret(kube).auths == original.auths
 
 
 def test_a_secret_of_another_type_is_refused(kube: Kube, namespace: str, run_module: Any, audit: Any) -> None:

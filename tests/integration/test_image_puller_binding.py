@@ -80,6 +80,14 @@ def can_pull(sandbox: Sandbox, namespace: str, user: str, groups: tuple[str, ...
     return answer == "yes"
 
 
+def warnings_of(result: dict[str, Any]) -> list[str]:
+    """The warning texts of a module result (ansible-core 2.19 reports each as a WarningSummary dict)."""
+    texts = []
+    for warning in result.get("warnings") or []:
+        texts.append(warning["event"]["msg"] if isinstance(warning, dict) else warning)
+    return texts
+
+
 def sa_user(namespace: str, name: str = "default") -> str:
     return f"system:serviceaccount:{namespace}:{name}"
 
@@ -415,7 +423,7 @@ def test_absent_warns_when_access_remains(
     predicted = run_module(MODULE, {**params, "state": "absent"}, check=True)
     assert predicted["changed"] is True
     assert predicted["subjects"][0]["granted_by"] == [expected]
-    assert any("would still be able to pull" in warning and name in warning for warning in predicted["warnings"])
+    assert any("would still be able to pull" in warning and name in warning for warning in warnings_of(predicted))
 
     result = run_module(MODULE, {**params, "state": "absent"})
     assert not result.get("failed"), result
@@ -425,7 +433,7 @@ def test_absent_warns_when_access_remains(
     assert subject["allowed"] is True
     assert f'ClusterRoleBinding "{name}"' in subject["reason"]
     assert subject["granted_by"] == [expected]
-    assert any(f"can still pull images from {namespace} through {expected}" in w for w in result["warnings"])
+    assert any(f"can still pull images from {namespace} through {expected}" in w for w in warnings_of(result))
     assert kube.get(bindings_path(namespace, PULLER)) is None
     assert can_pull(sandbox, namespace, sa_user(source))
 
@@ -442,7 +450,7 @@ def test_missing_service_account_warns(run_module: ModuleRunner, namespace: str,
     assert not result.get("failed"), result
     assert [s["exists"] for s in result["subjects"]] == [False, False]
     assert [s["allowed"] for s in result["subjects"]] == [True, True]  # RBAC binds names, not objects
-    warnings = "\n".join(result["warnings"])
+    warnings = "\n".join(warnings_of(result))
     assert f"service account {source}/robot does not exist" in warnings
     assert "namespace nowhere-x1 does not exist" in warnings
 
@@ -536,7 +544,7 @@ def test_unknown_role_without_verify_only_warns(kube: Kube, run_module: ModuleRu
         MODULE, {"namespace": namespace, "service_accounts": ["a:b"], "role": "does-not-exist", "verify": False}
     )
     assert not result.get("failed"), result
-    assert "ClusterRole does-not-exist does not exist" in "\n".join(result["warnings"])
+    assert "ClusterRole does-not-exist does not exist" in "\n".join(warnings_of(result))
     assert "allowed" not in result["subjects"][0]
     assert list(puller_bindings(kube, namespace, role="does-not-exist")) == ["does-not-exist"]
 
@@ -587,7 +595,7 @@ def test_project_admin_uses_local_access_reviews(
         [subject] = result["subjects"]
         assert subject["allowed"] is True
         assert "exists" not in subject  # the user may not read service accounts in the source project
-        assert any(f"cannot read ClusterRole {PULLER}" in warning for warning in result["warnings"])
+        assert any(f"cannot read ClusterRole {PULLER}" in warning for warning in warnings_of(result))
         assert can_pull(sandbox, namespace, sa_user(source))
 
         again = run_module(MODULE, params, kubeconfig=sandbox.user_kubeconfig)

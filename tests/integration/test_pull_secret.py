@@ -47,6 +47,20 @@ def assert_ok(result: dict) -> dict:
     return result
 
 
+def module_writes(audit: AuditLog, mark: AuditMark, namespace: str, resource: str | None = None) -> list[dict]:
+    """Writes the collection sent (by its User-Agent) after ``mark``: controllers of the sandbox write too."""
+    events = audit.writes(since=mark, namespace=namespace, resource=resource)
+    return [event for event in events if str(event.get("userAgent", "")).startswith("openshift_ops.images")]
+
+
+def warnings_of(result: dict) -> list[str]:
+    """The warning texts of a module result (ansible-core 2.19 reports them as structured summaries)."""
+    texts = []
+    for warning in result.get("warnings") or []:
+        texts.append(warning if isinstance(warning, str) else warning.get("event", {}).get("msg", ""))
+    return texts
+
+
 def authfile_from_secret(kube: Kube, namespace: str, name: str, directory: Path) -> str:
     """The stored .dockerconfigjson, as an authfile for skopeo: what CRI-O would get from the kubelet."""
     path = directory / f"{name}-auth.json"
@@ -91,7 +105,7 @@ def kubectl_document(server: str, username: str, password: str, email: str | Non
 
 
 def secret_writes(audit: AuditLog, mark: AuditMark, namespace: str) -> list[dict[str, Any]]:
-    return audit.writes(since=mark, resource="secrets", namespace=namespace)
+    return module_writes(audit, mark, namespace, "secrets")
 
 
 # --- building secrets -------------------------------------------------------------------------------------------------
@@ -236,7 +250,7 @@ def test_from_podman_auth_json_as_podmanconfigjson_is_converted(
     result = assert_ok(run_module("pull_secret", params))
     assert result["changed"] is True
     assert result["secret"]["type"] == DOCKERCONFIGJSON
-    assert any("podmanconfigjson" in w and "ignore" in w for w in result.get("warnings", []))
+    assert any("podmanconfigjson" in w and "ignore" in w for w in warnings_of(result))
     secret = kube.get(secret_path(namespace, "from-podman"))
     assert secret["type"] == DOCKERCONFIGJSON
     assert list(secret["data"]) == [".dockerconfigjson"]
@@ -325,7 +339,7 @@ def test_merge_into_existing_secret_and_remove_entries(
     assert secret["metadata"]["annotations"] == {"owner": "ops"}
     assert "old-Passw0rd-1" not in json.dumps(result)
     # The helper entry in the secret is worth a warning: the kubelet ignores credential helpers.
-    assert any("credHelpers" in w for w in result.get("warnings", []))
+    assert any("credHelpers" in w for w in warnings_of(result))
 
     mark = audit.mark()
     assert assert_ok(run_module("pull_secret", params))["changed"] is False
@@ -418,7 +432,7 @@ def test_link_service_accounts_and_delete(
     predicted = assert_ok(run_module("pull_secret", params, check=True, diff=True))
     assert predicted["changed"] is True
     assert predicted["service_accounts"][0]["image_pull_secrets"] == ["builder-dockercfg-x7k2p", "other", "linked"]
-    assert audit.writes(since=mark, namespace=namespace) == []
+    assert module_writes(audit, mark, namespace) == []
 
     result = assert_ok(run_module("pull_secret", params, diff=True))
     assert result["diff"] == predicted["diff"]
@@ -427,7 +441,7 @@ def test_link_service_accounts_and_delete(
 
     mark = audit.mark()
     assert assert_ok(run_module("pull_secret", params))["changed"] is False
-    assert audit.writes(since=mark, namespace=namespace) == []
+    assert module_writes(audit, mark, namespace) == []
 
     deleted = assert_ok(run_module("pull_secret", {**params, "state": "absent"}, diff=True))
     assert deleted["action"] == "deleted"
@@ -481,6 +495,40 @@ def test_secret_of_another_type_is_replaced_only_with_force(
     assert assert_ok(run_module("pull_secret", {**params, "force": True}))["changed"] is False
 
 
+def test_immutable_secret_is_recreated_only_with_force(
+    sandbox: Sandbox, kube: Kube, namespace: str, run_module: ModuleRunner
+) -> None:
+    kube.create(
+        f"/api/v1/namespaces/{namespace}/secrets",
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "frozen", "annotations": {"owner": "ops"}},
+            "type": DOCKERCONFIGJSON,
+            "immutable": True,
+            "data": {".dockerconfigjson": b64(json.dumps({"auths": {"old.example.com": {"auth": LINKED_AUTH}}}))},
+        },
+    )
+    before_uid = kube.get(secret_path(namespace, "frozen"))["metadata"]["uid"]
+    params = {
+        "name": "frozen",
+        "namespace": namespace,
+        "registries": [{"server": sandbox.registry, "auth": LINKED_AUTH}],
+    }
+    refused = run_module("pull_secret", params)
+    assert refused.get("failed") is True
+    assert "immutable" in refused["msg"]
+    assert "force: true" in refused["msg"]
+    replaced = assert_ok(run_module("pull_secret", {**params, "force": True}))
+    assert replaced["action"] == "replaced"
+    secret = kube.get(secret_path(namespace, "frozen"))
+    assert secret["metadata"]["uid"] != before_uid
+    assert secret["immutable"] is True
+    assert secret["metadata"]["annotations"] == {"owner": "ops"}
+    assert list(stored_document(kube, namespace, "frozen")["auths"]) == [sandbox.registry]
+    assert assert_ok(run_module("pull_secret", {**params, "force": True}))["changed"] is False
+
+
 def test_absent_refuses_to_delete_a_secret_that_is_not_a_pull_secret(
     kube: Kube, namespace: str, run_module: ModuleRunner
 ) -> None:
@@ -530,7 +578,7 @@ def test_bad_input_is_refused_and_nothing_is_written(
     assert result.get("failed") is True
     assert fragment in result["msg"]
     assert "Traceback" not in result["msg"]
-    assert audit.writes(since=mark, namespace=namespace) == []
+    assert module_writes(audit, mark, namespace) == []
     assert kube.get(secret_path(namespace, "bad")) is None
 
 

@@ -121,22 +121,22 @@ def test_api_server_validates_dockerconfigjson(kube: Kube, namespace: str) -> No
     assert caught.value.status == 422
 
 
-def _can_i(sandbox: Sandbox, user_kube: Kube, verb: str, resource: str, namespace: str) -> bool:
+def _can_i(
+    sandbox: Sandbox, user_kube: Kube, verb: str, resource: str, namespace: str, *, subresource: str = ""
+) -> bool:
     """Ask the real RBAC authorizer as sandbox-user: through kubectl when present, else a SelfSubjectAccessReview."""
     kubectl = shutil.which("kubectl")
     if kubectl:
-        completed = subprocess.run(
-            [kubectl, "--kubeconfig", sandbox.user_kubeconfig, "auth", "can-i", verb, resource, "-n", namespace],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        command = [kubectl, "--kubeconfig", sandbox.user_kubeconfig, "auth", "can-i", verb, resource, "-n", namespace]
+        if subresource:
+            command.append(f"--subresource={subresource}")
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         assert completed.stdout.strip() in ("yes", "no"), completed.stderr
         return completed.stdout.strip() == "yes"
+    plural, _, group = resource.partition(".")
+    attributes = {"verb": verb, "resource": plural, "group": group, "subresource": subresource, "namespace": namespace}
     review = user_kube.create(
-        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-        {"spec": {"resourceAttributes": {"verb": verb, "resource": resource, "namespace": namespace}}},
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {"spec": {"resourceAttributes": attributes}}
     )
     return bool(review["status"]["allowed"])
 
@@ -160,14 +160,16 @@ def test_image_roles_match_openshift(kube: Kube) -> None:
 
 
 def test_image_puller_grants_layers_for_real(sandbox: Sandbox, kube: Kube, user_kube: Kube, namespace: str) -> None:
-    assert not _can_i(sandbox, user_kube, "get", "imagestreams.image.openshift.io/layers", namespace)
+    streams = "imagestreams.image.openshift.io"
+    assert not _can_i(sandbox, user_kube, "get", streams, namespace, subresource="layers")
     with temporary_role_binding(kube, namespace, role="system:image-puller"):
         kube.wait_for(
-            lambda: _can_i(sandbox, user_kube, "get", "imagestreams.image.openshift.io/layers", namespace),
+            lambda: _can_i(sandbox, user_kube, "get", streams, namespace, subresource="layers"),
             timeout=15,
             what="the RoleBinding to apply",
         )
-        assert not _can_i(sandbox, user_kube, "update", "imagestreams.image.openshift.io/layers", namespace)
+        assert not _can_i(sandbox, user_kube, "update", streams, namespace, subresource="layers")
+        assert not _can_i(sandbox, user_kube, "get", streams, namespace)  # layers only, not the streams
 
 
 # --------------------------------------------------------------------------------------------------------------------

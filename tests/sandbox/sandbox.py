@@ -292,12 +292,15 @@ def stop_processes(procs: Sequence[Proc], *, timeout: float = 15.0) -> list[str]
             while proc.alive():
                 _reap(proc.pid)
                 time.sleep(0.05)
-        # Wait (briefly) until whoever is its parent has reaped it too, so `ps` shows nothing left behind.
-        deadline = time.monotonic() + 5
-        while process_start_ticks(proc.pid, zombies=True) == proc.start_ticks and time.monotonic() < deadline:
-            _reap(proc.pid)
-            time.sleep(0.05)
         stopped.append(proc.name)
+    # Wait (briefly) until whoever is their parent has reaped them too, so `ps` shows nothing left behind.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        process_start_ticks(p.pid, zombies=True) == p.start_ticks for p in ordered
+    ):
+        for proc in ordered:
+            _reap(proc.pid)
+        time.sleep(0.05)
     return stopped
 
 
@@ -691,8 +694,9 @@ def up() -> int:
     except BaseException:
         stop_processes(procs)
         raise
-    say(f"up in {time.monotonic() - started:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, ")
-    say(f"token registry 127.0.0.1:{token_reg_port}. Run `source {ENV_FILE}`; logs in {LOG_DIR}")
+    elapsed = time.monotonic() - started
+    say(f"up in {elapsed:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, token registry 127.0.0.1:{token_reg_port}")
+    say(f"`source {ENV_FILE}` to use it; logs in {LOG_DIR}")
     return 0
 
 
@@ -822,7 +826,7 @@ def down() -> int:
 def status() -> int:
     state = read_state()
     if not state:
-        say("down (no .sandbox/state.json); start it with `make sandbox-up`")
+        say(f"down (no {STATE_FILE}); start it with `make sandbox-up`")
         return 1
     procs = recorded_processes(state)
     for proc in procs:

@@ -206,7 +206,7 @@ def test_desired_secret_update_changes_only_our_key() -> None:
     assert existing["data"][".dockerconfigjson"] == b64("{}")  # the input is not changed
 
 
-def test_desired_secret_recreate_keeps_labels_and_annotations_only() -> None:
+def test_desired_secret_recreate_keeps_labels_annotations_and_immutability_only() -> None:
     existing = stored("Opaque", "x", immutable=True)
     secret = desired_secret(
         name=NAME, namespace=NS, secret_type=DOCKERCFG, content="{}", existing=existing, recreate=True
@@ -217,7 +217,12 @@ def test_desired_secret_recreate_keeps_labels_and_annotations_only() -> None:
         "metadata": {"name": NAME, "namespace": NS, "labels": {"team": "a"}, "annotations": {"owner": "ops"}},
         "type": DOCKERCFG,
         "data": {".dockercfg": b64("{}")},
+        "immutable": True,
     }
+    plain = desired_secret(
+        name=NAME, namespace=NS, secret_type=DOCKERCFG, content="{}", existing=stored("Opaque", "x"), recreate=True
+    )
+    assert "immutable" not in plain
 
 
 # --- change detection -----------------------------------------------------------------------------------------------

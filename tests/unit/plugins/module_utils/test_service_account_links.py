@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
     PURPOSE_FIELDS,
     linked_names,
@@ -235,3 +236,31 @@ def test_link_then_unlink_properties(
     for purpose in purposes:
         assert [n for n in linked_names(sa, purpose) if n not in names] == linked_names(final, purpose)
     assert not plan_links(final, names, purposes, state="absent").changed
+
+
+def test_secret_link_request_from_params() -> None:
+    request = SecretLinkRequest.from_params(
+        {
+            "service_account": "builder",
+            "namespace": "",
+            "secrets": ["secret/a", "b", "secrets/a"],
+            "purpose": ["mount", "pull"],
+            "state": "absent",
+            "allow_missing": True,
+            "wait_for_service_account": False,
+            "wait_timeout": 30,
+        }
+    )
+    assert request.namespace is None  # the kubeconfig context's namespace is used
+    assert request.secrets == ("a", "b")
+    assert request.purposes == ("pull", "mount")
+    assert request.state == "absent"
+    assert request.wait_timeout == 30.0
+    defaults = SecretLinkRequest.from_params({"service_account": "default", "secrets": ["x"]})
+    assert defaults.purposes == ("pull",)
+    assert defaults.state == "present"
+    assert defaults.wait_timeout == 120.0
+    with pytest.raises(InvalidInputError, match="wait_timeout"):
+        SecretLinkRequest.from_params({"service_account": "default", "secrets": ["x"], "wait_timeout": -1})
+    with pytest.raises(InvalidInputError, match="service account name"):
+        SecretLinkRequest.from_params({"service_account": "Default", "secrets": ["x"]})
