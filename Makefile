@@ -21,6 +21,8 @@ SANITY_ARGS ?=
 export PYTHONPATH := $(COLLECTIONS_ROOT)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_ROOT)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+# Modules run on this machine with the venv's Python 3.11 (interpreter discovery may find a broken pyenv shim).
+export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
 PYTEST := $(BIN)/python -m pytest

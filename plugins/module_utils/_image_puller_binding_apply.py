@@ -450,8 +450,11 @@ def _verify(
         if wrote and not report.granted_by:
             # nothing we can see grants it: most likely the authorizer has not seen the removal yet
             report.allowed, report.reason = reviewer.settle(report.subject, want=False)
-        if not report.allowed or (check_mode and not report.granted_by):
-            continue
+            if not report.allowed:
+                report.granted_by = None
+                continue
+        if check_mode and not report.granted_by:
+            continue  # allowed now only through what this run removes
         where = ", ".join(report.granted_by) or "a binding this user cannot see"
         if not complete:
             where += " (ClusterRoleBindings could not be listed)"

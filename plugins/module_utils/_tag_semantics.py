@@ -143,6 +143,19 @@ def latest_tag_event(stream: ImageStream, tag: str) -> dict[str, Any] | None:
     return None
 
 
+def _why_no_image(stream: ImageStream, tag: str) -> str:
+    """What the stream says about a tag without an image: a failed import, or a spec tag not imported yet."""
+    for status_tag in (stream.get("status") or {}).get("tags") or []:
+        if status_tag.get("tag") != tag:
+            continue
+        for condition in status_tag.get("conditions") or []:
+            if condition.get("type") == "ImportSuccess" and condition.get("status") == "False":
+                return f" (its import failed: {condition.get('message') or condition.get('reason') or 'no reason'})"
+    if find_spec_tag(stream, tag) is not None:
+        return " (the tag exists in spec but nothing has been imported for it)"
+    return " (the stream has no such tag)"
+
+
 def resolve_from_stream(source: TagSource, stream: ImageStream | None, *, current_namespace: str) -> ResolvedSource:
     """Pin an image stream tag source to the image its stream's status shows now (§1.3).
 
@@ -157,7 +170,10 @@ def resolve_from_stream(source: TagSource, stream: ImageStream | None, *, curren
         )
     event = latest_tag_event(stream, source.reference.tag)
     if event is None or not (event.get("image") or event.get("dockerImageReference")):
-        raise ClusterStateError(f"image stream tag {name} has no image yet; import it first or use alias: true")
+        raise ClusterStateError(
+            f"image stream tag {name} has no image yet{_why_no_image(stream, source.reference.tag)}; "
+            "import it first or use alias: true"
+        )
     image = event.get("image")
     if image:
         try:

@@ -226,10 +226,13 @@ subjects:
         RBAC: allowed by RoleBinding "system:image-puller/project-b" of ClusterRole "system:image-puller"
         to ServiceAccount "default/project-a"
     granted_by:
-      description: Bindings through which the subject may still pull after O(state=absent).
+      description:
+        - Bindings through which the subject may still pull after O(state=absent).
+        - In check mode it is predicted from the bindings that would remain; an empty list means the run would end
+          the subject's access.
       type: list
       elements: str
-      returned: with O(state=absent) and O(verify=true) when the subject may still pull
+      returned: with O(state=absent) and O(verify=true), when the subject may still pull (in check mode, may pull now)
       sample: ["ClusterRoleBinding pull-everything (ClusterRole system:image-puller)"]
 diff:
   description: The role and subjects of the changed RoleBindings, before and after (a missing key is no binding).

@@ -192,6 +192,8 @@ def test_one_service_account(
     assert not predicted.get("failed"), predicted
     assert predicted["changed"] is True
     assert predicted["subjects"][0]["action"] == "removed"
+    assert predicted["subjects"][0]["allowed"] is True  # as the cluster is now
+    assert predicted["subjects"][0]["granted_by"] == []  # nothing would be left to grant it
     assert predicted["diff"]["after"] == {}  # left empty: the binding goes
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
     assert can_pull(sandbox, namespace, sa_user(source))
@@ -202,6 +204,7 @@ def test_one_service_account(
     assert result["diff"] == predicted["diff"]
     assert result["subjects"][0]["action"] == "removed"
     assert result["subjects"][0]["allowed"] is False
+    assert "granted_by" not in result["subjects"][0]
     assert not result.get("warnings")
     assert kube.get(bindings_path(namespace, PULLER)) is None
     assert not can_pull(sandbox, namespace, sa_user(source))

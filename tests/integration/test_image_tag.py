@@ -205,7 +205,24 @@ def test_permanent_tag_from_a_reference_tag_copies_its_pull_spec(
     kube: Kube, namespace: str, converge: Converger
 ) -> None:
     # a status event without an image ID (as a reference tag gets) is copied as a DockerImage pull spec, as oc does
-    import_image(kube, namespace, "ext", "1", digest="", docker_image_reference="quay.io/org/ext:1")
+    add_spec_tag(
+        kube,
+        namespace,
+        "ext",
+        {"name": "1", "reference": True, "from": {"kind": "DockerImage", "name": "quay.io/org/ext:1"}},
+    )
+
+    def reference_event(current: dict[str, Any]) -> bool:
+        event = {
+            "created": "2026-01-01T00:00:00Z",
+            "dockerImageReference": "quay.io/org/ext:1",
+            "image": "",
+            "generation": 1,
+        }
+        current["status"] = {"tags": [{"tag": "1", "items": [event]}]}
+        return True
+
+    kube.update_with_retry(imagestream_path(namespace, "ext") + "/status", reference_event)
     result = converge({"source": "ext:1", "dest": "ext:pinned", "namespace": namespace}, [namespace], expected_writes=1)
     assert result["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/org/ext:1", "namespace": None}
     stored = spec_tag(kube, namespace, "ext", "pinned")
@@ -356,6 +373,60 @@ def test_several_destinations_in_two_namespaces(
         stored = spec_tag(kube, second_namespace, "ruby", tag)
         assert stored is not None
         assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": namespace}
+
+
+# --- conflicts: a concurrent writer between our GET and our PUT --------------------------------------------------------
+class _InterleavingClient:
+    """The collection's real client; after its first GET of ``path`` another writer changes the stream for real."""
+
+    def __init__(self, client: Any, path: str, interleave: Any) -> None:
+        self._client = client
+        self._path = path
+        self._interleave = interleave
+        self.gets: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        answer = self._client.get(path, **kwargs)
+        self.gets.append(path)
+        if path == self._path and self.gets.count(path) == 1:
+            self._interleave()
+        return answer
+
+
+def test_conflict_is_retried_with_a_fresh_read(kube: Kube, sandbox: Sandbox, namespace: str, audit: AuditLog) -> None:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_apply import (
+        ImageTagRequest,
+        apply_image_tags,
+    )
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+
+    digest = import_image(kube, namespace, "ruby", "2.0")
+    path = imagestream_path(namespace, "ruby")
+    other = {"name": "theirs", "from": {"kind": "DockerImage", "name": "quay.io/a/theirs:1"}}
+    client = _InterleavingClient(
+        KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {})),
+        path,
+        lambda: add_spec_tag(kube, namespace, "ruby", other),
+    )
+    request = ImageTagRequest(source="ruby:2.0", dest=("ruby:static-2.0",), namespace=namespace)
+    mark = audit.mark()
+    result = apply_image_tags(client, request, check_mode=False, want_diff=False)
+    assert [tag["action"] for tag in result["tags"]] == ["created"]
+    assert client.gets == [path, path]  # the conflict made it read again
+    updates = [
+        e for e in audit.writes(since=mark, resource="imagestreams", namespace=namespace) if e["verb"] == "update"
+    ]
+    codes = [e["responseStatus"]["code"] for e in updates if e.get("user", {}).get("username") != "sandbox-tests"]
+    assert 409 in codes and codes[-1] == 200, codes
+    # both writers' tags are there: nothing was overwritten
+    assert spec_tag(kube, namespace, "ruby", "theirs") is not None
+    stored = spec_tag(kube, namespace, "ruby", "static-2.0")
+    assert stored is not None
+    assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}"}
 
 
 # --- across namespaces, as a user with limited rights -----------------------------------------------------------------

@@ -106,7 +106,7 @@ def test_admin_reads_seeded_pull_secret(kube: Kube) -> None:
     assert set(auths) == {"cloud.openshift.com", "quay.io", "registry.redhat.io", "registry.connect.redhat.com"}
     assert auths["cloud.openshift.com"]["email"] and auths["registry.redhat.io"]["email"]
     for entry in auths.values():
-        user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+        user, _sep, password = base64.b64decode(entry["auth"]).decode().partition(":")
         assert user and password
 
 
@@ -133,7 +133,7 @@ def _can_i(
         completed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         assert completed.stdout.strip() in ("yes", "no"), completed.stderr
         return completed.stdout.strip() == "yes"
-    plural, _, group = resource.partition(".")
+    plural, _sep, group = resource.partition(".")
     attributes = {"verb": verb, "resource": plural, "group": group, "subresource": subresource, "namespace": namespace}
     review = user_kube.create(
         "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {"spec": {"resourceAttributes": attributes}}
@@ -194,7 +194,7 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 def test_basic_registry_checks_credentials(sandbox: Sandbox) -> None:
     url = f"https://{sandbox.registry}/v2/"
-    status, headers, _ = _registry_get(sandbox, url)
+    status, headers, _body = _registry_get(sandbox, url)
     assert status == 401 and headers["Www-Authenticate"].startswith("Basic realm=")
     assert _registry_get(sandbox, url, _basic(sandbox.registry_user, "wrong"))[0] == 401
     assert _registry_get(sandbox, url, _basic("nobody", sandbox.registry_password))[0] == 401
@@ -202,16 +202,17 @@ def test_basic_registry_checks_credentials(sandbox: Sandbox) -> None:
 
 
 def _parse_challenge(header: str) -> dict[str, str]:
-    scheme, _, params = header.partition(" ")
+    scheme, _sep, params = header.partition(" ")
     assert scheme == "Bearer"
     return dict(
-        (key.strip(), value.strip().strip('"')) for key, _, value in (part.partition("=") for part in params.split(","))
+        (key.strip(), value.strip().strip('"'))
+        for key, _sep, value in (part.partition("=") for part in params.split(","))
     )
 
 
 def test_token_registry_flow(sandbox: Sandbox) -> None:
     url = f"https://{sandbox.token_registry}/v2/"
-    status, headers, _ = _registry_get(sandbox, url)
+    status, headers, _body = _registry_get(sandbox, url)
     assert status == 401
     challenge = _parse_challenge(headers["Www-Authenticate"])
     assert challenge["realm"].startswith("https://127.0.0.1:") and challenge["service"]
@@ -219,7 +220,7 @@ def test_token_registry_flow(sandbox: Sandbox) -> None:
 
     assert _registry_get(sandbox, token_url)[0] == 401
     assert _registry_get(sandbox, token_url, _basic(sandbox.registry_user, "wrong"))[0] == 401
-    status, _, answer = _registry_get(sandbox, token_url, _basic(sandbox.registry_user, sandbox.registry_password))
+    status, _sep, answer = _registry_get(sandbox, token_url, _basic(sandbox.registry_user, sandbox.registry_password))
     assert status == 200 and answer["token"] == answer["access_token"] and answer["expires_in"] > 0
     claims = json.loads(base64.urlsafe_b64decode(answer["token"].split(".")[1] + "=="))
     assert claims["access"] == [{"type": "repository", "name": "sandbox/hello", "actions": ["pull"]}]
@@ -227,7 +228,7 @@ def test_token_registry_flow(sandbox: Sandbox) -> None:
 
     bearer = {"Authorization": f"Bearer {answer['token']}"}
     assert _registry_get(sandbox, url, bearer)[0] == 200
-    status, _, tags = _registry_get(sandbox, f"https://{sandbox.token_registry}/v2/sandbox/hello/tags/list", bearer)
+    status, _sep, tags = _registry_get(sandbox, f"https://{sandbox.token_registry}/v2/sandbox/hello/tags/list", bearer)
     assert status == 200 and {"1.0", "latest"} <= set(tags["tags"])
     # The token's scope is enforced: another repository needs another token.
     assert _registry_get(sandbox, f"https://{sandbox.token_registry}/v2/other/tags/list", bearer)[0] == 401
@@ -347,6 +348,22 @@ def test_audit_sees_writes_and_only_writes(kube: Kube, namespace: str, audit: An
     kube.request("POST", imagestream_path(namespace) + "?dryRun=All", _stream(namespace, "dry", []))
     assert audit.writes(since=dry, namespace=namespace) == []
     assert len(audit.writes(since=dry, namespace=namespace, include_dry_run=True)) == 1
+
+
+def test_audit_leaves_out_control_plane_writes_unless_asked(kube: Kube, audit: Any) -> None:
+    mark = audit.mark()
+    name = f"it-audit-system-{time.monotonic_ns() % 100000}"
+    kube.create("/api/v1/namespaces", {"metadata": {"name": name}})
+    try:
+        kube.wait_for(
+            lambda: kube.get(f"/api/v1/namespaces/{name}/serviceaccounts/default"), timeout=30, what="default SA"
+        )
+        assert audit.writes(since=mark, resource="serviceaccounts", namespace=name) == []
+        system = audit.writes(since=mark, resource="serviceaccounts", namespace=name, include_system=True)
+        assert [(e["verb"], e["user"]["username"]) for e in system] == [("create", "system:kube-controller-manager")]
+        assert [e["verb"] for e in audit.writes(since=mark, resource="namespaces", name=name)] == ["create"]
+    finally:
+        kube.delete(f"/api/v1/namespaces/{name}")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The sandbox's Docker Registry v2 token service (what quay.io and registry.redhat.io put in front of their
@@ -44,8 +43,8 @@ def parse_scopes(values: list[str]) -> list[dict[str, Any]]:
     access: list[dict[str, Any]] = []
     for value in values:
         for scope in value.split():
-            kind, _, rest = scope.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, _sep, rest = scope.partition(":")
+            name, _sep, actions = rest.rpartition(":")
             if not kind or not name:
                 raise ValueError(f"malformed scope {scope!r}")
             access.append({"type": kind, "name": name, "actions": [a for a in actions.split(",") if a]})
@@ -118,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _basic_credentials(self) -> tuple[str, str] | None:
         header = self.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
+        scheme, _sep, value = header.partition(" ")
         if scheme.lower() != "basic":
             return None
         try:

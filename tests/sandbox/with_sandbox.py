@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run a command against the sandbox cluster: bring it up if it is not (building it the first time), run CMD with
@@ -27,7 +26,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            key, _, value = words[1].partition("=")
+            key, _sep, value = words[1].partition("=")
             env[key] = value
     return env
 

@@ -171,7 +171,33 @@ def test_resolve_without_image_copies_the_pull_spec() -> None:
     ("current", "message"),
     [
         (None, "image stream project-b/ruby does not exist, so project-b/ruby:2.0 cannot be the source of a tag"),
-        (stream(), "image stream tag project-b/ruby:2.0 has no image yet; import it first or use alias: true"),
+        (
+            stream(),
+            "image stream tag project-b/ruby:2.0 has no image yet (the stream has no such tag); import it first or "
+            "use alias: true",
+        ),
+        (
+            stream([{"name": "2.0", "from": {"kind": "DockerImage", "name": "quay.io/a/ruby:2.0"}}]),
+            "has no image yet (the tag exists in spec but nothing has been imported for it); import it first",
+        ),
+        (
+            stream(
+                status=[
+                    {
+                        "tag": "2.0",
+                        "items": None,
+                        "conditions": [
+                            {"type": "ImportSuccess", "status": "False", "message": "manifest unknown", "generation": 2}
+                        ],
+                    }
+                ]
+            ),
+            "has no image yet (its import failed: manifest unknown); import it first or use alias: true",
+        ),
+        (
+            stream(status=[{"tag": "2.0", "conditions": [{"type": "ImportSuccess", "status": "False"}]}]),
+            "(its import failed: no reason)",
+        ),
         (stream(status=[{"tag": "2.0", "items": []}]), "has no image yet"),
         (stream(status=[{"tag": "other", "items": [event()]}]), "has no image yet"),
         (stream(status=[{"tag": "2.0", "items": [{"image": "", "dockerImageReference": ""}]}]), "has no image yet"),
