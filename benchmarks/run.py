@@ -18,9 +18,11 @@ never asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,13 +45,18 @@ OUR_MODULES = (f"{UTILS}._errors", f"{UTILS}._connection_options", f"{UTILS}._ku
 # The core path of every module run, minus the request: import, resolve, build the client.
 SETUP_CODE = f"""
 import time
-started = time.perf_counter()
+started, started_cpu = time.perf_counter(), time.process_time()
 from {UTILS}._errors import ImagesError
 from {UTILS}._kube_config import resolve_cluster_config
 from {UTILS}._kube_client import KubeClient
 client = KubeClient(resolve_cluster_config({{"kubeconfig": KUBECONFIG}}))
-elapsed = time.perf_counter() - started
-print(elapsed * 1000)
+print((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000)
+"""
+BASIC_CODE = """
+import time
+started, started_cpu = time.perf_counter(), time.process_time()
+import ansible.module_utils.basic
+print((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000)
 """
 
 PROBE_MODULE = f"""
@@ -104,14 +112,21 @@ def throwaway_kubeconfig(directory: Path) -> str:
     return str(path)
 
 
-def summary(samples: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+Sample = tuple[float, float]  # (wall ms, CPU ms)
+
+
+def summary(samples: Sequence[Sample]) -> dict[str, float]:
+    """Wall-clock median/p90/min and CPU median. CPU time (user + system, children included) hardly moves when
+    other processes share the machine; wall time does."""
+    wall = sorted(sample[0] for sample in samples)
+    cpu = sorted(sample[1] for sample in samples)
+    p90 = wall[min(len(wall) - 1, round(0.9 * (len(wall) - 1)))]
     return {
-        "n": len(ordered),
-        "median_ms": round(statistics.median(ordered), 2),
+        "n": len(wall),
+        "median_ms": round(statistics.median(wall), 2),
         "p90_ms": round(p90, 2),
-        "min_ms": round(ordered[0], 2),
+        "min_ms": round(wall[0], 2),
+        "cpu_median_ms": round(statistics.median(cpu), 2),
     }
 
 
@@ -128,44 +143,83 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def timed_runs(command: Sequence[str], runs: int, env: dict[str, str]) -> list[float]:
-    samples = []
+def run_command(command: Sequence[str], env: dict[str, str]) -> Sample:
+    """Wall and CPU time of a command and every process it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return wall, cpu
+
+
+def run_python(code: str, env: dict[str, str]) -> Sample:
+    """The (wall ms, CPU ms) a snippet prints about itself, timed inside a fresh interpreter."""
+    completed = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    wall, cpu = completed.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+def interleaved(samplers: dict[str, Callable[[], Sample]], runs: int) -> dict[str, list[Sample]]:
+    """Take the samples of competing measurements in turns, so that load from other processes on a shared machine
+    falls on all of them alike."""
+    samples: dict[str, list[Sample]] = {name: [] for name in samplers}
     for _run in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-        samples.append((time.perf_counter() - started) * 1000)
+        for name, sampler in samplers.items():
+            samples[name].append(sampler())
     return samples
+
+
+def difference(samples: dict[str, list[Sample]], ours: str, baseline: str, *, per: int = 1) -> dict[str, float]:
+    def median(name: str, index: int) -> float:
+        return statistics.median(sample[index] for sample in samples[name])
+
+    return {
+        "median_ms": round((median(ours, 0) - median(baseline, 0)) / per, 2),
+        "min_ms": round((min(s[0] for s in samples[ours]) - min(s[0] for s in samples[baseline])) / per, 2),
+        "cpu_median_ms": round((median(ours, 1) - median(baseline, 1)) / per, 2),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # (a) import and setup
 
 
-def measure_in_process(kubeconfig: str, runs: int) -> dict[str, Any]:
+def module_utils_zip(workdir: Path) -> Path:
+    """Our module_utils in a zip, as AnsiballZ ships them: imported from there they are compiled on every run."""
+    path = workdir / "module_utils.zip"
+    package = "ansible_collections/openshift_ops/images/plugins/module_utils"
+    with zipfile.ZipFile(path, "w") as archive:
+        parts = package.split("/")
+        for depth in range(1, len(parts) + 1):
+            archive.writestr("/".join(parts[:depth]) + "/__init__.py", "")
+        for name in OUR_MODULES:
+            source = REPO / "plugins" / "module_utils" / f"{name.rsplit('.', 1)[1]}.py"
+            archive.write(source, f"{package}/{source.name}")
+    return path
+
+
+def measure_in_process(kubeconfig: str, runs: int, workdir: Path) -> dict[str, Any]:
     """Each sample a fresh interpreter; the time is taken inside it, so interpreter start-up is not counted."""
     env = child_env()
     code = f"KUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
-    ours = [float(run_python(code, env)) for _run in range(runs)]
-    basic_code = (
-        "import time\nstarted = time.perf_counter()\nimport ansible.module_utils.basic\n"
-        "print((time.perf_counter() - started) * 1000)"
-    )
-    basic = [float(run_python(basic_code, env)) for _run in range(runs)]
     # Our setup once AnsibleModule's imports are loaded: what a module run actually adds.
     after_basic_code = f"import ansible.module_utils.basic\nKUBECONFIG = {kubeconfig!r}\n{SETUP_CODE}"
-    after_basic = [float(run_python(after_basic_code, env)) for _run in range(runs)]
-    interpreter = timed_runs([sys.executable, "-c", "pass"], runs, env)
-    return {
-        "core_setup_cold": summary(ours),
-        "core_setup_after_ansible_basic": summary(after_basic),
-        "ansible_module_utils_basic_import": summary(basic),
-        "python_startup_wall": summary(interpreter),
-    }
-
-
-def run_python(code: str, env: dict[str, str]) -> str:
-    completed = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-    return completed.stdout.strip().splitlines()[-1]
+    zipped = module_utils_zip(workdir)
+    from_zip_code = f"import sys\nsys.path.insert(0, {str(zipped)!r})\n{after_basic_code}"
+    zip_env = child_env(PYTHONPATH="")
+    samples = interleaved(
+        {
+            "core_setup_cold": lambda: run_python(code, env),
+            "core_setup_after_ansible_basic": lambda: run_python(after_basic_code, env),
+            "core_setup_after_basic_from_zip": lambda: run_python(from_zip_code, zip_env),
+            "ansible_module_utils_basic_import": lambda: run_python(BASIC_CODE, env),
+            "python_startup": lambda: run_command([sys.executable, "-c", "pass"], env),
+        },
+        runs,
+    )
+    return {name: summary(values) for name, values in samples.items()}
 
 
 def importtime_rows(code: str, env: dict[str, str]) -> list[tuple[str, int, int]]:
@@ -219,12 +273,17 @@ def measure_ansible_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str,
     check = subprocess.run(probe, env=env, capture_output=True, text=True, check=False)
     if check.returncode != 0 or "SUCCESS" not in check.stdout:
         raise RuntimeError(f"the probe module failed: {check.stdout[-800:]} {check.stderr[-800:]}")
-    ping = timed_runs([*base, "-m", "ansible.builtin.ping"], runs, env)
-    ours = timed_runs(probe, runs, env)
+    samples = interleaved(
+        {
+            "ping": lambda: run_command([*base, "-m", "ansible.builtin.ping"], env),
+            "probe": lambda: run_command(probe, env),
+        },
+        runs,
+    )
     return {
-        "ansible_ping": summary(ping),
-        "ansible_probe_module": summary(ours),
-        "difference_median_ms": round(statistics.median(ours) - statistics.median(ping), 2),
+        "ansible_ping": summary(samples["ping"]),
+        "ansible_probe_module": summary(samples["probe"]),
+        "probe_minus_ping": difference(samples, "probe", "ping"),
     }
 
 
@@ -256,13 +315,15 @@ def measure_playbook_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str
     playbook = str(Path(sys.executable).with_name("ansible-playbook"))
     env = child_env(ANSIBLE_LIBRARY=str(library), ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"), ANSIBLE_NOCOLOR="1")
     base = [playbook, "-i", "localhost,", "-c", "local"]
-    ping = timed_runs([*base, str(playbooks["ping"])], runs, env)
-    probe = timed_runs([*base, str(playbooks["probe"])], runs, env)
+    samplers: dict[str, Callable[[], Sample]] = {
+        name: functools.partial(run_command, [*base, str(path)], env) for name, path in playbooks.items()
+    }
+    samples = interleaved(samplers, runs)
     return {
-        "playbook_ping": summary(ping),
-        "playbook_probe": summary(probe),
+        "playbook_ping": summary(samples["ping"]),
+        "playbook_probe": summary(samples["probe"]),
         "tasks_per_playbook": PLAYBOOK_TASKS,
-        "difference_per_task_ms": round((statistics.median(probe) - statistics.median(ping)) / PLAYBOOK_TASKS, 2),
+        "probe_minus_ping_per_task": difference(samples, "probe", "ping", per=PLAYBOOK_TASKS),
     }
 
 
@@ -280,30 +341,35 @@ def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
     config = resolve_cluster_config({"kubeconfig": kubeconfig}, {"PATH": os.environ.get("PATH", "")})
     path = "/api/v1/namespaces/default"
 
-    def sample(action: Callable[[], Any]) -> list[float]:
-        samples = []
-        for _run in range(runs):
-            started = time.perf_counter()
+    def timed(action: Callable[[], Any]) -> Callable[[], Sample]:
+        def run() -> Sample:
+            started, started_cpu = time.perf_counter(), time.process_time()
             action()
-            samples.append((time.perf_counter() - started) * 1000)
-        return samples
+            return (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
+
+        return run
 
     keep_alive_client = KubeClient(config)
     keep_alive_client.get(path)  # connect once before measuring
-    keep_alive = sample(lambda: keep_alive_client.get(path))
     reconnect_client = KubeClient(config)
 
     def reconnecting_get() -> None:
         reconnect_client.close()
         reconnect_client.get(path)
 
-    reconnect = sample(reconnecting_get)
-
     def fresh_client_get() -> None:
         with KubeClient(config) as client:
             client.get(path)
 
-    fresh = sample(fresh_client_get)
+    samples = interleaved(
+        {
+            "keep_alive": timed(lambda: keep_alive_client.get(path)),
+            "new_connection": timed(reconnecting_get),
+            "new_client": timed(fresh_client_get),
+        },
+        runs,
+    )
+    keep_alive, reconnect, fresh = samples["keep_alive"], samples["new_connection"], samples["new_client"]
     result = {
         "get_keep_alive": summary(keep_alive),
         "get_new_connection": summary(reconnect),
@@ -323,25 +389,27 @@ def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'measurement':<52} {'median ms':>10} {'p90 ms':>9} {'n':>4}", "-" * 78]
+    columns = f"{'median ms':>10} {'p90 ms':>9} {'min ms':>9} {'CPU ms':>9} {'n':>4}"
+    lines = [f"{'measurement':<50} {columns}", "-" * (51 + len(columns))]
+
+    def row(label: str, value: dict[str, float]) -> None:
+        p90 = f"{value['p90_ms']:>9.2f}" if "p90_ms" in value else " " * 9
+        count = f"{int(value['n']):>4}" if "n" in value else ""
+        lines.append(
+            f"{label:<50} {value['median_ms']:>10.2f} {p90} {value['min_ms']:>9.2f} {value['cpu_median_ms']:>9.2f} "
+            f"{count}".rstrip()
+        )
+
     for section in ("in_process", "ansible_runs", "playbook_runs", "latency"):
         for name, value in (results.get(section) or {}).items():
             if isinstance(value, dict) and "median_ms" in value:
-                lines.append(
-                    f"{section + ': ' + name:<52} {value['median_ms']:>10.2f} {value['p90_ms']:>9.2f} {value['n']:>4}"
-                )
-    runs = results.get("ansible_runs") or {}
-    if "difference_median_ms" in runs:
-        lines.append(f"{'ansible_runs: probe - ping (median)':<52} {runs['difference_median_ms']:>10.2f}")
-    plays = results.get("playbook_runs") or {}
-    if "difference_per_task_ms" in plays:
-        lines.append(f"{'playbook_runs: (probe - ping) per task':<52} {plays['difference_per_task_ms']:>10.2f}")
+                row(f"{section}: {name}", value)
     importtime = results.get("importtime") or {}
     for name, ms in (importtime.get("our_modules_cumulative_ms") or {}).items():
-        lines.append(f"{'importtime (cumulative): ' + name:<52} {ms:>10.2f}")
+        lines.append(f"{'importtime, cumulative: ' + name:<50} {ms:>10.2f}")
     if "added_after_basic_total_self_ms" in importtime:
-        label = "importtime: imports added after ansible basic"
-        lines.append(f"{label:<52} {importtime['added_after_basic_total_self_ms']:>10.2f}")
+        label = "importtime: all imports added after ansible basic"
+        lines.append(f"{label:<50} {importtime['added_after_basic_total_self_ms']:>10.2f}")
     for section, reason in (results.get("skipped") or {}).items():
         lines.append(f"{section}: skipped ({reason})")
     for section, error in (results.get("errors") or {}).items():
@@ -367,6 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         },
         "runs": runs,
+        "load_average_before": os.getloadavg(),
         "skipped": {},
         "errors": {},
     }
@@ -376,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         kubeconfig = sandbox or throwaway_kubeconfig(workdir)
         results["kubeconfig"] = "sandbox admin (client certificate)" if sandbox else "throw-away (token, no CA)"
         sections: list[tuple[str, Callable[[], Any]]] = [
-            ("in_process", lambda: measure_in_process(kubeconfig, runs["in_process"])),
+            ("in_process", lambda: measure_in_process(kubeconfig, runs["in_process"], workdir)),
             ("importtime", lambda: measure_importtime(kubeconfig)),
             ("ansible_runs", lambda: measure_ansible_runs(kubeconfig, runs["ansible"], workdir)),
             ("playbook_runs", lambda: measure_playbook_runs(kubeconfig, runs["playbook"], workdir)),
@@ -395,12 +464,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             except Exception as error:
                 results["errors"][name] = f"{type(error).__name__}: {textwrap.shorten(str(error), 600)}"
 
+    results["load_average_after"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     output = RESULTS / f"connection-{stamp}.json"
     output.write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "connection-latest.json").write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
+    before, after = results["load_average_before"][0], results["load_average_after"][0]
+    print(f"load average (1 min) before/after: {before:.1f}/{after:.1f} on {os.cpu_count()} CPUs")
     print(f"\nwritten to {output.relative_to(REPO)}")
     return 1 if results["errors"] else 0
 

@@ -129,8 +129,9 @@ def check_telemetry_guard(before: Mapping[str, Any], after: Mapping[str, Any], *
         f"this task would {what} the secret {where}; {NOTHING_WRITTEN}. That entry's auth is the cluster's "
         "Telemetry token: removing or changing it makes Telemetry and the Insights Operator stop reporting to Red Hat "
         "(or report under another account). Set allow_telemetry_change: true if this is intended (opting out of "
-        "remote health reporting, or a cluster ownership transfer started in OpenShift Cluster Manager); to keep it, "
-        f"leave {TELEMETRY_KEY} out of the entries, or with replace: true give its current entry unchanged"
+        "remote health reporting, or a cluster ownership transfer started in OpenShift Cluster Manager). To keep it, "
+        f"name {TELEMETRY_KEY} neither in the entries nor in the keys to remove, or with replace: true give its "
+        "current entry unchanged"
     )
 
 

@@ -300,20 +300,31 @@ def read_kubeconfig_files(paths: Sequence[str], *, explicit: bool) -> list[tuple
 
 
 def parse_kubeconfig_text(text: str, where: str) -> dict[str, Any]:
-    import yaml  # noqa: PLC0415 - only paid for when a kubeconfig file is read
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise KubeAuthConfigError(f"kubeconfig {where} is not valid YAML{at}; fix or regenerate it") from None
+    document: Any = None
+    if text.lstrip().startswith("{"):
+        try:  # JSON is YAML too, and far cheaper to load than the yaml package
+            document = json.loads(text)
+        except ValueError:
+            document = None
+    if document is None:
+        document = _load_yaml(text, where)
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise KubeAuthConfigError(f"kubeconfig {where} is not a kubeconfig: expected a mapping at the top level")
     return document
+
+
+def _load_yaml(text: str, where: str) -> Any:
+    import yaml  # noqa: PLC0415 - only paid for when a YAML kubeconfig is read
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise KubeAuthConfigError(f"kubeconfig {where} is not valid YAML{at}; fix or regenerate it") from None
 
 
 _CLUSTER_PATH_FIELDS = ("certificate-authority",)

@@ -585,8 +585,11 @@ def import_image(
             "metadata": {"name": stream, "namespace": namespace},
             "spec": {"lookupPolicy": {"local": False}},
         }
-        with contextlib.suppress(KubeTestError):  # created meanwhile by someone else: fine
+        try:
             kube.create(imagestream_path(namespace), body)
+        except KubeTestError as error:
+            if error.status != 409:  # 409: created meanwhile by someone else, fine
+                raise
 
     def record(current: dict[str, Any]) -> bool:
         spec_tag = next((t for t in current.get("spec", {}).get("tags") or [] if t.get("name") == tag), None)
@@ -860,8 +863,11 @@ class MachineConfigRollout(_Controller):
 
     def _write_status(self, pool: dict[str, Any], status: dict[str, Any]) -> None:
         pool["status"] = status
-        with contextlib.suppress(KubeTestError):  # 409: a newer pool; the next pass works from it
+        try:
             self.kube.replace(f"{MCP_PATH}/{pool['metadata']['name']}/status", pool)
+        except KubeTestError as error:
+            if error.status != 409:  # 409: the pool changed meanwhile; the next pass works from the new one
+                raise
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ import ssl
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -102,26 +103,37 @@ def binaries_ready(directory: Path) -> bool:
     return (directory / "COMPLETE").is_file() and all(os.access(directory / name, os.X_OK) for name in BINARIES)
 
 
-def _stream_build(command: Sequence[str], *, env: dict[str, str], log: io.TextIOBase, total: int, label: str) -> None:
-    """Run one `go` command, logging everything and printing a progress line every 15 s."""
+def _stream_build(
+    command: Sequence[str], *, env: dict[str, str], log: io.TextIOBase, total: int, label: str, unit: str
+) -> None:
+    """Run one `go` command, logging everything and printing a progress line every 15 s (``go build -v`` prints
+    one line per package it compiles; ``total`` is the size of the dependency graph, cached packages included)."""
     started = time.monotonic()
-    last_report = started
     done = 0
+    finished = threading.Event()
+
+    def heartbeat() -> None:
+        # A thread, so the line also comes while go prints nothing (linking, cached packages).
+        while not finished.wait(15):
+            of_total = f" of at most {total}" if total else ""
+            say(f"{label}: {done}{of_total} {unit}, {int(time.monotonic() - started)}s elapsed")
+
     log.write(f"$ {shlex.join(command)}\n")
     log.flush()
-    with subprocess.Popen(
-        command, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            done += 1
-            now = time.monotonic()
-            if now - last_report >= 15:
-                last_report = now
-                of_total = f"/~{total}" if total else ""
-                say(f"{label}: {done}{of_total} lines of progress, {int(now - started)}s elapsed")
-        code = process.wait()
+    reporter = threading.Thread(target=heartbeat, daemon=True)
+    reporter.start()
+    try:
+        with subprocess.Popen(
+            command, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        ) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                log.write(line)
+                done += 1
+            code = process.wait()
+    finally:
+        finished.set()
+        reporter.join()
     log.flush()
     if code != 0:
         raise SandboxError(f"{label} failed (exit {code}); see {getattr(log, 'name', 'the build log')}")
@@ -141,14 +153,17 @@ def build(*, force: bool = False) -> Path:
         )
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     with (CACHE_ROOT / f"{target.name}.lock").open("w") as lock:
-        say(f"waiting for the build lock {lock.name}") if _locked(lock) else None
+        if _locked(lock):
+            say(f"another process is building the binaries; waiting for {lock.name}")
         fcntl.flock(lock, fcntl.LOCK_EX)
         if binaries_ready(target) and not force:  # another process built it while we waited
             return target
         version = kubernetes_version()
         major, minor = version.lstrip("v").split(".")[:2]
+        # Holding the lock, every .partial directory is a failed or interrupted build's (kept for its log until now).
+        for stale in CACHE_ROOT.glob(f"{target.name}.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         partial = CACHE_ROOT / f"{target.name}.partial-{os.getpid()}"
-        shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         env = {**os.environ, "CGO_ENABLED": "0"}
         say(
@@ -172,7 +187,9 @@ def build(*, force: bool = False) -> Path:
             ]
         )
         with (partial / "build.log").open("w", encoding="utf-8") as log:
-            _stream_build([go, "mod", "download", "-x"], env=env, log=log, total=0, label="go mod download")
+            _stream_build(
+                [go, "mod", "download", "-x"], env=env, log=log, total=0, label="go mod download", unit="log lines"
+            )
             packages = ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"]
             total = _count_packages(go, [*packages, "go.etcd.io/etcd/server/v3"], env)
             build_flags = ["-v", "-trimpath", "-buildvcs=false"]  # no git metadata: the checkout may be anywhere
@@ -182,6 +199,7 @@ def build(*, force: bool = False) -> Path:
                 log=log,
                 total=total,
                 label="go build kube-apiserver kube-controller-manager",
+                unit="packages compiled",
             )
             _stream_build(
                 [
@@ -198,6 +216,7 @@ def build(*, force: bool = False) -> Path:
                 log=log,
                 total=0,
                 label="go build etcd",
+                unit="packages compiled",
             )
         (partial / "COMPLETE").write_text(
             json.dumps({"kubernetes": version, "seconds": round(time.monotonic() - started), "built": _now()}) + "\n",
@@ -501,13 +520,30 @@ def _sandbox_support() -> Any:
     return sandbox_support
 
 
-def up() -> int:
-    """Start everything (building first if needed); a no-op when the sandbox is already up."""
+@contextlib.contextmanager
+def state_lock() -> Iterator[None]:
+    """One `up`/`down` at a time per state directory (two `make test` runs may race to start it)."""
+    STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with (STATE_DIR / "lock").open("w") as lock:
+        if _locked(lock):
+            say(f"waiting for another sandbox start/stop ({lock.name})")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def up() -> bool:
+    """Start everything (building first if needed); a no-op when the sandbox is already up. True when this call
+    started it."""
+    with state_lock():
+        return _up()
+
+
+def _up() -> bool:
     import materials  # noqa: PLC0415 (needs cryptography and PyYAML, which `down` and `status` do without)
 
     if is_up():
         say(f"already up (API {read_state()['api']}); `source {ENV_FILE}`")  # type: ignore[index]
-        return 0
+        return False
     started = time.monotonic()
     leftovers = recorded_processes(read_state())
     if leftovers:
@@ -702,7 +738,7 @@ def up() -> int:
     elapsed = time.monotonic() - started
     say(f"up in {elapsed:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, token registry 127.0.0.1:{token_reg_port}")
     say(f"`source {ENV_FILE}` to use it; logs in {LOG_DIR}")
-    return 0
+    return True
 
 
 def start_registries(state: dict[str, Any], launch: Any, *, password: str, ports: tuple[int, int, int]) -> None:
@@ -814,6 +850,11 @@ def push_test_image(*, registry: str, password: str, ca_dir: Path) -> None:
 
 
 def down() -> int:
+    with state_lock():
+        return _down()
+
+
+def _down() -> int:
     state = read_state()
     procs = recorded_processes(state)
     stopped = stop_processes(procs)
@@ -887,12 +928,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(ENV_FILE.read_text(encoding="utf-8"), end="")
         return 0
 
+    def print_up() -> int:
+        up()  # says whether it started the sandbox or found it up
+        return 0
+
     def print_build() -> int:
         print(build(force=args.force))
         return 0
 
     commands = {
-        "up": up,
+        "up": print_up,
         "down": down,
         "status": status,
         "build": print_build,

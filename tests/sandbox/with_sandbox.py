@@ -43,9 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started_here = False
     try:
         if not sandbox.is_up():
-            started_here = True
             with sandbox.errors_to_exit():
-                sandbox.up()
+                # False when another run started it meanwhile: then it is not ours to stop.
+                started_here = sandbox.up()
         # SANDBOX_ENV_FILE tells the test fixtures which sandbox this is (SANDBOX_STATE_DIR may move it).
         env = {**os.environ, **read_env_file(sandbox.ENV_FILE), "SANDBOX_ENV_FILE": str(sandbox.ENV_FILE)}
         with subprocess.Popen(command, env=env) as process:

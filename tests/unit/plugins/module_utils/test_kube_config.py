@@ -250,6 +250,12 @@ def test_empty_file_is_an_empty_kubeconfig() -> None:
     assert parse_kubeconfig_text("", "/k") == {}
 
 
+def test_json_and_yaml_flow_kubeconfigs() -> None:
+    document = kubeconfig()
+    assert parse_kubeconfig_text(json.dumps(document), "/k") == document
+    assert parse_kubeconfig_text("{current-context: ctx}", "/k") == {"current-context": "ctx"}  # YAML, not JSON
+
+
 def test_merge_first_file_wins_per_name_and_for_current_context(tmp_path: Path) -> None:
     first = kubeconfig(
         contexts=[("shared", "c1", "u1", "first-ns")],
