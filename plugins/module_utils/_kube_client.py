@@ -778,8 +778,7 @@ class KubeClient:
         timeout = self.config.request_timeout
         connect_host, connect_port = (self._proxy.host, self._proxy.port) if self._proxy else (host, port)
         connection: http.client.HTTPConnection
-        if self._https:
-            assert self._ssl_context is not None  # noqa: S101 - built in __init__ for https
+        if self._ssl_context is not None:  # built for https servers only
             connection = _HTTPSConnection(
                 connect_host,
                 connect_port,
@@ -895,7 +894,10 @@ def read_modify_write(
             return WriteOutcome(before=current, after=current, changed=False, conflicts=conflicts)
         if current is not None:
             wanted = _with_resource_version(wanted, current)
-        elif create_path is None:
+            write, target = client.replace, path
+        elif create_path is not None:
+            write, target = client.create, create_path
+        else:
             raise NotFoundError(
                 f"GET {path}: the object does not exist and this task does not create it; create it first",
                 status=404,
@@ -906,11 +908,7 @@ def read_modify_write(
         if check_mode:
             return WriteOutcome(before=current, after=wanted, changed=True, conflicts=conflicts)
         try:
-            if current is None:
-                assert create_path is not None  # noqa: S101 - checked above
-                after = client.create(create_path, wanted)
-            else:
-                after = client.replace(path, wanted)
+            after = write(target, wanted)
         except ConflictError as error:
             conflicts += 1
             if conflicts >= attempts:
