@@ -8,7 +8,7 @@ name: dockerconfigjson
 short_description: Build a docker config.json / .dockerconfigjson document from registry credentials
 version_added: 0.1.0
 author:
-  - openshift_ops maintainers
+  - openshift_ops maintainers (@openshift-ops)
 description:
   - Builds the document a C(kubernetes.io/dockerconfigjson) pull secret holds, exactly as
     C(kubectl create secret docker-registry) builds it; each entry holds C(username), C(password), C(email) (when

@@ -8,7 +8,7 @@ name: pull_policy
 short_description: The imagePullPolicy Kubernetes defaults for a container image
 version_added: 0.1.0
 author:
-  - openshift_ops maintainers
+  - openshift_ops maintainers (@openshift-ops)
 description:
   - Returns the C(imagePullPolicy) the API server sets when a container leaves it empty, following
     C(SetDefaults_Container).
