@@ -19,8 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote, urlencode, urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -122,12 +121,19 @@ def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
         return None
 
 
-@dataclass(frozen=True)
-class ProxyEndpoint:
+# Small records are NamedTuples: a module run creates these classes every time, and a dataclass costs ten times
+# more to create (measured with benchmarks/run.py).
+
+
+class ProxyEndpoint(NamedTuple):
     scheme: str
     host: str
     port: int
     authorization: str | None = None  # the Proxy-Authorization value; a secret
+
+    def __repr__(self) -> str:
+        hidden = "<hidden>" if self.authorization else None
+        return f"ProxyEndpoint(scheme={self.scheme!r}, host={self.host!r}, port={self.port}, authorization={hidden})"
 
 
 def parse_proxy_url(proxy: str) -> ProxyEndpoint:
@@ -208,8 +214,7 @@ def retry_delay(
     return min(wait, RETRY_AFTER_CAP) if wait is not None else backoff_delay(attempt, jitter)
 
 
-@dataclass(frozen=True)
-class ApiPath:
+class ApiPath(NamedTuple):
     """What an API path addresses; used to explain errors."""
 
     group: str
@@ -272,8 +277,7 @@ def parse_status(body: bytes | str) -> dict[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(NamedTuple):
     """Who sent a request to where; enough to explain a failure without holding any secret."""
 
     method: str
@@ -300,8 +304,7 @@ _STATUS_CLASSES: dict[int, type[KubeApiError]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Answer:
+class _Answer(NamedTuple):
     """An error response, digested."""
 
     status: int
@@ -865,8 +868,7 @@ def _object_missing(error: NotFoundError) -> bool:
 # Read, compute, write
 
 
-@dataclass(frozen=True)
-class WriteOutcome:
+class WriteOutcome(NamedTuple):
     before: dict | None
     after: dict | None
     changed: bool

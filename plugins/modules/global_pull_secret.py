@@ -322,8 +322,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     GlobalPullSecretRequest,
     apply_global_pull_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 
 GLOBAL_PULL_SECRET_ARGS = {
     "name": {"type": "str", "default": "pull-secret"},
@@ -349,7 +348,7 @@ def main() -> None:
     )
     try:
         request = GlobalPullSecretRequest.from_params(module.params)
-        client = KubeClient(resolve_cluster_config(module.params))
+        client = client_from_module(module)
         result, warnings = apply_global_pull_secret(
             client,
             request,

@@ -269,8 +269,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_ap
     ImageTagRequest,
     apply_image_tags,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 
 IMAGE_TAG_ARGS: dict[str, dict[str, Any]] = {
     "source": {"type": "str"},
@@ -300,7 +299,7 @@ def main() -> None:
     )
     try:
         request = ImageTagRequest.from_params(module.params)
-        client = KubeClient(resolve_cluster_config(module.params))
+        client = client_from_module(module)
         result = apply_image_tags(client, request, check_mode=module.check_mode, want_diff=module._diff)
     except ImagesError as error:
         module.fail_json(msg=str(error))

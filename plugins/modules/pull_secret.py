@@ -286,8 +286,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._credential_o
     registry_credentials_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
     DOCKERCONFIGJSON,
     SECRET_TYPE_CHOICES,
@@ -317,7 +316,7 @@ def main() -> None:
     )
     try:
         request = PullSecretRequest.from_params(module.params)
-        client = KubeClient(resolve_cluster_config(module.params))
+        client = client_from_module(module)
         result, warnings = apply_pull_secret(
             client,
             request,

@@ -172,8 +172,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._connection_o
     connection_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
     SecretLinkRequest,
     apply_secret_link,
@@ -196,7 +195,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=connection_argument_spec() | SECRET_LINK_ARGS, supports_check_mode=True)
     try:
         request = SecretLinkRequest.from_params(module.params)
-        client = KubeClient(resolve_cluster_config(module.params))
+        client = client_from_module(module)
         result, warnings = apply_secret_link(client, request, check_mode=module.check_mode, want_diff=module._diff)
     except ImagesError as error:
         module.fail_json(msg=str(error))

@@ -107,6 +107,7 @@ def test_parse_proxy_url() -> None:
     assert parse_proxy_url("proxy.local") == ProxyEndpoint("http", "proxy.local", 80, None)
     with_auth = parse_proxy_url("http://us%40er:p%3Ass@proxy:8080")
     assert with_auth.authorization == f"Basic {basic_auth_value('us@er', 'p:ss')}"
+    assert basic_auth_value("us@er", "p:ss") not in repr(with_auth)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import (
     ClusterConfig,
+    ExecCredential,
     ExecPlugin,
     basic_auth_value,
     exec_info,
@@ -904,7 +905,12 @@ def test_repr_hides_secrets() -> None:
     for secret in ("tok-123", "pw-456", "key-789"):
         assert secret not in text
     assert set(config.secret_values()) == {"tok-123", "pw-456", "key-789"}
-    assert "given-secret" not in repr(parse_connection_options({"api_key": "given-secret"}, {}))
+    options = parse_connection_options({"api_key": "given-secret", "username": None, "host": "https://h"}, {})
+    assert "given-secret" not in repr(options)
+    assert "api_key=<hidden>" in repr(options) and "host='https://h'" in repr(options)
+    credential = ExecCredential(token="exec-tok", client_certificate_data="cert", client_key_data="exec-key")
+    assert "exec-tok" not in repr(credential) and "exec-key" not in repr(credential)
+    assert "client_certificate_data='cert'" in repr(credential)
 
 
 def test_expiration_check_uses_now_by_default(tmp_path: Path) -> None:
