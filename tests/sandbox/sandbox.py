@@ -167,7 +167,7 @@ def build(*, force: bool = False) -> Path:
         partial.mkdir(parents=True)
         env = {**os.environ, "CGO_ENABLED": "0"}
         say(
-            f"building Kubernetes {version} control plane into {target} (first start on this machine: about 15-25 "
+            f"building Kubernetes {version} control plane into {target} (first start on this machine: about 20-30 "
             f"minutes on 2 cores; later starts take seconds). Log: {partial / 'build.log'}"
         )
         started = time.monotonic()
