@@ -43,6 +43,16 @@ def registry_credentials_argument_spec() -> dict[str, Any]:
     }
 
 
+def credential_check_argument_spec() -> dict[str, Any]:
+    """``validate_credentials``, ``registry_ca_cert``, ``registry_validate_certs``; documented by
+    ``openshift_ops.images.credential_check``."""
+    return {
+        "validate_credentials": {"type": "bool", "default": False},
+        "registry_ca_cert": {"type": "path"},
+        "registry_validate_certs": {"type": "bool", "default": True},
+    }
+
+
 def _entries_of_document(document: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
     """The entries of a loaded document, each checked to be a registry key with credentials the kubelet can use."""
     entries: dict[str, dict[str, Any]] = {}

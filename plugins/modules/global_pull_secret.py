@@ -33,6 +33,7 @@ author:
 extends_documentation_fragment:
   - openshift_ops.images.connection
   - openshift_ops.images.registry_credentials
+  - openshift_ops.images.credential_check
 attributes:
   check_mode:
     support: full
@@ -99,26 +100,6 @@ options:
       - Directory for the backup file, created with mode C(0700) when missing.
       - Defaults to C(~/.ansible/backups/openshift_ops.images) of the user the module runs as.
     type: path
-  validate_credentials:
-    description:
-      - Check every given credential against its registry before anything is written (Docker Registry v2
-        handshake, basic or bearer token). Any rejected credential fails the task, one line per registry, and
-        nothing is written.
-      - The C(cloud.openshift.com) entry is not checked (it holds the Telemetry token, not registry credentials),
-        nor entries already in the cluster.
-      - C(oc registry login) does not check credentials, whatever its help text suggests.
-    type: bool
-    default: false
-  registry_ca_cert:
-    description:
-      - CA certificate file to verify the registries' TLS certificates with, for O(validate_credentials).
-        Defaults to the system trust store.
-    type: path
-  registry_validate_certs:
-    description:
-      - Whether O(validate_credentials) verifies the registries' TLS certificates.
-    type: bool
-    default: true
   wait:
     description:
       - After a change, wait until every MachineConfigPool has moved to a new rendered config and reports all its
@@ -137,6 +118,8 @@ options:
     type: int
     default: 1800
 notes:
+  - O(validate_credentials) does not check the C(cloud.openshift.com) entry, because it holds the Telemetry token, not
+    registry credentials.
   - A write that lands is not undone when the wait fails; the failure says that the secret was updated.
   - Clusters before the fix of Bug 1984592 (OpenShift 4.7.4 up to the early 4.9 z-streams) need the
     openshift-apiserver pods restarted before image stream imports see new credentials.
@@ -314,6 +297,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._connection_o
     connection_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+    credential_check_argument_spec,
     registry_credentials_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
@@ -333,9 +317,6 @@ GLOBAL_PULL_SECRET_ARGS = {
     "allow_telemetry_change": {"type": "bool", "default": False},
     "backup": {"type": "bool", "default": False},
     "backup_dir": {"type": "path"},
-    "validate_credentials": {"type": "bool", "default": False},
-    "registry_ca_cert": {"type": "path"},
-    "registry_validate_certs": {"type": "bool", "default": True},
     "wait": {"type": "bool", "default": False},
     "wait_timeout": {"type": "int", "default": 1800},
 }
@@ -343,7 +324,10 @@ GLOBAL_PULL_SECRET_ARGS = {
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=connection_argument_spec() | registry_credentials_argument_spec() | GLOBAL_PULL_SECRET_ARGS,
+        argument_spec=connection_argument_spec()
+        | registry_credentials_argument_spec()
+        | credential_check_argument_spec()
+        | GLOBAL_PULL_SECRET_ARGS,
         supports_check_mode=True,
     )
     try:

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - openshift_ops.images.connection
   - openshift_ops.images.registry_credentials
+  - openshift_ops.images.credential_check
 attributes:
   check_mode:
     support: full
@@ -88,24 +89,6 @@ options:
     type: list
     elements: str
     default: []
-  validate_credentials:
-    description:
-      - Check every given credential against its registry before writing (Docker Registry v2 handshake, basic or
-        bearer token). Any rejected credential fails the task, one line per registry, and nothing is written.
-      - Entries kept from the existing secret with O(merge=true) are not checked.
-      - C(oc registry login) does not check credentials, whatever its help text suggests.
-    type: bool
-    default: false
-  registry_ca_cert:
-    description:
-      - CA certificate file to verify the registries' TLS certificates with, for O(validate_credentials).
-        Defaults to the system trust store.
-    type: path
-  registry_validate_certs:
-    description:
-      - Whether O(validate_credentials) verifies the registries' TLS certificates.
-    type: bool
-    default: true
   force:
     description:
       - Delete and re-create an existing secret of another type (the type of a Secret cannot be changed) or an
@@ -283,6 +266,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._connection_o
     connection_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+    credential_check_argument_spec,
     registry_credentials_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
@@ -302,16 +286,16 @@ PULL_SECRET_ARGS = {
     "merge": {"type": "bool", "default": False},
     "remove_registries": {"type": "list", "elements": "str", "default": []},
     "link_service_accounts": {"type": "list", "elements": "str", "default": []},
-    "validate_credentials": {"type": "bool", "default": False},
-    "registry_ca_cert": {"type": "path"},
-    "registry_validate_certs": {"type": "bool", "default": True},
     "force": {"type": "bool", "default": False},
 }
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=connection_argument_spec() | registry_credentials_argument_spec() | PULL_SECRET_ARGS,
+        argument_spec=connection_argument_spec()
+        | registry_credentials_argument_spec()
+        | credential_check_argument_spec()
+        | PULL_SECRET_ARGS,
         supports_check_mode=True,
     )
     try:

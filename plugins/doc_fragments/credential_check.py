@@ -1,0 +1,34 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Documentation of the registry credential check options; the argument spec is
+``_credential_options.credential_check_argument_spec``."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  validate_credentials:
+    description:
+      - Check every given credential against its registry before anything is written, with the Docker Registry
+        v2 handshake (a C(/v2/) ping, then basic auth or a bearer token from the registry's token service, with a
+        repository scope for a path-scoped key).
+      - A credential the registry rejects, or a registry that cannot be reached, fails the task with one line per
+        registry and nothing is written. An entry that holds nothing to check (a token-only entry, a wildcard key)
+        only gives a warning.
+      - Entries already stored in the cluster are not checked.
+      - C(oc registry login) does not check credentials, whatever its help text suggests.
+    type: bool
+    default: false
+  registry_ca_cert:
+    description:
+      - CA certificate file to verify the registries' TLS certificates with, for O(validate_credentials).
+        Defaults to the system trust store.
+    type: path
+  registry_validate_certs:
+    description:
+      - Whether O(validate_credentials) verifies the registries' TLS certificates.
+    type: bool
+    default: true
+"""
