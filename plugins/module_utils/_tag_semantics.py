@@ -77,17 +77,22 @@ def validate_tag_request(
         raise InvalidInputError(f"valid ImportMode values are Legacy or PreserveOriginal, got '{options.import_mode}'")
     if source.kind is not SourceKind.DOCKER_IMAGE and (options.scheduled or options.insecure):
         raise InvalidInputError(
-            f'only container images can have importing flags set: source "{source}" is an {source.kind}; '
+            "only container images can have importing flags set: "
+            f'source "{source}" is {_kind_with_article(source.kind)}; '
             "scheduled and insecure apply to a DockerImage source (e.g. quay.io/org/image:tag)"
         )
     if options.reimport and (source.kind is not SourceKind.DOCKER_IMAGE or options.reference):
         raise InvalidInputError(
             "reimport: true asks OpenShift to import the image again; it only applies to a DockerImage source "
-            f'without reference: true (source "{source}" is a {source.kind}'
+            f'without reference: true (source "{source}" is {_kind_with_article(source.kind)}'
             + (" with reference: true)" if options.reference and source.kind is SourceKind.DOCKER_IMAGE else ")")
         )
     if options.alias:
         _validate_alias(source, dests, current_namespace=current_namespace)
+
+
+def _kind_with_article(kind: str) -> str:
+    return f"{'an' if str(kind)[:1] in 'AEIOU' else 'a'} {kind}"
 
 
 def _validate_alias(source: TagSource, dests: Sequence[StreamTag], *, current_namespace: str) -> None:
@@ -95,7 +100,7 @@ def _validate_alias(source: TagSource, dests: Sequence[StreamTag], *, current_na
     if source.kind is not SourceKind.IMAGE_STREAM_TAG:
         raise InvalidInputError(
             "alias: true makes a tag track another tag, so source must be an image stream tag "
-            f'([namespace/]stream:tag); "{source}" is an {source.kind}'
+            f'([namespace/]stream:tag); "{source}" is {_kind_with_article(source.kind)}'
         )
     namespace = source_namespace(source, current_namespace)
     tracked = StreamTag(namespace=namespace, stream=source.stream, tag=source.reference.tag)
