@@ -29,7 +29,7 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: help venv collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
+.PHONY: help venv venv-oldest oldest-run collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
@@ -89,8 +89,28 @@ test-integration: venv system-packages
 test-molecule: venv system-packages
 	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory molecule-run
 
-test-cluster: venv system-packages
-	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory integration-run molecule-run
+test-cluster: venv system-packages venv-oldest
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(MAKE) --no-print-directory integration-run molecule-run oldest-run
+
+# requires_ansible says 2.17: render every plugin's docs and run the demo (two passes, the second must change
+# nothing) with the oldest supported ansible-core too.
+OLDEST_ANSIBLE_CORE := 2.17.14
+OLDEST_VENV := $(CURDIR)/.venv-oldest
+
+venv-oldest: $(OLDEST_VENV)/.installed
+
+$(OLDEST_VENV)/.installed:
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ansible-core==$(OLDEST_ANSIBLE_CORE)
+	touch $@
+
+oldest-run: venv-oldest
+	for plugin in image_tag pull_secret secret_link image_puller_binding global_pull_secret; do \
+	  $(OLDEST_VENV)/bin/ansible-doc openshift_ops.images.$$plugin >/dev/null; done
+	for plugin in dockerconfigjson image_ref pull_policy; do \
+	  $(OLDEST_VENV)/bin/ansible-doc -t filter openshift_ops.images.$$plugin >/dev/null; done
+	PYTHONPATH= ANSIBLE_PYTHON_INTERPRETER=$(OLDEST_VENV)/bin/python \
+	  $(OLDEST_VENV)/bin/ansible-playbook -i localhost, playbooks/demo.yml
 
 integration-run:
 	$(PYTEST) tests/integration -q -p no:cacheprovider
