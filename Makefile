@@ -75,7 +75,8 @@ test: lint sanity test-unit test-cluster
 space := $(subst ,, )
 comma := ,
 PURE_CORE := _auth_document _credential_lookup _credential_options _pull_policy _image_reference _tag_semantics \
-	_rbac_subjects _service_account_links _global_pull_secret _machine_config_rollout _kube_config _errors
+	_rbac_subjects _service_account_links _global_pull_secret _machine_config_rollout _kube_config _errors \
+	_kube_yaml _kube_api_errors _kube_proxy
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))
 test-unit: venv
 	$(PYTEST) tests/unit -q -p no:cacheprovider -n 2 \

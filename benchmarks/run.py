@@ -194,8 +194,10 @@ def module_utils_zip(workdir: Path) -> Path:
         parts = package.split("/")
         for depth in range(1, len(parts) + 1):
             archive.writestr("/".join(parts[:depth]) + "/__init__.py", "")
-        for name in OUR_MODULES:
-            source = REPO / "plugins" / "module_utils" / f"{name.rsplit('.', 1)[1]}.py"
+        # The lazily imported _kube_* helpers are packed too, as AnsiballZ packs them; only what runs is compiled.
+        sources = {REPO / "plugins" / "module_utils" / f"{name.rsplit('.', 1)[1]}.py" for name in OUR_MODULES}
+        sources.update((REPO / "plugins" / "module_utils").glob("_kube_*.py"))
+        for source in sorted(sources):
             archive.write(source, f"{package}/{source.name}")
     return path
 

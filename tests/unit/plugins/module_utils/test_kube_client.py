@@ -34,30 +34,34 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (
+    ApiPath,
+    RequestContext,
+    api_error,
+    classify_failure,
+    connection_error,
+    parse_api_path,
+    parse_status,
+    verb_for,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import (
     BACKOFF_CAP,
     RETRY_AFTER_CAP,
     USER_AGENT,
-    ApiPath,
     KubeClient,
-    ProxyEndpoint,
-    RequestContext,
-    api_error,
     backoff_delay,
     build_ssl_context,
     choose_proxy,
-    classify_failure,
     client_from_module,
-    connection_error,
-    no_proxy_matches,
-    parse_api_path,
-    parse_proxy_url,
     parse_retry_after,
-    parse_status,
     retry_delay,
-    verb_for,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import ClusterConfig, basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_proxy import (
+    ProxyEndpoint,
+    no_proxy_matches,
+    parse_proxy_url,
+)
 
 # ---------------------------------------------------------------------------------------------------------------
 # no_proxy and proxies
