@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -624,7 +625,7 @@ def _random_suffix(length: int = 5) -> str:
     return "".join(secrets.choice(alphabet) for _attempt in range(length))
 
 
-class _Controller:
+class _Controller(ABC):
     """A background thread that stops on ``__exit__`` and re-raises its own failure there."""
 
     def __init__(self, name: str) -> None:
@@ -638,8 +639,9 @@ class _Controller:
         except BaseException as error:  # reported by __exit__, so a broken stand-in fails the test
             self.error = error
 
+    @abstractmethod
     def _run(self) -> None:
-        raise NotImplementedError
+        """The stand-in's loop; returns when done or when ``_sleep`` reports a stop."""
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep unless stopped; True when stopped."""
@@ -1037,3 +1039,26 @@ def _ensure_quietly(kube: Kube, collection: str, body: dict[str, Any], *, reset:
         if error.status == 404:
             return None
         raise
+
+
+# --- reading module results -------------------------------------------------------------------------------------
+
+
+def assert_ok(result: dict) -> dict:
+    """The result of a module run that must have succeeded (its message shows when it did not)."""
+    assert not result.get("failed"), result.get("msg")
+    return result
+
+
+def module_writes(audit: AuditLog, mark: AuditMark, namespace: str, resource: str | None = None) -> list[dict]:
+    """Writes the collection sent (by its User-Agent) after ``mark``: controllers of the sandbox write too."""
+    events = audit.writes(since=mark, namespace=namespace, resource=resource)
+    return [event for event in events if str(event.get("userAgent", "")).startswith("openshift_ops.images")]
+
+
+def warnings_of(result: dict) -> list[str]:
+    """The warning texts of a module result (ansible-core 2.19 reports them as structured summaries)."""
+    texts = []
+    for warning in result.get("warnings") or []:
+        texts.append(warning if isinstance(warning, str) else warning.get("event", {}).get("msg", ""))
+    return texts

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .sandbox_support import AuditLog, Kube, ModuleRunner, PlaybookRunner, Sandbox, temporary_role_binding
+from .sandbox_support import AuditLog, Kube, ModuleRunner, PlaybookRunner, Sandbox, temporary_role_binding, warnings_of
 
 MODULE = "image_puller_binding"
 PULLER = "system:image-puller"
@@ -78,14 +78,6 @@ def can_pull(sandbox: Sandbox, namespace: str, user: str, groups: tuple[str, ...
     answer = completed.stdout.strip()
     assert answer in {"yes", "no"}, f"{command}: {completed.stdout}{completed.stderr}"
     return answer == "yes"
-
-
-def warnings_of(result: dict[str, Any]) -> list[str]:
-    """The warning texts of a module result (ansible-core 2.19 reports each as a WarningSummary dict)."""
-    texts = []
-    for warning in result.get("warnings") or []:
-        texts.append(warning["event"]["msg"] if isinstance(warning, dict) else warning)
-    return texts
 
 
 def sa_user(namespace: str, name: str = "default") -> str:

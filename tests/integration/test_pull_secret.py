@@ -15,7 +15,18 @@ from typing import Any
 
 import pytest
 
-from .sandbox_support import AuditLog, AuditMark, Kube, ModuleRunner, PlaybookRunner, Sandbox, skopeo_inspect
+from .sandbox_support import (
+    AuditLog,
+    AuditMark,
+    Kube,
+    ModuleRunner,
+    PlaybookRunner,
+    Sandbox,
+    assert_ok,
+    module_writes,
+    skopeo_inspect,
+    warnings_of,
+)
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 IMAGE = "sandbox/hello:1.0"
@@ -40,25 +51,6 @@ def stored_document(kube: Kube, namespace: str, name: str) -> dict:
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-def assert_ok(result: dict) -> dict:
-    assert not result.get("failed"), result.get("msg")
-    return result
-
-
-def module_writes(audit: AuditLog, mark: AuditMark, namespace: str, resource: str | None = None) -> list[dict]:
-    """Writes the collection sent (by its User-Agent) after ``mark``: controllers of the sandbox write too."""
-    events = audit.writes(since=mark, namespace=namespace, resource=resource)
-    return [event for event in events if str(event.get("userAgent", "")).startswith("openshift_ops.images")]
-
-
-def warnings_of(result: dict) -> list[str]:
-    """The warning texts of a module result (ansible-core 2.19 reports them as structured summaries)."""
-    texts = []
-    for warning in result.get("warnings") or []:
-        texts.append(warning if isinstance(warning, str) else warning.get("event", {}).get("msg", ""))
-    return texts
 
 
 def authfile_from_secret(kube: Kube, namespace: str, name: str, directory: Path) -> str:

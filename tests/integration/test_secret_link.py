@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from .sandbox_support import AuditLog, AuditMark, DockercfgController, Kube, ModuleRunner
+from .sandbox_support import (
+    AuditLog,
+    DockercfgController,
+    Kube,
+    ModuleRunner,
+    assert_ok,
+    module_writes,
+    warnings_of,
+)
 
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 
@@ -47,25 +55,6 @@ def pull_names(kube: Kube, namespace: str, name: str) -> list[str]:
 
 def mount_entries(kube: Kube, namespace: str, name: str) -> list[dict]:
     return kube.get(sa_path(namespace, name)).get("secrets") or []
-
-
-def assert_ok(result: dict) -> dict:
-    assert not result.get("failed"), result.get("msg")
-    return result
-
-
-def module_writes(audit: AuditLog, mark: AuditMark, namespace: str, resource: str | None = None) -> list[dict]:
-    """Writes the collection sent (by its User-Agent) after ``mark``: controllers of the sandbox write too."""
-    events = audit.writes(since=mark, namespace=namespace, resource=resource)
-    return [event for event in events if str(event.get("userAgent", "")).startswith("openshift_ops.images")]
-
-
-def warnings_of(result: dict) -> list[str]:
-    """The warning texts of a module result (ansible-core 2.19 reports them as structured summaries)."""
-    texts = []
-    for warning in result.get("warnings") or []:
-        texts.append(warning if isinstance(warning, str) else warning.get("event", {}).get("msg", ""))
-    return texts
 
 
 def test_link_keeps_other_entries_check_mode_diff_and_idempotence(
