@@ -26,6 +26,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 _STRING = {"type": "string"}
 _STRING_MAP = {"type": "object", "additionalProperties": _STRING}
 
+# The only Secret types the kubelet, CRI-O, image stream imports and builds read as pull secrets, and their data
+# keys (semantics §3.3); one definition for every module that writes or reads one.
+DOCKERCONFIGJSON_TYPE = "kubernetes.io/dockerconfigjson"
+DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
+DOCKERCFG_TYPE = "kubernetes.io/dockercfg"
+DOCKERCFG_KEY = ".dockercfg"
+PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: DOCKERCONFIGJSON_KEY, DOCKERCFG_TYPE: DOCKERCFG_KEY}
+
+
 AUTH_DOCUMENT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "docker config.json / podman auth.json",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    DOCKERCONFIGJSON_KEY,
+    DOCKERCONFIGJSON_TYPE,
     diff_entries,
     documents_equal,
     dump_document,
@@ -28,8 +30,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._auth_documen
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 
-DOCKERCONFIGJSON_TYPE = "kubernetes.io/dockerconfigjson"
-DATA_KEY = ".dockerconfigjson"
+DATA_KEY = DOCKERCONFIGJSON_KEY
 # The cluster-monitoring-operator reads auths["cloud.openshift.com"].auth, key matched exactly (§8.3).
 TELEMETRY_KEY = "cloud.openshift.com"
 

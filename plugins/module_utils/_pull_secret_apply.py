@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+    DOCKERCFG_TYPE,
+    DOCKERCONFIGJSON_TYPE,
+    PULL_SECRET_DATA_KEYS,
     diff_entries,
     document_secret_values,
     document_warnings,
@@ -50,11 +53,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
     validate_object_name,
 )
 
-DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
-DOCKERCFG = "kubernetes.io/dockercfg"
+DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
+DOCKERCFG = DOCKERCFG_TYPE
 PODMANCONFIGJSON = "kubernetes.io/podmanconfigjson"
 SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
-DATA_KEYS = {DOCKERCONFIGJSON: ".dockerconfigjson", DOCKERCFG: ".dockercfg"}
+DATA_KEYS = PULL_SECRET_DATA_KEYS
 
 PODMAN_CONVERSION_WARNING = (
     "type kubernetes.io/podmanconfigjson was converted to kubernetes.io/dockerconfigjson (key .dockerconfigjson): "

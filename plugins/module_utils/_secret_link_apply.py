@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import PULL_SECRET_DATA_KEYS
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
@@ -25,7 +26,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
 )
 
 # The kubelet builds its keyring only from these two types; any other type in imagePullSecrets is ignored (§3.3).
-PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+PULL_SECRET_TYPES = tuple(PULL_SECRET_DATA_KEYS)
 
 _POLL_INTERVAL = 1.0
 
