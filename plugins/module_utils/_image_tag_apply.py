@@ -1,13 +1,14 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The I/O of the ``image_tag`` module: validate everything, resolve the source, then read each destination
-ImageStream once and write it at most once (plus a ``/status`` write when deleting a tag that has history).
+ImageStream once and write it at most once; deleting sends one DELETE of ``imagestreamtags/<stream>:<tag>`` per
+tag, as ``oc tag -d`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -29,6 +30,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantic
     DesiredTag,
     ImageStream,
     ResolvedSource,
+    TagAction,
     TagChange,
     TagOptions,
     apply_tags,
@@ -41,8 +43,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantic
     source_namespace,
     tag_diff,
     validate_tag_request,
-    without_spec_tags,
-    without_status_tags,
 )
 
 SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -258,36 +258,39 @@ def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_Str
     plans = []
     for (namespace, name), group in _group_by_stream(dests).items():
         current = reader.get(namespace, name)
-        update = without_spec_tags(current, [dest.tag for dest in group])
-        plans.append(_StreamPlan(namespace, name, group, current, plan_removal(current, group), update))
+        plans.append(_StreamPlan(namespace, name, group, current, plan_removal(current, group)))
     return plans
 
 
+def image_stream_tag_path(namespace: str, stream: str, tag: str) -> str:
+    return f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{stream}:{tag}"
+
+
 def _write_absent(client: Any, plan: _StreamPlan) -> None:
-    """Remove the spec tags, then their status history through ``/status`` (a PUT of the main resource cannot
-    change status)."""
-    tags = [dest.tag for dest in plan.dests]
+    """DELETE ``imagestreamtags/<stream>:<tag>`` for each tag in spec or status, as ``oc tag -d`` does.
 
-    def compute_spec(current: ImageStream | None) -> ImageStream | None:
-        plan.changes = plan_removal(current, plan.dests)
-        return without_spec_tags(current, tags)
-
-    stored = plan.current
-    if plan.spec_update is not None:
-        stored = _write_with_retry(client, plan, plan.path, plan.spec_update, compute_spec)
-    status_update = without_status_tags(stored, tags)
-    if status_update is None:
+    The server removes the spec tag and its status history in one update of the stream. That is what ``edit`` and
+    ``admin`` may do; they may not write ``imagestreams/status``, so removing the history with a PUT of the
+    stream's status would be refused (403). The stream's uid is a precondition: a stream deleted and re-created
+    since it was read is not touched. A 404 means someone else removed the tag meanwhile: nothing is left to do.
+    """
+    if plan.current is None:
         return
-    try:
-        _write_with_retry(
-            client, plan, f"{plan.path}/status", status_update, lambda current: without_status_tags(current, tags)
-        )
-    except ForbiddenError as error:
-        error.message = (
-            f"{error.message}; the spec tags {', '.join(tags)} of {plan.namespace}/{plan.name} were removed but "
-            "their status history was not: that needs 'update imagestreams/status' in the namespace"
-        )
-        raise
+    uid = plan.current["metadata"].get("uid")
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": uid}} if uid else None
+    for index, change in enumerate(plan.changes):
+        if not change.changed:
+            continue
+        path = image_stream_tag_path(plan.namespace, plan.name, change.dest.tag)
+        try:
+            removed = client.delete(path, allow_missing=True, body=body)
+        except ConflictError as error:
+            raise ConflictError(
+                f"image stream {plan.namespace}/{plan.name} was deleted and created again while its tags were being "
+                f"removed ({error.message}); run the task again to act on the new stream"
+            ) from None
+        if removed is None:
+            plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
 
 
 def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool, want_diff: bool) -> dict[str, Any]:

@@ -12,11 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import PULL_SECRET_DATA_KEYS
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ClusterStateError,
+    ForbiddenError,
+    InvalidInputError,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
     LinkPlan,
     managed_dockercfg_secret,
+    managed_secret_name_prefix,
+    managed_secret_ready,
     normalize_purposes,
     normalize_secret_names,
     plan_links,
@@ -29,6 +35,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
 PULL_SECRET_TYPES = tuple(PULL_SECRET_DATA_KEYS)
 
 _POLL_INTERVAL = 1.0
+
+
+def default_purposes(state: str) -> list[str]:
+    """Linking defaults to pull; unlinking to both lists, as ``oc secrets unlink`` removes from both."""
+    return ["pull"] if state == "present" else ["pull", "mount"]
 
 
 def service_account_path(namespace: str, name: str) -> str:
@@ -55,14 +66,15 @@ class SecretLinkRequest:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SecretLinkRequest:
         wait_timeout = params.get("wait_timeout", 120)
+        state = params.get("state") or "present"
         if wait_timeout is None or wait_timeout < 0:
             raise InvalidInputError(f"wait_timeout must be zero or a positive number of seconds, got {wait_timeout!r}")
         return cls(
             service_account=validate_object_name(params["service_account"], what="service account"),
             namespace=params.get("namespace") or None,
             secrets=tuple(normalize_secret_names(params.get("secrets") or [])),
-            purposes=tuple(normalize_purposes(params.get("purpose") or ["pull"])),
-            state=params.get("state") or "present",
+            purposes=tuple(normalize_purposes(params.get("purpose") or default_purposes(state))),
+            state=state,
             allow_missing=bool(params.get("allow_missing")),
             wait_for_service_account=bool(params.get("wait_for_service_account")),
             wait_timeout=float(wait_timeout),
@@ -102,13 +114,21 @@ def wait_for_service_account(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """Poll until the ServiceAccount exists and OpenShift's controller has listed its ``<sa>-dockercfg-*`` secret."""
+    """Poll until the ServiceAccount exists, OpenShift's controller has listed its managed registry pull secret and
+    that secret holds credentials (since 4.16 the secret is linked before its token is written)."""
     deadline = clock() + timeout
     path = service_account_path(namespace, name)
+    managed: str | None = None
     while True:
         current = client.get(path, allow_missing=True)
-        if current is not None and managed_dockercfg_secret(current):
-            return current
+        managed = managed_dockercfg_secret(current) if current is not None else None
+        if managed is not None:
+            try:
+                if managed_secret_ready(client.get(secret_path(namespace, managed), allow_missing=True), name):
+                    return current
+            except ForbiddenError:
+                # Without 'get secrets' the link is all that can be seen; it is what `oc` users wait for too.
+                return current
         remaining = deadline - clock()
         if remaining <= 0:
             break
@@ -118,11 +138,17 @@ def wait_for_service_account(
             f"service account {namespace}/{name} did not appear within {timeout:g}s (wait_timeout); create it first "
             "or raise wait_timeout"
         )
+    if managed is not None:
+        raise ClusterStateError(
+            f"service account {namespace}/{name} lists its managed registry pull secret {managed}, but after "
+            f"{timeout:g}s (wait_timeout) the secret still holds no credentials; OpenShift's controller writes a "
+            "bound service account token into it: check openshift-controller-manager, or raise wait_timeout"
+        )
     raise ClusterStateError(
-        f"service account {namespace}/{name} exists but has no {name}-dockercfg-* secret in imagePullSecrets after "
-        f"{timeout:g}s (wait_timeout). OpenShift's service account controller adds it; it never does on clusters "
-        "without the integrated image registry (ImageRegistry capability disabled) or on plain Kubernetes — set "
-        "wait_for_service_account: false there"
+        f"service account {namespace}/{name} exists but OpenShift's controller has not added its managed registry "
+        f"pull secret ({managed_secret_name_prefix(name)}*) to imagePullSecrets after {timeout:g}s (wait_timeout). "
+        "It never does on clusters without the integrated image registry (ImageRegistry capability disabled) or on "
+        "plain Kubernetes: set wait_for_service_account: false there"
     )
 
 

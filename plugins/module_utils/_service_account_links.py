@@ -1,14 +1,17 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Which secrets a ServiceAccount names for pulling (``imagePullSecrets``) and mounting (``secrets``), and how to add
-or remove names there while keeping every other entry, OpenShift's managed ``<sa>-dockercfg-*`` included.
+or remove names there while keeping every other entry, OpenShift's managed registry pull secret included.
 
 Pure functions; the reads and writes live in ``_secret_link_apply.py``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,13 +86,75 @@ def service_account_lists(service_account: Mapping[str, Any] | None) -> dict[str
     return {field: linked_names(service_account, purpose) for purpose, field in PURPOSE_FIELDS.items()}
 
 
+# On the ServiceAccount, OpenShift's controller (4.16+) names its managed registry pull secret here; on the secret,
+# it names the service account and, once the secret holds a bound token, says so (openshift-controller-manager,
+# pkg/internalregistry/controllers).
+MANAGED_SECRET_REF_ANNOTATION = "openshift.io/internal-registry-pull-secret-ref"
+MANAGED_SECRET_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
+LEGACY_SECRET_SA_ANNOTATION = "kubernetes.io/service-account.name"
+_MANAGED_NAME_MAX = 58  # the controller's limit before the 5 random characters it appends
+
+
+def _fnv32a_hex(text: str) -> str:
+    value = 0x811C9DC5
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
+def managed_secret_name_prefix(service_account: str) -> str:
+    """The prefix of the managed pull secret's name, as the controller builds it (library-go ``naming.GetName(sa,
+    "dockercfg-", 58)``): ``<sa>-dockercfg-`` when that fits in 58 characters, else the service account's name cut
+    short, an FNV-1a hash of it and ``-dockercfg-`` (service accounts of 48 characters or more)."""
+    suffix = "dockercfg-"
+    name = f"{service_account}-{suffix}"
+    if len(name) <= _MANAGED_NAME_MAX:
+        return name
+    base_length = _MANAGED_NAME_MAX - 10 - len(suffix)
+    return f"{service_account[:base_length]}-{_fnv32a_hex(service_account)}-{suffix}"
+
+
+def _is_generated_from(name: str, prefix: str) -> bool:
+    # SimpleNameGenerator appends 5 random characters of [bcdfghjklmnpqrstvwxz2456789].
+    return name.startswith(prefix) and len(name) == len(prefix) + 5
+
+
 def managed_dockercfg_secret(service_account: Mapping[str, Any]) -> str | None:
-    """Name of the ``<sa>-dockercfg-*`` secret OpenShift's controller put in imagePullSecrets, if it did yet (§3.5)."""
-    prefix = f"{service_account.get('metadata', {}).get('name', '')}-dockercfg-"
-    for name in linked_names(service_account, "pull"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return name
-    return None
+    """Name of the managed registry pull secret OpenShift's controller listed in imagePullSecrets, if it did yet.
+
+    The controller's annotation on the service account names it; without the annotation (clusters before 4.16, or
+    the annotation removed), a listed name the controller's generator would make."""
+    metadata = service_account.get("metadata") or {}
+    pulls = linked_names(service_account, "pull")
+    referenced = (metadata.get("annotations") or {}).get(MANAGED_SECRET_REF_ANNOTATION)
+    if referenced:
+        return referenced if referenced in pulls else None
+    prefix = managed_secret_name_prefix(str(metadata.get("name", "")))
+    return next((name for name in pulls if _is_generated_from(name, prefix)), None)
+
+
+def is_managed_secret_name(service_account: Mapping[str, Any], name: str) -> bool:
+    metadata = service_account.get("metadata") or {}
+    if (metadata.get("annotations") or {}).get(MANAGED_SECRET_REF_ANNOTATION) == name:
+        return True
+    return _is_generated_from(name, managed_secret_name_prefix(str(metadata.get("name", ""))))
+
+
+def managed_secret_ready(secret: Mapping[str, Any] | None, service_account: str) -> bool:
+    """Whether the managed secret holds credentials yet. Since 4.16 the controller links the secret first, with
+    ``.dockercfg`` ``{}``, and fills in a bound token afterwards; a pod created in between pulls without it."""
+    if not secret or secret.get("type") != "kubernetes.io/dockercfg":
+        return False
+    annotations = (secret.get("metadata") or {}).get("annotations") or {}
+    owner = annotations.get(MANAGED_SECRET_SA_ANNOTATION) or annotations.get(LEGACY_SECRET_SA_ANNOTATION)
+    if owner is not None and owner != service_account:
+        return False
+    encoded = (secret.get("data") or {}).get(".dockercfg") or ""
+    try:
+        document = json.loads(base64.b64decode(encoded, validate=True) or b"{}")
+    except (ValueError, binascii.Error):
+        return False
+    return isinstance(document, dict) and bool(document)
 
 
 @dataclass(frozen=True)
@@ -143,9 +208,8 @@ def plan_links(
 def unlink_warnings(service_account: Mapping[str, Any], removed: Mapping[str, Sequence[str]]) -> list[str]:
     """Explain removals that will not last or will not do what a user may expect."""
     warnings = []
-    managed = f"{service_account.get('metadata', {}).get('name', '')}-dockercfg-"
     for name in removed.get("pull", []):
-        if name.startswith(managed):
+        if is_managed_secret_name(service_account, name):
             warnings.append(
                 f"{name} is the service account's managed registry secret; OpenShift's controller adds it back to "
                 "imagePullSecrets"

@@ -7,7 +7,7 @@ refused (§1.4), and the pure edit of an ImageStream's ``spec.tags``/``status.ta
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -385,25 +385,6 @@ def plan_removal(stream: ImageStream | None, dests: Sequence[StreamTag]) -> list
             TagChange(dest=dest, action=TagAction.DELETED if present else TagAction.ABSENT, before=before, after=None)
         )
     return changes
-
-
-def without_spec_tags(stream: ImageStream | None, tags: Collection[str]) -> ImageStream | None:
-    """``stream`` with the named spec tags removed, or ``None`` when none of them is there."""
-    if stream is None:
-        return None
-    kept = [entry for entry in spec_tags(stream) if entry.get("name") not in tags]
-    if len(kept) == len(spec_tags(stream)):
-        return None
-    return _with_spec_tags(stream, kept)
-
-
-def without_status_tags(stream: ImageStream | None, tags: Collection[str]) -> ImageStream | None:
-    """``stream`` with the named tags' status history removed, or ``None`` when there is none to remove."""
-    if stream is None or not _status_tag_names(stream) & set(tags):
-        return None
-    updated = copy.deepcopy(stream)
-    updated["status"]["tags"] = [entry for entry in updated["status"]["tags"] if entry.get("tag") not in tags]
-    return updated
 
 
 def tag_diff(changes: Iterable[TagChange]) -> dict[str, dict[str, TagReference]]:

@@ -120,9 +120,9 @@ options:
   state:
     description:
       - V(present) sets the tags; V(absent) removes each tag from the stream's spec and its history from the
-        stream's status (like C(oc tag -d)). The images stay until they are pruned.
-      - Removing a tag that has history takes a second write, to the C(imagestreams/status) subresource, which needs
-        C(update) on it. A tag that is already gone is no change (C(oc tag -d) fails instead).
+        stream's status with one C(DELETE) of C(imagestreamtags/<stream>:<tag>), as C(oc tag -d) does, which the
+        C(edit) and C(admin) roles allow. The images stay until they are pruned.
+      - A tag that is already gone is no change (C(oc tag -d) fails instead).
     type: str
     choices: [present, absent]
     default: present

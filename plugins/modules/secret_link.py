@@ -52,15 +52,15 @@ options:
       - V(pull) edits C(imagePullSecrets), which the kubelet uses to pull the pod's images.
       - V(mount) edits C(secrets), the legacy list of secrets pods may mount. A pull secret there does not help
         pulling.
-      - Unlike C(oc secrets link), whose default is mount, the default is V(pull).
+      - Without it, V(state=present) links for V(pull) (unlike C(oc secrets link), whose default is mount), and
+        V(state=absent) removes from both lists, as C(oc secrets unlink) does.
     type: list
     elements: str
     choices: [pull, mount]
-    default: [pull]
   state:
     description:
       - V(present) links the secrets; V(absent) removes every entry with their names from the lists of
-        O(purpose).
+        O(purpose) (both lists when O(purpose) is not given).
     type: str
     choices: [present, absent]
     default: present
@@ -74,8 +74,10 @@ options:
   wait_for_service_account:
     description:
       - With O(state=present), wait up to O(wait_timeout) seconds until the service account exists and
-        OpenShift's controller has added its managed C(<sa>-dockercfg-*) secret to C(imagePullSecrets), as the
-        OpenShift documentation advises before creating pods.
+        OpenShift's controller has added its managed registry pull secret to C(imagePullSecrets) (named by the
+        service account's C(openshift.io/internal-registry-pull-secret-ref) annotation; C(<sa>-dockercfg-*), with a
+        hashed name for names of 48 characters or more) and written a token into it, as the OpenShift
+        documentation advises before creating pods.
       - Clusters without the integrated image registry (ImageRegistry capability disabled) never add that secret;
         do not wait there.
     type: bool
@@ -183,7 +185,7 @@ SECRET_LINK_ARGS = {
     "namespace": {"type": "str"},
     # Secret names, not secret values.
     "secrets": {"type": "list", "elements": "str", "required": True, "no_log": False},
-    "purpose": {"type": "list", "elements": "str", "choices": ["pull", "mount"], "default": ["pull"]},
+    "purpose": {"type": "list", "elements": "str", "choices": ["pull", "mount"]},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "allow_missing": {"type": "bool", "default": False},
     "wait_for_service_account": {"type": "bool", "default": False},

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures for the integration tests: they run against the sandbox cluster (`make sandbox-up`), never a mock.
 
-Fixtures: ``sandbox``, ``kube``, ``namespace``, ``run_module``, ``run_playbook``, ``audit``, ``user_kube``.
+Fixtures: ``sandbox``, ``kube``, ``namespace``, ``run_module``, ``run_playbook``, ``audit``, ``user_kube``,
+``images``.
 Helpers live in ``sandbox_support`` (import it as ``from .sandbox_support import ...`` or
 ``from sandbox_support import ...``: both names are the same module).
 """
@@ -21,6 +22,7 @@ import pytest
 from . import sandbox_support
 from .sandbox_support import (
     AuditLog,
+    Images,
     Kube,
     KubeTestError,
     ModuleRunner,
@@ -60,6 +62,20 @@ def kube(sandbox: Sandbox) -> Kube:
     return Kube(sandbox.kubeconfig)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def seeded_state(sandbox: Sandbox, kube: Kube) -> None:
+    """Put the seeded cluster-wide objects back before the suite starts: `make demo` (or a stopped run) may have
+    changed the global pull secret or the pools of a sandbox that is still up."""
+    sandbox_support.seed(kube, reset=True)
+
+
+@pytest.fixture(scope="session")
+def images(sandbox: Sandbox, kube: Kube, run_module: ModuleRunner) -> Images:
+    """``images.push(repo, tag)``, ``images.import_tag(ns, stream, tag)``, ``images.wait_for_tag(...)``: real
+    pushes to the sandbox registry and real imports by openshift-apiserver."""
+    return Images(sandbox, kube, run_module)
+
+
 @pytest.fixture(scope="session")
 def user_kube(sandbox: Sandbox) -> Kube:
     """API client as the low-privileged ``sandbox-user`` (no rights until a test grants a Role)."""
@@ -68,10 +84,12 @@ def user_kube(sandbox: Sandbox) -> Kube:
 
 @pytest.fixture
 def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh namespace, deleted afterwards (kept when SANDBOX_KEEP_NAMESPACES=1, for debugging)."""
+    """A fresh namespace as OpenShift sets one up (service accounts with their managed pull secrets,
+    ``system:image-pullers``), deleted afterwards (kept when SANDBOX_KEEP_NAMESPACES=1, for debugging)."""
     stem = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
     name = f"it-{stem}-{secrets.token_hex(3)}"
     kube.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    sandbox_support.wait_for_project_setup(kube, name)
     yield name
     if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
         kube.delete(f"/api/v1/namespaces/{name}")
@@ -97,6 +115,6 @@ def audit(sandbox: Sandbox, kube: Kube) -> AuditLog:
 
 @pytest.fixture
 def restore_seed(kube: Kube) -> Iterator[None]:
-    """Puts the seeded cluster-wide objects (openshift-config/pull-secret, pools, CRDs, image roles) back afterwards."""
+    """Puts the seeded cluster-wide objects (openshift-config/pull-secret, pools) back afterwards."""
     yield
     sandbox_support.seed(kube, reset=True)

@@ -3,9 +3,9 @@
 """Test-side tools for the sandbox cluster: an admin API client independent of the collection's code, runners for
 modules and playbooks, the audit log reader, and stand-ins for the OpenShift controllers the sandbox lacks.
 
-The sandbox serves ImageStreams from a CRD: nothing imports, resolves or tracks tags, no controller creates
-``<sa>-dockercfg-*`` secrets and no MCO rolls pools out. The helpers here play those parts, writing exactly what
-OpenShift would write, so tests can assert what the collection does against a real API server.
+The sandbox runs the real openshift-apiserver and openshift-controller-manager: imports, tag tracking, the
+service accounts' ``<sa>-dockercfg-*`` secrets and OpenShift's roles are theirs. What cannot run here is played:
+the MCO (``MachineConfigRollout``), which needs nodes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 import http.client
+import importlib
 import json
 import os
 import secrets
@@ -111,13 +112,14 @@ class Sandbox:
 
 
 def parse_env_file(text: str) -> dict[str, str]:
-    """Read the ``export KEY=value`` lines (shell-quoted) the launcher writes."""
+    """Read the ``export KEY=value`` lines (shell-quoted) the launcher writes (``PATH`` with ``$PATH`` expanded)."""
     env: dict[str, str] = {}
     for line in text.splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             key, _sep, value = words[1].partition("=")
-            env[key] = value
+            # PATH is written as `<sandbox bin>:"$PATH"`: the one value that refers to the current environment.
+            env[key] = value.replace("$PATH", os.environ.get("PATH", "")) if key == "PATH" else value
     return env
 
 
@@ -558,65 +560,167 @@ def imagestream_path(namespace: str, stream: str | None = None) -> str:
     return base if stream is None else f"{base}/{stream}"
 
 
-def import_image(
-    kube: Kube,
-    namespace: str,
-    stream: str,
-    tag: str,
-    *,
-    digest: str | None = None,
-    docker_image_reference: str | None = None,
-) -> str:
-    """Record that ``stream:tag`` now points at an image, as OpenShift's import (or a push) writes it: a TagEvent in
-    ``status.tags[tag].items[0]`` through the ``/status`` subresource. Creates the stream when missing. Returns the
-    digest (a fresh random one unless given).
+class Images:
+    """Images the way users get them into OpenShift: pushed to the sandbox registry (skopeo), then imported by the
+    real openshift-apiserver with the namespace's pull secret (made with this collection's ``pull_secret``).
 
-    As the server does: a new event is prepended only when both the reference and the image differ from items[0],
-    otherwise items[0] is updated in place; the event's generation is the spec tag's (else the stream's); a change
-    clears the tag's conditions.
-    """
-    digest = digest or "sha256:" + hashlib.sha256(secrets.token_bytes(32)).hexdigest()
-    repository = f"{INTERNAL_REGISTRY}/{namespace}/{stream}"
-    reference = docker_image_reference or f"{repository}@{digest}"
-    path = imagestream_path(namespace, stream)
-    if kube.get(path) is None:
-        body = {
-            "apiVersion": "image.openshift.io/v1",
-            "kind": "ImageStream",
-            "metadata": {"name": stream, "namespace": namespace},
-            "spec": {"lookupPolicy": {"local": False}},
-        }
-        try:
-            kube.create(imagestream_path(namespace), body)
-        except KubeTestError as error:
-            if error.status != 409:  # 409: created meanwhile by someone else, fine
-                raise
+    ``import_tag`` is ``oc import-image <stream>:<tag> --from=<registry>/... --confirm``: a POST of an
+    ImageStreamImport, which the server answers once it has read the registry."""
 
-    def record(current: dict[str, Any]) -> bool:
-        spec_tag = next((t for t in current.get("spec", {}).get("tags") or [] if t.get("name") == tag), None)
-        generation = (spec_tag or {}).get("generation") or current["metadata"].get("generation", 1)
-        status = current.setdefault("status", {})
-        status["dockerImageRepository"] = repository
-        tags = status.setdefault("tags", [])
-        entry = next((t for t in tags if t.get("tag") == tag), None)
-        if entry is None:
-            entry = {"tag": tag, "items": []}
-            tags.append(entry)
-            tags.sort(key=lambda t: t["tag"])
-        event = {"created": _now(), "dockerImageReference": reference, "image": digest, "generation": generation}
-        items = entry.setdefault("items", []) or []
-        if items and items[0].get("dockerImageReference") == reference and items[0].get("image") == digest:
-            return False  # already the current image: the server records nothing
-        if items and (items[0].get("dockerImageReference") == reference or items[0].get("image") == digest):
-            items[0].update(event)
-        else:
-            items.insert(0, event)
-        entry["items"] = items
-        entry.pop("conditions", None)
-        return True
+    PULL_SECRET = "sandbox-registry"
 
-    kube.update_with_retry(f"{path}/status", record)
-    return digest
+    def __init__(self, sandbox: Sandbox, kube: Kube, run_module: Any) -> None:
+        self.sandbox = sandbox
+        self.kube = kube
+        self.run_module = run_module
+        self._pull_secrets: set[str] = set()
+
+    def push(self, repository: str, tag: str, *, text: str | None = None) -> str:
+        """Push a one-layer image (new content unless ``text`` is given) as ``<registry>/<repository>:<tag>``;
+        returns its manifest digest."""
+        launcher = _launcher_module("sandbox")
+        with tempfile.TemporaryDirectory(prefix="sandbox-image-") as work:
+            layout = Path(work) / "layout"
+            content = (text if text is not None else f"image {secrets.token_hex(8)}\n").encode()
+            launcher.build_oci_layout(layout, tag=tag, text=content)
+            authfile = registry_authfile(
+                Path(work) / "auth.json",
+                self.sandbox.registry,
+                self.sandbox.registry_user,
+                self.sandbox.registry_password,
+            )
+            digest_file = Path(work) / "digest"
+            subprocess.run(
+                [
+                    "skopeo",
+                    "copy",
+                    "--quiet",
+                    "--format=v2s2",
+                    "--authfile",
+                    authfile,
+                    "--dest-cert-dir",
+                    self.sandbox.registry_ca_dir,
+                    "--digestfile",
+                    str(digest_file),
+                    f"oci:{layout}:{tag}",
+                    f"docker://{self.sandbox.registry}/{repository}:{tag}",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            return digest_file.read_text(encoding="utf-8").strip()
+
+    def ensure_pull_secret(self, namespace: str) -> None:
+        """The namespace's pull secret for the sandbox registry, which imports into it use."""
+        if namespace in self._pull_secrets:
+            return
+        result = self.run_module(
+            "pull_secret",
+            {
+                "name": self.PULL_SECRET,
+                "namespace": namespace,
+                "registries": [
+                    {
+                        "server": self.sandbox.registry,
+                        "username": self.sandbox.registry_user,
+                        "password": self.sandbox.registry_password,
+                    }
+                ],
+            },
+        )
+        assert not result.get("failed"), result.get("msg")
+        self._pull_secrets.add(namespace)
+
+    def import_tag(self, namespace: str, stream: str, tag: str, *, image: str | None = None) -> str:
+        """Import ``image`` (``repository:tag`` in the sandbox registry; by default a new image pushed as
+        ``<namespace>/<stream>:<tag>``) into ``namespace/stream:tag``; returns the imported image's digest."""
+        if image is None:
+            image = f"{namespace}/{stream}:{tag}"
+            self.push(f"{namespace}/{stream}", tag)
+        self.ensure_pull_secret(namespace)
+        answer = self.kube.create(
+            f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamimports",
+            {
+                "apiVersion": "image.openshift.io/v1",
+                "kind": "ImageStreamImport",
+                "metadata": {"name": stream, "namespace": namespace},
+                "spec": {
+                    "import": True,
+                    "images": [
+                        {
+                            "from": {"kind": "DockerImage", "name": f"{self.sandbox.registry}/{image}"},
+                            "to": {"name": tag},
+                        }
+                    ],
+                },
+            },
+        )
+        result = answer["status"]["images"][0]
+        if result["status"].get("status") != "Success":
+            raise AssertionError(f"import of {image} into {namespace}/{stream}:{tag} failed: {result['status']}")
+        return result["image"]["metadata"]["name"]
+
+    def wait_for_tag(self, namespace: str, stream: str, tag: str, *, timeout: float = 60.0) -> str:
+        """Wait until ``stream:tag`` resolves to an image (an import by openshift-controller-manager, or tracking
+        done by the server); returns the digest."""
+
+        def resolved() -> str | None:
+            current = self.kube.get(
+                f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{stream}:{tag}"
+            )
+            return ((current or {}).get("image") or {}).get("metadata", {}).get("name")
+
+        return self.kube.wait_for(resolved, timeout=timeout, what=f"{namespace}/{stream}:{tag} to resolve to an image")
+
+
+MANAGED_PULL_SECRET_REF = "openshift.io/internal-registry-pull-secret-ref"
+PROJECT_SERVICE_ACCOUNTS = ("default", "builder", "deployer")
+
+
+def managed_pull_secret(kube: Kube, namespace: str, service_account: str) -> str | None:
+    """The managed registry pull secret openshift-controller-manager linked to the service account, once it holds
+    a token (None before)."""
+    sa = kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/{service_account}")
+    if not sa:
+        return None
+    name = (sa["metadata"].get("annotations") or {}).get(MANAGED_PULL_SECRET_REF)
+    if not name or {"name": name} not in (sa.get("imagePullSecrets") or []):
+        return None
+    secret = kube.get(f"/api/v1/namespaces/{namespace}/secrets/{name}") or {}
+    encoded = (secret.get("data") or {}).get(".dockercfg") or ""
+    return name if encoded and json.loads(base64.b64decode(encoded) or b"{}") else None
+
+
+def wait_for_project_setup(kube: Kube, namespace: str, *, timeout: float = 60.0) -> dict[str, str]:
+    """Wait until OpenShift's controllers have set a new namespace up as on a cluster: the service accounts
+    ``default``, ``builder`` and ``deployer``, each with its managed pull secret holding a token, and the
+    ``system:image-pullers`` RoleBinding. Returns service account -> managed secret. Tests then start from what a
+    real project looks like, and nothing the controllers do later races with what a test asserts."""
+    managed: dict[str, str] = {}
+    for name in PROJECT_SERVICE_ACCOUNTS:
+        managed[name] = kube.wait_for(
+            functools.partial(managed_pull_secret, kube, namespace, name),
+            timeout=timeout,
+            what=f"openshift-controller-manager to give {namespace}/{name} its pull secret",
+        )
+    kube.wait_for(
+        lambda: kube.get(
+            f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings/system:image-pullers"
+        ),
+        timeout=timeout,
+        what=f"the system:image-pullers RoleBinding in {namespace}",
+    )
+    return managed
+
+
+def _launcher_module(name: str) -> Any:
+    """``tests/sandbox/<name>.py`` (the launcher and its OpenShift part), importable with the standard library."""
+    sandbox_dir = str(REPO_ROOT / "tests" / "sandbox")
+    if sandbox_dir not in sys.path:
+        sys.path.insert(0, sandbox_dir)
+    return importlib.import_module(name)
 
 
 def _random_suffix(length: int = 5) -> str:
@@ -658,85 +762,6 @@ class _Controller(ABC):
         self._thread.join(timeout=30)
         if exc_type is None and self.error is not None:
             raise AssertionError(f"{self._thread.name} stand-in failed: {self.error!r}") from self.error
-
-
-class DockercfgController(_Controller):
-    """Plays OpenShift's service-account pull-secret controller for one ServiceAccount: once the SA exists, waits
-    ``delay`` seconds, creates ``<sa>-dockercfg-<suffix>`` (``kubernetes.io/dockercfg`` for the internal registry)
-    and appends it to the SA's ``imagePullSecrets`` with a conflict-retrying update (as the controller does, so a
-    module writing the SA at the same time is exercised for real).
-
-    ``secret_name`` is known up front; ``done`` is set once the SA references the secret.
-    """
-
-    def __init__(self, kube: Kube, namespace: str, service_account: str, delay: float = 2.0) -> None:
-        super().__init__(f"DockercfgController({namespace}/{service_account})")
-        self.kube = kube
-        self.namespace = namespace
-        self.service_account = service_account
-        self.delay = delay
-        self.secret_name = f"{service_account}-dockercfg-{_random_suffix()}"
-        self.done = threading.Event()
-
-    def wait(self, timeout: float = 30.0) -> None:
-        """Block until the secret is linked (AssertionError on timeout or when the stand-in failed)."""
-        if not self.done.wait(timeout):
-            raise AssertionError(f"{self.secret_name} was not linked within {timeout}s (error: {self.error!r})")
-
-    def _run(self) -> None:
-        sa_path = f"/api/v1/namespaces/{self.namespace}/serviceaccounts/{self.service_account}"
-        sa = None
-        while sa is None:
-            sa = self.kube.get(sa_path)
-            if sa is None and self._sleep(0.2):
-                return
-        if self._sleep(self.delay):
-            return
-        token_secret = f"{self.service_account}-token-{_random_suffix()}"
-        dockercfg = {
-            host: {"username": "serviceaccount", "password": "fake-sa-token", "email": "serviceaccount@example.org"}
-            for host in (INTERNAL_REGISTRY, "172.30.0.10:5000")
-        }
-        for entry in dockercfg.values():
-            entry["auth"] = base64.b64encode(f"serviceaccount:{entry['password']}".encode()).decode()
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "kubernetes.io/dockercfg",
-            "metadata": {
-                "name": self.secret_name,
-                "namespace": self.namespace,
-                "annotations": {
-                    "kubernetes.io/service-account.name": self.service_account,
-                    "kubernetes.io/service-account.uid": sa["metadata"]["uid"],
-                    "openshift.io/token-secret.name": token_secret,
-                    "openshift.io/token-secret.value": "fake-sa-token",
-                },
-                "ownerReferences": [
-                    {
-                        "apiVersion": "v1",
-                        "kind": "ServiceAccount",
-                        "name": self.service_account,
-                        "uid": sa["metadata"]["uid"],
-                    },
-                ],
-            },
-            "data": {".dockercfg": base64.b64encode(json.dumps(dockercfg).encode()).decode()},
-        }
-        self.kube.create(f"/api/v1/namespaces/{self.namespace}/secrets", secret)
-
-        def link(current: dict[str, Any]) -> bool:
-            pulls = current.setdefault("imagePullSecrets", None) or []
-            if any(ref.get("name") == self.secret_name for ref in pulls):
-                return False
-            current["imagePullSecrets"] = [*pulls, {"name": self.secret_name}]
-            annotations = current["metadata"].setdefault("annotations", {}) or {}
-            annotations["openshift.io/internal-registry-pull-secret-ref"] = self.secret_name
-            current["metadata"]["annotations"] = annotations
-            return True
-
-        self.kube.update_with_retry(sa_path, link)
-        self.done.set()
 
 
 def compact_dockerconfigjson(secret: Mapping[str, Any] | None) -> bytes:
@@ -922,7 +947,6 @@ def temporary_role_binding(
 
 MANIFESTS_DIR = REPO_ROOT / "tests" / "sandbox" / "manifests"
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-CLUSTERROLE_PATH = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
 SEED_EMAIL = "sandbox-admin@example.org"
 
 
@@ -997,22 +1021,41 @@ def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -
 
 
 def seed(kube: Kube, *, reset: bool = False) -> None:
-    """Install the OpenShift objects the sandbox provides, creating only what is missing (``reset`` also puts
-    modified ones back: CRDs, image ClusterRoles, openshift-config/pull-secret, pools master and worker)."""
-    for manifest in ("imagestreams.crd.yaml", "machineconfigpools.crd.yaml"):
-        for crd in _load_manifests(manifest):
-            _ensure(kube, CRD_PATH, crd, reset=reset)
-            path = f"{CRD_PATH}/{crd['metadata']['name']}"
-            kube.wait_for(
-                functools.partial(_crd_established, kube, path),
-                timeout=60,
-                what=f"CRD {crd['metadata']['name']} to be Established",
-            )
-    for manifest in ("system-image-puller.clusterrole.yaml", "system-image-pusher.clusterrole.yaml"):
-        for role in _load_manifests(manifest):
-            _ensure(kube, CLUSTERROLE_PATH, role, reset=reset)
-    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openshift-config"}}
-    _ensure(kube, "/api/v1/namespaces", namespace, reset=False)
+    """Install what OpenShift's operators would have put in place, creating only what is missing (``reset`` also
+    puts modified seeded objects back: openshift-config/pull-secret and the pools master and worker).
+
+    The CRDs are OpenShift's own (openshift/api, pinned in openshift-sources.json) plus the MachineConfigPool CRD
+    the MCO stand-in needs; the image API itself and OpenShift's roles come from the real openshift-apiserver."""
+    launcher = _launcher_module("openshift")
+    for name in launcher.PLATFORM_NAMESPACES:
+        _ensure(
+            kube,
+            "/api/v1/namespaces",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+            reset=False,
+        )
+    crds = [
+        doc
+        for path in launcher.crd_paths(launcher.load_pins())
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+        if doc
+    ]
+    crds += _load_manifests("machineconfigpools.crd.yaml")
+    for crd in crds:
+        _ensure(kube, CRD_PATH, crd, reset=reset)
+    for crd in crds:
+        path = f"{CRD_PATH}/{crd['metadata']['name']}"
+        kube.wait_for(
+            functools.partial(_crd_established, kube, path),
+            timeout=60,
+            what=f"CRD {crd['metadata']['name']} to be Established",
+        )
+    collection, image_config = launcher.image_config_cluster()
+    kube.wait_for(
+        functools.partial(_ensure_quietly, kube, collection, image_config, reset=reset),
+        timeout=30,
+        what="images.config.openshift.io/cluster to be creatable",
+    )
     secret = _ensure(kube, "/api/v1/namespaces/openshift-config/secrets", seeded_pull_secret(), reset=reset)
     for name in ("master", "worker"):
         pool, status = seeded_pool(name, secret)

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """image_tag against the sandbox cluster: what the API server stored, and the writes the audit log saw.
 
-The sandbox serves ImageStreams from a CRD, so nothing imports or resolves tags: ``import_image`` writes the
-status OpenShift's import would, and every assertion reads the ImageStream back from the API server.
+The image API is the real openshift-apiserver: images are pushed to the sandbox registry and imported for real
+(``images.import_tag``), the server resolves, tracks and defaults tags itself, and users hold OpenShift's own roles
+(``edit``, ``view``, ``system:image-puller``). Every assertion reads the ImageStream back from the API server.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_ap
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
 
-from .sandbox_support import AuditLog, Kube, ModuleRunner, PlaybookRunner, Sandbox, imagestream_path, import_image
+from .sandbox_support import AuditLog, Images, Kube, ModuleRunner, PlaybookRunner, Sandbox, imagestream_path
 
 MODULE = "image_tag"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -70,6 +71,17 @@ def add_spec_tag(kube: Kube, namespace: str, stream: str, tag: dict[str, Any]) -
     kube.update_with_retry(path, change)
 
 
+def wait_for_failed_import(kube: Kube, namespace: str, stream: str, tag: str) -> None:
+    def failed() -> bool:
+        current = kube.get(imagestream_path(namespace, stream)) or {}
+        for entry in (current.get("status") or {}).get("tags") or []:
+            if entry["tag"] == tag:
+                return any(c.get("type") == "ImportSuccess" for c in entry.get("conditions") or [])
+        return False
+
+    kube.wait_for(failed, timeout=60, what=f"the import of {namespace}/{stream}:{tag} to fail")
+
+
 def grant(kube: Kube, namespace: str, *, role: str, kind: str = "ClusterRole", user: str = "sandbox-user") -> None:
     kube.create(
         f"{RBAC}/namespaces/{namespace}/rolebindings",
@@ -83,24 +95,6 @@ def grant(kube: Kube, namespace: str, *, role: str, kind: str = "ClusterRole", u
     )
 
 
-def create_role(kube: Kube, namespace: str, name: str, rules: list[dict[str, Any]]) -> None:
-    kube.create(
-        f"{RBAC}/namespaces/{namespace}/roles",
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
-    )
-
-
-IMAGESTREAM_EDITOR = [
-    {
-        "apiGroups": ["image.openshift.io"],
-        "resources": ["imagestreams"],
-        "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
-    },
-    {"apiGroups": ["image.openshift.io"], "resources": ["imagestreams/status"], "verbs": ["get", "update"]},
-]
-IMAGESTREAM_READER = [{"apiGroups": ["image.openshift.io"], "resources": ["imagestreams"], "verbs": ["get", "list"]}]
-
-
 class Converger:
     """check mode → apply → apply again, with the audit log watching every namespace involved."""
 
@@ -109,10 +103,13 @@ class Converger:
         self.audit = audit
 
     def writes(self, mark: Any, namespaces: Sequence[str]) -> list[dict[str, Any]]:
+        """The collection's writes to image streams and their tags (controllers write too: imports, bindings)."""
         return [
             event
             for namespace in namespaces
-            for event in self.audit.writes(since=mark, resource="imagestreams", namespace=namespace)
+            for resource in ("imagestreams", "imagestreamtags")
+            for event in self.audit.writes(since=mark, resource=resource, namespace=namespace)
+            if str(event.get("userAgent", "")).startswith("openshift_ops.images")
         ]
 
     def __call__(
@@ -163,8 +160,8 @@ def second_namespace(kube: Kube) -> Iterator[str]:
 
 
 # --- permanent tags ---------------------------------------------------------------------------------------------------
-def test_permanent_tag_from_image_stream_tag(kube: Kube, namespace: str, converge: Converger) -> None:
-    digest = import_image(kube, namespace, "ruby", "2.0")
+def test_permanent_tag_from_image_stream_tag(images: Images, kube: Kube, namespace: str, converge: Converger) -> None:
+    digest = images.import_tag(namespace, "ruby", "2.0")
     keep = {"name": "keep", "annotations": {"owner": "me"}, "from": {"kind": "DockerImage", "name": "quay.io/a/b:1"}}
     add_spec_tag(kube, namespace, "ruby", keep)
     keep_stored = spec_tag(kube, namespace, "ruby", "keep")
@@ -185,7 +182,8 @@ def test_permanent_tag_from_image_stream_tag(kube: Kube, namespace: str, converg
     stored = spec_tag(kube, namespace, "ruby", "static-2.0")
     assert stored is not None
     assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}"}
-    assert "generation" not in stored or stored["generation"] is None
+    # the server always sets a spec tag's generation (the module sends none for a pin: 0 would ask for an import)
+    assert isinstance(stored["generation"], int) and stored["generation"] > 0
     assert spec_tag(kube, namespace, "ruby", "keep") == keep_stored
 
     # someone annotates the tag, then the source moves: a re-run re-pins, keeps the annotations, leaves "keep" alone
@@ -196,7 +194,7 @@ def test_permanent_tag_from_image_stream_tag(kube: Kube, namespace: str, converg
         return True
 
     kube.update_with_retry(imagestream_path(namespace, "ruby"), annotate)
-    moved = import_image(kube, namespace, "ruby", "2.0")
+    moved = images.import_tag(namespace, "ruby", "2.0")
     result = converge(params, [namespace], expected_writes=1)
     assert [(tag["action"], tag["image"]) for tag in result["tags"]] == [("updated", moved)]
     stored = spec_tag(kube, namespace, "ruby", "static-2.0")
@@ -211,31 +209,21 @@ def test_permanent_tag_from_image_stream_tag(kube: Kube, namespace: str, converg
 def test_permanent_tag_from_a_reference_tag_copies_its_pull_spec(
     kube: Kube, namespace: str, converge: Converger
 ) -> None:
-    # a status event without an image ID (as a reference tag gets) is copied as a DockerImage pull spec, as oc does
+    # the server records a reference tag in status at once, with no image ID: a permanent tag from it copies its
+    # pull spec as a DockerImage, as oc does
     add_spec_tag(
         kube,
         namespace,
         "ext",
         {"name": "1", "reference": True, "from": {"kind": "DockerImage", "name": "quay.io/org/ext:1"}},
     )
-
-    def reference_event(current: dict[str, Any]) -> bool:
-        event = {
-            "created": "2026-01-01T00:00:00Z",
-            "dockerImageReference": "quay.io/org/ext:1",
-            "image": "",
-            "generation": 1,
-        }
-        current["status"] = {"tags": [{"tag": "1", "items": [event]}]}
-        return True
-
-    kube.update_with_retry(imagestream_path(namespace, "ext") + "/status", reference_event)
+    assert status_tags(kube, namespace, "ext") == ["1"]
     result = converge({"source": "ext:1", "dest": "ext:pinned", "namespace": namespace}, [namespace], expected_writes=1)
     assert result["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/org/ext:1", "namespace": None}
     stored = spec_tag(kube, namespace, "ext", "pinned")
     assert stored is not None
     assert stored["from"] == {"kind": "DockerImage", "name": "quay.io/org/ext:1"}
-    assert stored["generation"] == 0  # an imported DockerImage tag asks for an import
+    assert isinstance(stored["generation"], int) and stored["generation"] > 0
 
 
 @pytest.mark.parametrize(
@@ -255,16 +243,16 @@ def test_permanent_tag_from_container_image(
     stored = spec_tag(kube, namespace, "tool", "v1")
     assert stored is not None
     assert stored["from"] == {"kind": "DockerImage", "name": from_name}
-    assert stored["generation"] == 0
+    assert isinstance(stored["generation"], int) and stored["generation"] > 0
     assert stored["importPolicy"].get("scheduled") is not True
-    # the CRD fills in the same defaults as openshift-apiserver; they are not a change on the second run
+    # openshift-apiserver fills in its defaults; they are not a change on the second run
     assert stored["referencePolicy"] == {"type": "Source"}
     assert stored["importPolicy"]["importMode"] == "Legacy"
 
 
 # --- alias and the other flags ----------------------------------------------------------------------------------------
-def test_alias(kube: Kube, namespace: str, converge: Converger) -> None:
-    import_image(kube, namespace, "ruby", "stable")
+def test_alias(images: Images, kube: Kube, namespace: str, converge: Converger) -> None:
+    images.import_tag(namespace, "ruby", "stable")
     params = {"source": "ruby:stable", "dest": ["ruby:latest"], "alias": True, "namespace": namespace}
     result = converge(params, [namespace], expected_writes=1)
     assert result["tags"][0]["from"] == {"kind": "ImageStreamTag", "name": "ruby:stable", "namespace": namespace}
@@ -301,8 +289,8 @@ def test_tag_flags(
     assert stored is not None
     for key, value in expected.items():
         assert stored[key] == value, key
-    # a reference tag is not imported: no generation 0 for it
-    assert stored.get("generation") == (None if options.get("reference") else 0)
+    # the server sets every spec tag's generation, the one it imports (or records a reference) at
+    assert isinstance(stored["generation"], int) and stored["generation"] > 0
 
 
 def test_unset_import_mode_keeps_the_current_one(kube: Kube, namespace: str, converge: Converger) -> None:
@@ -318,27 +306,31 @@ def test_reimport_asks_for_an_import_every_run(kube: Kube, namespace: str, run_m
     params = {"source": "quay.io/org/app:1", "dest": "app:1", "namespace": namespace}
     assert run_module(MODULE, params)["changed"] is True
     assert run_module(MODULE, params)["changed"] is False
+    before = spec_tag(kube, namespace, "app", "1")
     again = run_module(MODULE, params | {"reimport": True})
     assert (again["changed"], again["tags"][0]["action"]) == (True, "updated")
     stored = spec_tag(kube, namespace, "app", "1")
-    assert stored is not None
-    assert stored["generation"] == 0
+    assert before is not None and stored is not None
+    # generation 0 asks for an import: the server gives the tag the stream's new generation
+    assert stored["generation"] > before["generation"]
 
 
 # --- deleting ---------------------------------------------------------------------------------------------------------
-def test_delete(kube: Kube, namespace: str, converge: Converger, audit: AuditLog) -> None:
-    import_image(kube, namespace, "ruby", "2.0")
+def test_delete(images: Images, kube: Kube, namespace: str, converge: Converger, audit: AuditLog) -> None:
+    images.import_tag(namespace, "ruby", "2.0")
+    images.import_tag(namespace, "ruby", "old")  # history in status
     add_spec_tag(kube, namespace, "ruby", {"name": "old", "from": {"kind": "DockerImage", "name": "quay.io/a/ruby:1"}})
-    import_image(kube, namespace, "ruby", "old")
     add_spec_tag(kube, namespace, "ruby", {"name": "spec-only", "from": {"kind": "DockerImage", "name": "x/y:1"}})
     params = {"dest": ["ruby:old", "ruby:spec-only", "ruby:never", "gone:x"], "namespace": namespace, "state": "absent"}
 
     mark = audit.mark()
-    # spec write, then the /status write for the history of ruby:old; "gone" does not exist: nothing to do there
+    # one DELETE of imagestreamtags per tag, as `oc tag -d`; "gone" does not exist: nothing to do there
     result = converge(params, [namespace], expected_writes=2)
     assert [tag["action"] for tag in result["tags"]] == ["deleted", "deleted", "absent", "absent"]
-    verbs = [(w["verb"], w["objectRef"].get("subresource")) for w in converge.writes(mark, [namespace])]
-    assert verbs == [("update", None), ("update", "status")]
+    verbs = [
+        (w["verb"], w["objectRef"]["resource"], w["objectRef"]["name"]) for w in converge.writes(mark, [namespace])
+    ]
+    assert verbs == [("delete", "imagestreamtags", "ruby:old"), ("delete", "imagestreamtags", "ruby:spec-only")]
     assert spec_tag(kube, namespace, "ruby", "old") is None
     assert spec_tag(kube, namespace, "ruby", "spec-only") is None
     assert status_tags(kube, namespace, "ruby") == ["2.0"]
@@ -346,6 +338,22 @@ def test_delete(kube: Kube, namespace: str, converge: Converger, audit: AuditLog
     assert result["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/a/ruby:1", "namespace": None}
     assert f"{namespace}/ruby:old" in result["diff"]["before"]
     assert result["diff"]["after"] == {}
+
+
+def test_delete_as_edit_user_removes_history(
+    images: Images, kube: Kube, sandbox: Sandbox, namespace: str, run_module: ModuleRunner
+) -> None:
+    # failed before: OpenShift's edit role may not write imagestreams/status, so removing the history was a 403
+    grant(kube, namespace, role="edit")
+    images.import_tag(namespace, "ruby", "2.0")
+    params = {"dest": "ruby:2.0", "namespace": namespace, "state": "absent"}
+    first = run_module(MODULE, params, kubeconfig=sandbox.user_kubeconfig)
+    assert not first.get("failed"), first.get("msg")
+    assert (first["changed"], first["tags"][0]["action"]) == (True, "deleted")
+    assert spec_tag(kube, namespace, "ruby", "2.0") is None
+    assert status_tags(kube, namespace, "ruby") == []
+    again = run_module(MODULE, params, kubeconfig=sandbox.user_kubeconfig)
+    assert (again.get("failed"), again["changed"]) == (None, False)
 
 
 def test_delete_ignores_tag_options_and_accepts_odd_tag_names(kube: Kube, namespace: str, converge: Converger) -> None:
@@ -358,9 +366,9 @@ def test_delete_ignores_tag_options_and_accepts_odd_tag_names(kube: Kube, namesp
 
 # --- several destinations ---------------------------------------------------------------------------------------------
 def test_several_destinations_in_two_namespaces(
-    kube: Kube, namespace: str, second_namespace: str, converge: Converger
+    images: Images, kube: Kube, namespace: str, second_namespace: str, converge: Converger
 ) -> None:
-    digest = import_image(kube, namespace, "ruby", "2.0")
+    digest = images.import_tag(namespace, "ruby", "2.0")
     dests = ["ruby:a", "ruby:b", "other:x", f"{second_namespace}/ruby:prod", f"{second_namespace}/ruby:stage"]
     params = {"source": "ruby:2.0", "dest": dests, "namespace": namespace}
     # one write per destination stream: ruby (PUT) and other (POST) here, ruby (POST) in the second namespace
@@ -403,8 +411,10 @@ class _InterleavingClient:
         return answer
 
 
-def test_conflict_is_retried_with_a_fresh_read(kube: Kube, sandbox: Sandbox, namespace: str, audit: AuditLog) -> None:
-    digest = import_image(kube, namespace, "ruby", "2.0")
+def test_conflict_is_retried_with_a_fresh_read(
+    images: Images, kube: Kube, sandbox: Sandbox, namespace: str, audit: AuditLog
+) -> None:
+    digest = images.import_tag(namespace, "ruby", "2.0")
     path = imagestream_path(namespace, "ruby")
     other = {"name": "theirs", "from": {"kind": "DockerImage", "name": "quay.io/a/theirs:1"}}
     client = _InterleavingClient(
@@ -433,21 +443,19 @@ def test_conflict_is_retried_with_a_fresh_read(kube: Kube, sandbox: Sandbox, nam
 # --- across namespaces, as a user with limited rights -----------------------------------------------------------------
 @pytest.fixture
 def user_namespace(kube: Kube, namespace: str) -> str:
-    """``namespace`` where sandbox-user may manage image streams (and nothing else)."""
-    create_role(kube, namespace, "imagestream-editor", IMAGESTREAM_EDITOR)
-    grant(kube, namespace, role="imagestream-editor", kind="Role")
+    """``namespace`` where sandbox-user has OpenShift's ``edit`` role."""
+    grant(kube, namespace, role="edit")
     return namespace
 
 
 def test_cross_namespace_source_allowed(
-    kube: Kube, sandbox: Sandbox, user_namespace: str, second_namespace: str, converge: Converger
+    images: Images, kube: Kube, sandbox: Sandbox, *, user_namespace: str, second_namespace: str, converge: Converger
 ) -> None:
     source_ns = second_namespace
-    digest = import_image(kube, source_ns, "ruby", "2.0")
+    digest = images.import_tag(source_ns, "ruby", "2.0")
     grant(kube, source_ns, role="system:image-puller")
     # a permanent tag also reads the source stream to pin its image
-    create_role(kube, source_ns, "imagestream-reader", IMAGESTREAM_READER)
-    grant(kube, source_ns, role="imagestream-reader", kind="Role")
+    grant(kube, source_ns, role="view")
     params = {"source": f"{source_ns}/ruby:2.0", "dest": "ruby:prod", "namespace": user_namespace}
     result = converge(params, [user_namespace, source_ns], expected_writes=1, kubeconfig=sandbox.user_kubeconfig)
     assert result["tags"][0]["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": source_ns}
@@ -457,9 +465,9 @@ def test_cross_namespace_source_allowed(
 
 
 def test_cross_namespace_image_needs_only_image_puller(
-    kube: Kube, sandbox: Sandbox, user_namespace: str, second_namespace: str, converge: Converger
+    images: Images, kube: Kube, sandbox: Sandbox, *, user_namespace: str, second_namespace: str, converge: Converger
 ) -> None:
-    digest = import_image(kube, second_namespace, "ruby", "2.0")
+    digest = images.import_tag(second_namespace, "ruby", "2.0")
     grant(kube, second_namespace, role="system:image-puller")
     params = {"source": f"{second_namespace}/ruby@{digest}", "dest": "ruby:prod", "namespace": user_namespace}
     converge(params, [user_namespace], expected_writes=1, kubeconfig=sandbox.user_kubeconfig)
@@ -470,6 +478,7 @@ def test_cross_namespace_image_needs_only_image_puller(
 
 @pytest.mark.parametrize("source_kind", ["istag", "isimage"])
 def test_cross_namespace_source_refused_without_image_puller(
+    images: Images,
     kube: Kube,
     *,
     sandbox: Sandbox,
@@ -479,10 +488,9 @@ def test_cross_namespace_source_refused_without_image_puller(
     audit: AuditLog,
     source_kind: str,
 ) -> None:
-    digest = import_image(kube, second_namespace, "ruby", "2.0")
-    # reading the source stream is not enough: tagging across namespaces needs imagestreams/layers
-    create_role(kube, second_namespace, "imagestream-reader", IMAGESTREAM_READER)
-    grant(kube, second_namespace, role="imagestream-reader", kind="Role")
+    digest = images.import_tag(second_namespace, "ruby", "2.0")
+    # reading the source stream (view) is not enough: tagging across namespaces needs imagestreams/layers
+    grant(kube, second_namespace, role="view")
     source = f"{second_namespace}/ruby:2.0" if source_kind == "istag" else f"{second_namespace}/ruby@{digest}"
     params = {"source": source, "dest": "ruby:prod", "namespace": user_namespace}
     mark = audit.mark()
@@ -519,6 +527,7 @@ def test_cross_namespace_source_refused_without_image_puller(
     ],
 )
 def test_bad_input_changes_nothing(
+    images: Images,
     kube: Kube,
     *,
     namespace: str,
@@ -527,8 +536,11 @@ def test_bad_input_changes_nothing(
     params: dict[str, Any],
     message: str,
 ) -> None:
-    import_image(kube, namespace, "ruby", "2.0")
+    images.import_tag(namespace, "ruby", "2.0")
     add_spec_tag(kube, namespace, "ruby", {"name": "unimported", "from": {"kind": "DockerImage", "name": "x/y:1"}})
+    # openshift-controller-manager tries to import x/y:1 (docker.io is unreachable here) and records the failure:
+    # let it finish, so the snapshot below sees only what the module does
+    wait_for_failed_import(kube, namespace, "ruby", "unimported")
     before = streams_snapshot(kube, namespace)
     mark = audit.mark()
     result = run_module(MODULE, {"source": "ruby:2.0", "namespace": namespace, **params})
@@ -545,8 +557,8 @@ def test_source_is_required_when_present(namespace: str, run_module: ModuleRunne
 
 
 # --- as a playbook user runs it ---------------------------------------------------------------------------------------
-def test_playbook_with_diff(kube: Kube, namespace: str, run_playbook: PlaybookRunner) -> None:
-    digest = import_image(kube, namespace, "ruby", "2.0")
+def test_playbook_with_diff(images: Images, kube: Kube, namespace: str, run_playbook: PlaybookRunner) -> None:
+    digest = images.import_tag(namespace, "ruby", "2.0")
     playbook = textwrap.dedent(
         """
         - hosts: localhost

@@ -22,14 +22,13 @@ import pytest
 from .sandbox_support import (
     MCP_PATH,
     PULL_SECRET_PATH,
-    DockercfgController,
+    Images,
     Kube,
     KubeTestError,
     MachineConfigRollout,
     ModuleCrashError,
     Sandbox,
     imagestream_path,
-    import_image,
     parse_env_file,
     parse_module_output,
     pause_pool,
@@ -151,12 +150,20 @@ def test_can_i_answers_from_rbac(sandbox: Sandbox, kube: Kube, user_kube: Kube, 
     assert not _can_i(sandbox, user_kube, "get", "secrets", namespace)
 
 
-def test_image_roles_match_openshift(kube: Kube) -> None:
+def test_image_roles_are_openshifts_own(kube: Kube) -> None:
+    # created by openshift-apiserver's bootstrap policy at start (bootstrappolicy.Policy()), not by the sandbox
     for name, verbs in (("system:image-puller", ["get"]), ("system:image-pusher", ["get", "update"])):
         role = kube.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}")
+        assert role["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"] == "true"
         assert role["rules"] == [
             {"apiGroups": ["", "image.openshift.io"], "resources": ["imagestreams/layers"], "verbs": verbs}
         ]
+    edit = kube.get("/apis/rbac.authorization.k8s.io/v1/clusterroles/edit")
+    image_rules = [r for r in edit["rules"] if "image.openshift.io" in r.get("apiGroups", [])]
+    status = [r for r in image_rules if "imagestreams/status" in r["resources"]]
+    # edit may read, never write, an image stream's status; it may delete image stream tags
+    assert status and all(set(r["verbs"]) <= {"get", "list", "watch"} for r in status)
+    assert any("imagestreamtags" in r["resources"] and "delete" in r["verbs"] for r in image_rules)
 
 
 def test_image_puller_grants_layers_for_real(sandbox: Sandbox, kube: Kube, user_kube: Kube, namespace: str) -> None:
@@ -254,7 +261,7 @@ def test_skopeo_reads_test_image(sandbox: Sandbox, tmp_path: Path, which: str) -
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The ImageStream CRD and import_image
+# The real image API: openshift-apiserver aggregated behind kube-apiserver
 
 
 def _stream(namespace: str, name: str, tags: list[dict[str, Any]]) -> dict[str, Any]:
@@ -266,63 +273,135 @@ def _stream(namespace: str, name: str, tags: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def test_imagestream_crd_defaults_and_validation(kube: Kube, namespace: str) -> None:
-    tag = {"name": "1.0", "from": {"kind": "DockerImage", "name": "quay.io/example/app:1.0"}, "annotations": None}
-    created = kube.create(imagestream_path(namespace), _stream(namespace, "app", [tag]))
-    stored = created["spec"]["tags"][0]
-    # What openshift-apiserver fills in, too.
-    assert stored["referencePolicy"] == {"type": "Source"}
-    assert stored["importPolicy"] == {"importMode": "Legacy"}
+def test_image_api_is_served_by_openshift_apiserver(kube: Kube) -> None:
+    service = kube.get("/apis/apiregistration.k8s.io/v1/apiservices/v1.image.openshift.io")
+    assert service["spec"]["service"] == {
+        "namespace": "openshift-apiserver",
+        "name": "api",
+        "port": service["spec"]["service"]["port"],
+    }
+    assert {c["type"]: c["status"] for c in service["status"]["conditions"]}["Available"] == "True"
+    resources = {r["name"] for r in kube.get("/apis/image.openshift.io/v1")["resources"]}
+    assert {"imagestreams", "imagestreamtags", "imagestreamimports", "imagestreamimages", "images"} <= resources
+    # no CRD plays the image API any more
+    assert kube.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/imagestreams.image.openshift.io") is None
+    assert kube.get("/apis/project.openshift.io/v1")["resources"]
 
+
+def test_oc_is_on_path_and_talks_to_the_sandbox(sandbox: Sandbox) -> None:
+    oc = shutil.which("oc", path=sandbox.env["PATH"])
+    assert oc is not None and Path(oc).resolve() == Path(sandbox.env["SANDBOX_OC"]).resolve()
+    listed = subprocess.run(
+        [oc, "--kubeconfig", sandbox.kubeconfig, "api-resources", "--api-group=image.openshift.io", "-o", "name"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "imagestreamtags.image.openshift.io" in listed.stdout.split()
+
+
+def test_server_defaults_validates_and_sorts(kube: Kube, namespace: str) -> None:
+    tags = [
+        {"name": "b", "from": {"kind": "DockerImage", "name": "quay.io/example/app:1.0"}},
+        {"name": "a", "from": {"kind": "DockerImage", "name": "quay.io/example/app:2.0"}},
+    ]
+    created = kube.create(imagestream_path(namespace), _stream(namespace, "app", tags))
+    stored = created["spec"]["tags"]
+    assert [t["name"] for t in stored] == ["a", "b"]  # the server keeps spec tags sorted by name
+    assert stored[0]["referencePolicy"] == {"type": "Source"}
+    assert stored[0]["importPolicy"]["importMode"] == "Legacy"
+    assert all(isinstance(t["generation"], int) and t["generation"] > 0 for t in stored)
     for bad_tag in (
         {"name": "x", "from": {"kind": "Bogus", "name": "a"}},
         {"name": "x", "from": {"kind": "DockerImage"}},
         {"name": "x", "referencePolicy": {"type": "Nope"}},
-        {"name": "x", "importPolicy": {"importMode": "Sometimes"}},
-        {"from": {"kind": "DockerImage", "name": "a"}},
     ):
         with pytest.raises(KubeTestError) as caught:
             kube.create(imagestream_path(namespace), _stream(namespace, "bad", [bad_tag]))
         assert caught.value.status == 422, bad_tag
-    # spec.tags is a map keyed by name.
-    duplicate = [{"name": "a"}, {"name": "a"}]
-    with pytest.raises(KubeTestError) as caught:
-        kube.create(imagestream_path(namespace), _stream(namespace, "dup", duplicate))
-    assert caught.value.status == 422
 
 
-def test_import_image_writes_status(kube: Kube, namespace: str) -> None:
+def test_real_import_needs_the_namespaces_pull_secret(
+    images: Images, sandbox: Sandbox, kube: Kube, namespace: str
+) -> None:
+    source = f"{sandbox.registry}/sandbox/hello:1.0"
     kube.create(
         imagestream_path(namespace),
-        _stream(namespace, "ruby", [{"name": "3.3", "from": {"kind": "DockerImage", "name": "quay.io/x/ruby:3.3"}}]),
+        _stream(namespace, "hello", [{"name": "1.0", "from": {"kind": "DockerImage", "name": source}}]),
     )
-    first = import_image(kube, namespace, "ruby", "3.3")
-    stream = kube.get(imagestream_path(namespace, "ruby"))
-    (entry,) = stream["status"]["tags"]
-    assert entry["tag"] == "3.3" and entry["items"][0]["image"] == first
-    assert entry["items"][0]["dockerImageReference"].endswith(f"/{namespace}/ruby@{first}")
 
-    second = import_image(kube, namespace, "ruby", "3.3", docker_image_reference="quay.io/x/ruby@sha256:" + "a" * 64)
-    items = kube.get(imagestream_path(namespace, "ruby"))["status"]["tags"][0]["items"]
-    assert [item["image"] for item in items] == [second, first]  # a new event is prepended
+    def import_condition() -> dict[str, Any] | None:
+        entries = (kube.get(imagestream_path(namespace, "hello")).get("status") or {}).get("tags") or []
+        conditions = [c for entry in entries for c in entry.get("conditions") or []]
+        return conditions[0] if conditions else None
 
-    same_digest = import_image(kube, namespace, "ruby", "3.3", digest=second)
-    items = kube.get(imagestream_path(namespace, "ruby"))["status"]["tags"][0]["items"]
-    assert same_digest == second and len(items) == 2  # only the reference changed: updated in place
+    # openshift-controller-manager imports the new spec tag at once; the registry refuses it without credentials
+    refused = kube.wait_for(import_condition, timeout=60, what="the import to be refused")
+    assert (refused["type"], refused["status"], refused["reason"]) == ("ImportSuccess", "False", "Unauthorized")
 
-    # A stream that does not exist yet is created, as an import creates it.
-    digest = import_image(kube, namespace, "fresh", "latest", digest="sha256:" + "b" * 64)
-    assert digest == "sha256:" + "b" * 64
-    assert kube.get(imagestream_path(namespace, "fresh"))["status"]["tags"][0]["items"][0]["image"] == digest
+    images.ensure_pull_secret(namespace)  # our pull_secret module
+    digest = images.import_tag(namespace, "hello", "1.0", image="sandbox/hello:1.0")
+    inspected = skopeo_inspect(source, None, sandbox.registry_ca)
+    assert inspected.returncode != 0  # anonymous pulls are refused: the import used the secret
+    assert images.wait_for_tag(namespace, "hello", "1.0") == digest
+    assert import_condition() is None
 
 
-def test_status_rejects_events_without_reference(kube: Kube, namespace: str) -> None:
-    import_image(kube, namespace, "app", "v1")
-    stream = kube.get(imagestream_path(namespace, "app"))
-    stream["status"]["tags"][0]["items"][0]["dockerImageReference"] = ""
-    with pytest.raises(KubeTestError) as caught:
-        kube.replace(imagestream_path(namespace, "app") + "/status", stream)
-    assert caught.value.status == 422
+def test_server_tracks_aliases_and_keeps_pins(images: Images, kube: Kube, namespace: str) -> None:
+    first = images.import_tag(namespace, "app", "1.0")
+    tags = kube.get(imagestream_path(namespace, "app"))["spec"]["tags"]
+    tags += [
+        {"name": "alias", "from": {"kind": "ImageStreamTag", "name": "app:1.0"}},
+        {"name": "pinned", "from": {"kind": "ImageStreamImage", "name": f"app@{first}"}},
+    ]
+    kube.update_with_retry(
+        imagestream_path(namespace, "app"), lambda current: bool(current["spec"].update(tags=tags)) or True
+    )
+    assert images.wait_for_tag(namespace, "app", "alias") == first
+    assert images.wait_for_tag(namespace, "app", "pinned") == first
+    moved = images.import_tag(namespace, "app", "1.0")
+    assert moved != first
+    kube.wait_for(lambda: images.wait_for_tag(namespace, "app", "alias") == moved, timeout=30, what="alias to follow")
+    assert images.wait_for_tag(namespace, "app", "pinned") == first
+
+
+def test_tag_verifier_refuses_cross_namespace_sources_without_layers(
+    images: Images, kube: Kube, user_kube: Kube, namespace: str
+) -> None:
+    source_namespace = f"{namespace}-src"
+    kube.create("/api/v1/namespaces", {"metadata": {"name": source_namespace}})
+    try:
+        images.import_tag(source_namespace, "hello", "1.0")
+        body = _stream(
+            namespace,
+            "copy",
+            [{"name": "1.0", "from": {"kind": "ImageStreamTag", "namespace": source_namespace, "name": "hello:1.0"}}],
+        )
+        with temporary_role_binding(kube, namespace, role="edit"):
+            with pytest.raises(KubeTestError) as caught:
+                user_kube.create(imagestream_path(namespace), body)
+            assert caught.value.status == 422
+            assert f"Forbidden: {source_namespace}/hello" in json.dumps(caught.value.body)
+            with temporary_role_binding(kube, source_namespace, role="system:image-puller"):
+                kube.wait_for(
+                    lambda: _try_create(user_kube, imagestream_path(namespace), body),
+                    timeout=15,
+                    what="the binding to apply",
+                )
+    finally:
+        kube.delete(f"/api/v1/namespaces/{source_namespace}")
+
+
+def _try_create(kube: Kube, path: str, body: dict[str, Any]) -> bool:
+    try:
+        kube.create(path, body)
+    except KubeTestError as error:
+        if error.status == 422:
+            return False
+        raise
+    return True
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -333,11 +412,10 @@ def test_audit_sees_writes_and_only_writes(kube: Kube, namespace: str, audit: An
     mark = audit.mark()
     kube.create(imagestream_path(namespace), _stream(namespace, "audited", []))
     kube.get(imagestream_path(namespace, "audited"))
-    import_image(kube, namespace, "audited", "v1")
+    kube.patch(imagestream_path(namespace, "audited"), {"metadata": {"labels": {"a": "b"}}})
     writes = audit.writes(since=mark, resource="imagestreams", namespace=namespace)
-    assert [(w["verb"], w["objectRef"].get("subresource")) for w in writes] == [("create", None), ("update", "status")]
+    assert [w["verb"] for w in writes] == ["create", "patch"]
     assert writes[0]["objectRef"]["name"] == "audited" and writes[0]["responseStatus"]["code"] == 201
-    assert audit.writes(since=mark, resource="imagestreams", namespace=namespace, subresource="status") == writes[1:]
 
     quiet = audit.mark()
     kube.get(imagestream_path(namespace, "audited"))
@@ -367,33 +445,40 @@ def test_audit_leaves_out_control_plane_writes_unless_asked(kube: Kube, audit: A
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# The controller stand-ins
+# openshift-controller-manager's controllers, and the MCO stand-in
 
 
-def test_dockercfg_controller(kube: Kube, namespace: str) -> None:
-    sa_path = f"/api/v1/namespaces/{namespace}/serviceaccounts/builder"
-    kube.create(f"/api/v1/namespaces/{namespace}/serviceaccounts", {"metadata": {"name": "builder"}})
-    with DockercfgController(kube, namespace, "builder", delay=1.0) as controller:
-        time.sleep(0.3)
-        assert not controller.done.is_set()
-        assert not (kube.get(sa_path).get("imagePullSecrets") or [])
-        controller.wait(timeout=30)
-    assert controller.secret_name.startswith("builder-dockercfg-")
-    sa = kube.get(sa_path)
-    assert {"name": controller.secret_name} in sa["imagePullSecrets"]
-    secret = kube.get(f"/api/v1/namespaces/{namespace}/secrets/{controller.secret_name}")
-    assert secret["type"] == "kubernetes.io/dockercfg"
-    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.name"] == "builder"
+def test_service_accounts_get_managed_pull_secrets(kube: Kube, namespace: str) -> None:
+    sa_path = f"/api/v1/namespaces/{namespace}/serviceaccounts"
 
+    def managed(name: str) -> str | None:
+        sa = kube.get(f"{sa_path}/{name}") or {}
+        ref = (sa.get("metadata", {}).get("annotations") or {}).get("openshift.io/internal-registry-pull-secret-ref")
+        return ref if ref and {"name": ref} in (sa.get("imagePullSecrets") or []) else None
 
-def test_dockercfg_controller_keeps_concurrent_changes(kube: Kube, namespace: str) -> None:
-    sa_path = f"/api/v1/namespaces/{namespace}/serviceaccounts/default"
-    kube.wait_for(lambda: kube.get(sa_path), timeout=30, what="the default ServiceAccount")
-    with DockercfgController(kube, namespace, "default", delay=0.5) as controller:
-        kube.patch(sa_path, {"imagePullSecrets": [{"name": "mine"}]})
-        controller.wait(timeout=30)
-    names = [ref["name"] for ref in kube.get(sa_path)["imagePullSecrets"]]
-    assert names == ["mine", controller.secret_name]
+    for name in ("default", "builder", "deployer"):  # builder and deployer are created by OCM too
+        secret_name = kube.wait_for(lambda name=name: managed(name), timeout=60, what=f"{name}'s managed secret")
+        assert secret_name.startswith(f"{name}-dockercfg-")
+
+        def filled(secret_name: str = secret_name) -> dict[str, Any] | None:
+            secret = kube.get(f"/api/v1/namespaces/{namespace}/secrets/{secret_name}") or {}
+            document = json.loads(base64.b64decode((secret.get("data") or {}).get(".dockercfg", "") or "e30="))
+            return secret if document else None
+
+        secret = kube.wait_for(filled, timeout=60, what=f"{secret_name} to hold a token")
+        assert secret["type"] == "kubernetes.io/dockercfg"
+        annotations = secret["metadata"]["annotations"]
+        assert annotations["openshift.io/internal-registry-auth-token.service-account"] == name
+        assert annotations["openshift.io/internal-registry-auth-token.binding"] == "bound"
+        assert "image-registry.openshift-image-registry.svc:5000" in json.loads(
+            base64.b64decode(secret["data"][".dockercfg"])
+        )
+    bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/{}/rolebindings/system:image-pullers"
+    pullers = kube.wait_for(lambda: kube.get(bindings.format(namespace)), timeout=60, what="system:image-pullers")
+    assert pullers["roleRef"]["name"] == "system:image-puller"
+    assert pullers["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": f"system:serviceaccounts:{namespace}"}
+    ]
 
 
 def _pool(kube: Kube, name: str) -> dict[str, Any]:

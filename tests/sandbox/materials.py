@@ -45,44 +45,62 @@ def make_pki(*, token_signer: str) -> dict[str, bytes]:
             parts.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
         return x509.Name(parts)
 
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = subject("openshift_ops.images sandbox CA")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(until)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
+    def make_ca(common_name: str) -> tuple[Any, x509.Name, x509.Certificate]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = subject(common_name)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(until)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+        return key, name, cert
+
+    ca_key, ca_name, ca_cert = make_ca("openshift_ops.images sandbox CA")
     save_key("ca", ca_key)
     save_cert("ca", ca_cert)
+    # kube-apiserver signs what it proxies to aggregated servers with a client certificate of its own CA.
+    front_proxy_key, front_proxy_name, front_proxy_cert = make_ca("openshift_ops.images sandbox front-proxy CA")
+    save_key("front-proxy-ca", front_proxy_key)
+    save_cert("front-proxy-ca", front_proxy_cert)
 
-    def issue(name: str, common_name: str, *, organization: str | None = None, server: bool, rsa_key: bool = False):
+    def issue(
+        name: str,
+        common_name: str,
+        *,
+        organization: str | None = None,
+        server: bool,
+        rsa_key: bool = False,
+        dns_names: tuple[str, ...] = (),
+        signer: tuple[Any, x509.Name] | None = None,
+    ) -> None:
+        signer_key, signer_name = signer or (ca_key, ca_name)
         key: Any = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
         usages = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject(common_name, organization))
-            .issuer_name(ca_name)
+            .issuer_name(signer_name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now)
@@ -103,19 +121,21 @@ def make_pki(*, token_signer: str) -> dict[str, bytes]:
                 critical=True,
             )
             .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_key.public_key()), critical=False)
         )
         if server:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-                ),
-                critical=False,
-            )
+            names: list[x509.GeneralName] = [x509.DNSName(n) for n in (*dns_names, "localhost")]
+            names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         save_key(name, key)
-        save_cert(name, builder.sign(ca_key, hashes.SHA256()))
+        save_cert(name, builder.sign(signer_key, hashes.SHA256()))
 
-    issue("apiserver", "kube-apiserver", server=True)
+    issue(
+        "apiserver",
+        "kube-apiserver",
+        server=True,
+        dns_names=("kubernetes", "kubernetes.default", "kubernetes.default.svc"),
+    )
     issue("registry", "sandbox-registry", server=True)
     issue("admin", "system:admin", organization="system:masters", server=False)
     # Controllers run with the manager's own identity (--use-service-account-credentials=false), so it needs every
@@ -123,6 +143,27 @@ def make_pki(*, token_signer: str) -> dict[str, bytes]:
     issue("kcm", "system:kube-controller-manager", organization="system:masters", server=False)
     # The token service signs RS256 JWTs; the registry trusts the CA (rootcertbundle) and finds the cert in x5c.
     issue("token-signer", token_signer, server=False, rsa_key=True)
+    # The real OpenShift servers. kube-aggregator dials openshift-apiserver at 127.0.0.1 with the TLS server name
+    # of its Service, api.openshift-apiserver.svc; on OpenShift both run as service accounts bound to
+    # cluster-admin, system:masters client certificates are the loopback equivalent.
+    issue(
+        "openshift-apiserver",
+        "api.openshift-apiserver.svc",
+        server=True,
+        dns_names=("api.openshift-apiserver.svc", "api.openshift-apiserver.svc.cluster.local"),
+    )
+    issue(
+        "openshift-controller-manager",
+        "controller-manager.openshift-controller-manager.svc",
+        server=True,
+        dns_names=(
+            "controller-manager.openshift-controller-manager.svc",
+            "controller-manager.openshift-controller-manager.svc.cluster.local",
+        ),
+    )
+    issue("openshift-apiserver-client", "system:openshift-apiserver", organization="system:masters", server=False)
+    issue("ocm-client", "system:openshift-controller-manager", organization="system:masters", server=False)
+    issue("front-proxy-client", "front-proxy-client", server=False, signer=(front_proxy_key, front_proxy_name))
     sa_key = rsa.generate_private_key(65537, 2048)
     save_key("sa", sa_key)
     files["sa.pub"] = sa_key.public_key().public_bytes(

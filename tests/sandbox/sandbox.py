@@ -1,8 +1,9 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Launcher of the sandbox cluster: a real etcd, kube-apiserver and kube-controller-manager (built from the Go
-module in this directory, cached outside the repo) plus two docker-registry instances and a token service, all on
-127.0.0.1, with state and logs under `.sandbox/`.
+module in this directory), the real openshift-apiserver and openshift-controller-manager and `oc` (built from the
+pinned sources of `openshift-sources.json`, see openshift.py), all cached outside the repo, plus two
+docker-registry instances and a token service, all on 127.0.0.1, with state and logs under `.sandbox/`.
 
     sandbox.py up | down | status | build | seed [--reset] | env
 
@@ -40,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openshift  # the OpenShift servers' build and configuration, next to this file
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 STATE_DIR = Path(os.environ.get("SANDBOX_STATE_DIR") or REPO_ROOT / ".sandbox")
@@ -48,8 +51,18 @@ STATE_FILE = STATE_DIR / "state.json"
 ENV_FILE = STATE_DIR / "env.sh"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openshift_ops_images" / "sandbox"
 BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
-# Stopped in this order (clients before the servers they talk to).
-PROCESS_ORDER = ("token-service", "token-registry", "registry", "kube-controller-manager", "kube-apiserver", "etcd")
+# Stopped in this order (clients before the servers they talk to). The controller managers go before
+# openshift-apiserver: their watches proxied through kube-apiserver otherwise hold its shutdown for ~20 s.
+PROCESS_ORDER = (
+    "token-service",
+    "token-registry",
+    "openshift-controller-manager",
+    "kube-controller-manager",
+    "openshift-apiserver",
+    "registry",
+    "kube-apiserver",
+    "etcd",
+)
 CONTROLLERS = (
     "namespace-controller",
     "garbage-collector-controller",
@@ -104,7 +117,14 @@ def binaries_ready(directory: Path) -> bool:
 
 
 def _stream_build(
-    command: Sequence[str], *, env: dict[str, str], log: io.TextIOBase, total: int, label: str, unit: str
+    command: Sequence[str],
+    *,
+    env: dict[str, str],
+    log: io.TextIOBase,
+    total: int,
+    label: str,
+    unit: str,
+    cwd: Path = HERE,
 ) -> None:
     """Run one `go` command, logging everything and printing a progress line every 15 s (``go build -v`` prints
     one line per package it compiles; ``total`` is the size of the dependency graph, cached packages included)."""
@@ -124,7 +144,7 @@ def _stream_build(
     reporter.start()
     try:
         with subprocess.Popen(
-            command, cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         ) as process:
             assert process.stdout is not None
             for line in process.stdout:
@@ -226,6 +246,23 @@ def build(*, force: bool = False) -> Path:
         partial.rename(target)
         say(f"binaries ready in {target} after {int(time.monotonic() - started)}s")
         return target
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    with path.open("w") as lock:
+        if _locked(lock):
+            say(f"another process is building; waiting for {path}")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def build_openshift(*, force: bool = False) -> Path:
+    """The directory holding openshift-apiserver, openshift-controller-manager and oc, building them when absent."""
+    try:
+        return openshift.build(CACHE_ROOT, stream=_stream_build, say=say, lock=_file_lock, force=force)
+    except openshift.BuildError as error:
+        raise SandboxError(str(error)) from None
 
 
 def _locked(lock: io.TextIOBase) -> bool:
@@ -423,9 +460,9 @@ def _b64file(path: Path) -> str:
 # The small test image, built as an OCI layout and pushed with skopeo
 
 
-def build_oci_layout(layout: Path, *, tag: str) -> None:
-    """A one-layer image holding /hello.txt, deterministic bytes (so its digest is the same on every start)."""
-    text = b"hello from the openshift_ops.images sandbox\n"
+def build_oci_layout(layout: Path, *, tag: str, text: bytes = b"hello from the openshift_ops.images sandbox\n") -> None:
+    """A one-layer image holding /hello.txt, deterministic bytes for a given ``text`` (the default image has the
+    same digest on every start; tests push images of their own text to get new digests)."""
     tar_buffer = io.BytesIO()
     with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         info = tarfile.TarInfo("hello.txt")
@@ -512,7 +549,7 @@ rules:
 """
 
 
-def _sandbox_support() -> Any:
+def sandbox_support() -> Any:
     # The seeding code is shared with the tests (which reset seeded objects), so it lives in sandbox_support.
     sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
     import sandbox_support  # noqa: PLC0415
@@ -554,9 +591,10 @@ def _up() -> bool:
         if shutil.which(tool) is None and not Path(f"/usr/bin/{tool}").exists():
             raise SandboxError(f"`{tool}` is missing: run `make system-packages` (Debian packages)")
     binaries = build()
+    openshift_binaries = build_openshift()
 
     # A fresh start: wipe the runtime state (logs of the previous run go too).
-    for child in ("pki", "etcd", "registry", "oci", "logs", "state.json", "env.sh"):
+    for child in ("pki", "etcd", "registry", "oci", "logs", "tmp", "bin", "state.json", "env.sh"):
         path = STATE_DIR / child
         if path.is_dir():
             shutil.rmtree(path)
@@ -571,7 +609,7 @@ def _up() -> bool:
     registry_ca_dir.mkdir(exist_ok=True)
     shutil.copyfile(pki / "ca.crt", registry_ca_dir / "ca.crt")
 
-    etcd_port, etcd_peer, api_port, kcm_port, reg_port, token_reg_port, token_port = free_ports(7)
+    etcd_port, etcd_peer, api_port, kcm_port, reg_port, token_reg_port, token_port, oas_port, ocm_port = free_ports(9)
     api = f"https://127.0.0.1:{api_port}"
     user_token = secrets.token_hex(24)
     _write_private(STATE_DIR / "tokens.csv", f'{user_token},sandbox-user,sandbox-user-uid,"system:authenticated"\n')
@@ -580,6 +618,24 @@ def _up() -> bool:
     admin_kubeconfig = STATE_DIR / "admin.kubeconfig"
     user_kubeconfig = STATE_DIR / "user.kubeconfig"
     kcm_kubeconfig = STATE_DIR / "kcm.kubeconfig"
+    oas_kubeconfig = STATE_DIR / "openshift-apiserver.kubeconfig"
+    ocm_kubeconfig = STATE_DIR / "openshift-controller-manager.kubeconfig"
+    for path, user, cert in (
+        (oas_kubeconfig, "system:openshift-apiserver", "openshift-apiserver-client"),
+        (ocm_kubeconfig, "system:openshift-controller-manager", "ocm-client"),
+    ):
+        _write_private(
+            path,
+            materials.kubeconfig(
+                server=api,
+                ca_pem=ca_pem,
+                user=user,
+                **{
+                    "client-certificate-data": _b64file(pki / f"{cert}.crt"),
+                    "client-key-data": _b64file(pki / f"{cert}.key"),
+                },
+            ),
+        )
     _write_private(
         admin_kubeconfig,
         materials.kubeconfig(
@@ -610,6 +666,7 @@ def _up() -> bool:
         "api": api,
         "pki": str(pki),
         "binaries": str(binaries),
+        "openshift_binaries": str(openshift_binaries),
         "ports": {
             "etcd": etcd_port,
             "etcd-peer": etcd_peer,
@@ -618,13 +675,15 @@ def _up() -> bool:
             "registry": reg_port,
             "token-registry": token_reg_port,
             "token-service": token_port,
+            "openshift-apiserver": oas_port,
+            "openshift-controller-manager": ocm_port,
         },
         "processes": [],
     }
     procs: list[Proc] = []
 
-    def launch(name: str, command: Sequence[str]) -> Proc:
-        proc = start_process(name, command)
+    def launch(name: str, command: Sequence[str], env: dict[str, str] | None = None) -> Proc:
+        proc = start_process(name, command, env=env)
         procs.append(proc)
         state["processes"] = [vars(p) for p in procs]
         write_state(state)  # recorded at once, so `down` can stop it even if the start fails later
@@ -677,6 +736,18 @@ def _up() -> bool:
                 "--audit-log-mode=blocking",
                 "--audit-log-maxsize=0",
                 "--profiling=false",
+                # Aggregation: kube-apiserver proxies image.openshift.io & co. to openshift-apiserver with a
+                # front-proxy client certificate, and publishes these settings in
+                # kube-system/extension-apiserver-authentication for openshift-apiserver's delegated authentication.
+                f"--requestheader-client-ca-file={pki / 'front-proxy-ca.crt'}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-uid-headers=X-Remote-Uid",
+                f"--proxy-client-cert-file={pki / 'front-proxy-client.crt'}",
+                f"--proxy-client-key-file={pki / 'front-proxy-client.key'}",
+                "--enable-aggregator-routing=false",  # ExternalName services are dialled by name (spec §2.4)
             ],
         )
         wait_until("kube-apiserver /readyz", lambda: api_ready(state), timeout=180, procs=[etcd, apiserver])
@@ -694,16 +765,22 @@ def _up() -> bool:
                 f"--service-account-private-key-file={pki / 'sa.key'}",
                 f"--root-ca-file={pki / 'ca.crt'}",
                 f"--controllers={','.join(CONTROLLERS)}",
-                # The API server has no front proxy: do not watch for a request-header CA that never comes.
-                "--authentication-skip-lookup=true",
                 "--profiling=false",
             ],
         )
 
-        support = _sandbox_support()
+        support = sandbox_support()
         kube = support.Kube(admin_kubeconfig, user_agent="sandbox-launcher")
-        say("seeding OpenShift objects (CRDs, ClusterRoles, openshift-config/pull-secret, MachineConfigPools)")
+        say("seeding what OpenShift's operators provide (namespaces, CRDs, images.config, pull secret, pools)")
         support.seed(kube)
+        start_openshift(
+            state,
+            launch,
+            kube,
+            binaries=openshift_binaries,
+            ports=(oas_port, ocm_port, etcd_port),
+            depends_on=[etcd, apiserver],
+        )
         wait_until(
             "the default ServiceAccount (kube-controller-manager)",
             lambda: kube.get("/api/v1/namespaces/default/serviceaccounts/default") is not None,
@@ -715,7 +792,12 @@ def _up() -> bool:
         start_registries(state, launch, password=password, ports=(reg_port, token_reg_port, token_port))
         push_test_image(registry=f"127.0.0.1:{reg_port}", password=password, ca_dir=registry_ca_dir)
 
+        bin_dir = STATE_DIR / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "oc").symlink_to(openshift_binaries / "oc")
         env = {
+            "PATH": f"{bin_dir}:$PATH",
+            "SANDBOX_OC": str(openshift_binaries / "oc"),
             "KUBECONFIG": str(admin_kubeconfig),
             "K8S_AUTH_KUBECONFIG": str(admin_kubeconfig),
             "SANDBOX_USER_KUBECONFIG": str(user_kubeconfig),
@@ -728,7 +810,13 @@ def _up() -> bool:
             "SANDBOX_TOKEN_REGISTRY": f"127.0.0.1:{token_reg_port}",
         }
         lines = ["# Written by tests/sandbox/sandbox.py: `source` it to talk to the sandbox cluster."]
-        lines += [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+        lines += [
+            # PATH is the one value that refers to the environment it is sourced in.
+            f'export {key}={shlex.quote(value[: -len("$PATH")])}"$PATH"'
+            if key == "PATH"
+            else f"export {key}={shlex.quote(value)}"
+            for key, value in env.items()
+        ]
         state["started"] = _now()
         write_state(state)
         _write_private(ENV_FILE, "\n".join(lines) + "\n")
@@ -739,6 +827,76 @@ def _up() -> bool:
     say(f"up in {elapsed:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, token registry 127.0.0.1:{token_reg_port}")
     say(f"`source {ENV_FILE}` to use it; logs in {LOG_DIR}")
     return True
+
+
+def start_openshift(
+    state: dict[str, Any],
+    launch: Any,
+    kube: Any,
+    *,
+    binaries: Path,
+    ports: tuple[int, int, int],
+    depends_on: Sequence[Proc],
+) -> None:
+    """openshift-apiserver aggregated behind kube-apiserver, then openshift-controller-manager (spec §2.2)."""
+    import materials  # noqa: PLC0415 (see up())
+
+    oas_port, ocm_port, etcd_port = ports
+    pki = Path(state["pki"])
+    _write_private(
+        STATE_DIR / "openshift-apiserver.yaml",
+        materials.to_yaml(
+            openshift.apiserver_config(
+                port=oas_port, etcd_port=etcd_port, pki=pki, kubeconfig=STATE_DIR / "openshift-apiserver.kubeconfig"
+            )
+        ),
+    )
+    _write_private(
+        STATE_DIR / "openshift-controller-manager.yaml",
+        materials.to_yaml(openshift.controller_manager_config(port=ocm_port, pki=pki)),
+    )
+    commands = openshift.process_commands(binaries, state_dir=STATE_DIR)
+    # Imports verify the registry's certificate against Go's system pool, which honours SSL_CERT_FILE
+    # (imagePolicyConfig.additionalTrustedCA is read but unused at this commit: spec gotcha 3).
+    oas = launch(
+        "openshift-apiserver", commands["openshift-apiserver"], env={**os.environ, "SSL_CERT_FILE": str(pki / "ca.crt")}
+    )
+    admin = _https_context(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
+    wait_until(
+        "openshift-apiserver /readyz",
+        lambda: http_get(f"https://127.0.0.1:{oas_port}/readyz", context=admin, timeout=3)[0] == 200,
+        timeout=120,
+        procs=[*depends_on, oas],
+    )
+    for collection, body in openshift.aggregation_objects(port=oas_port, ca_pem=(pki / "ca.crt").read_bytes()):
+        kube.create(collection, body)
+    for group in openshift.AGGREGATED_GROUPS:
+        wait_until(
+            f"APIService v1.{group} to be Available",
+            lambda group=group: _apiservice_available(kube, f"v1.{group}"),
+            timeout=60,
+            procs=[*depends_on, oas],
+        )
+    for collection, body in openshift.controller_prerequisites(sa_pub=(pki / "sa.pub").read_bytes()):
+        kube.create(collection, body)
+    tmp = STATE_DIR / "tmp"
+    tmp.mkdir(exist_ok=True)
+    ocm = launch(
+        "openshift-controller-manager", commands["openshift-controller-manager"], env={**os.environ, "TMPDIR": str(tmp)}
+    )
+    log = LOG_DIR / "openshift-controller-manager.log"
+    wait_until(
+        "openshift-controller-manager to start its image-import controller",
+        lambda: 'Started "openshift.io/image-import"' in log.read_text(encoding="utf-8", errors="replace"),
+        timeout=120,
+        procs=[*depends_on, oas, ocm],
+    )
+
+
+def _apiservice_available(kube: Any, name: str) -> bool:
+    service = kube.get(f"/apis/apiregistration.k8s.io/v1/apiservices/{name}") or {}
+    conditions = (service.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Available" and c.get("status") == "True" for c in conditions)
 
 
 def start_registries(state: dict[str, Any], launch: Any, *, password: str, ports: tuple[int, int, int]) -> None:
@@ -891,7 +1049,7 @@ def status() -> int:
 def seed_command(*, reset: bool) -> int:
     if not is_up():
         raise SandboxError("the sandbox is not up; run `make sandbox-up`")
-    support = _sandbox_support()
+    support = sandbox_support()
     support.seed(support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher"), reset=reset)
     say("seeded (reset)" if reset else "seeded (missing objects only)")
     return 0
@@ -920,6 +1078,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed_parser = sub.add_parser("seed", help="create the seeded OpenShift objects that are missing")
     seed_parser.add_argument("--reset", action="store_true", help="also put modified seeded objects back")
     sub.add_parser("env", help="print .sandbox/env.sh")
+    sub.add_parser("build-openshift", help="build (or find) the cached OpenShift binaries and print their directory")
     args = parser.parse_args(argv)
 
     def print_env() -> int:
@@ -934,6 +1093,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def print_build() -> int:
         print(build(force=args.force))
+        print(build_openshift(force=args.force))
         return 0
 
     commands = {
@@ -941,6 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "down": down,
         "status": status,
         "build": print_build,
+        "build-openshift": lambda: print(build_openshift()) or 0,
         "seed": lambda: seed_command(reset=args.reset),
         "env": print_env,
     }

@@ -11,24 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import signal
 import subprocess
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import sandbox  # the launcher next to this file (a script's directory is on sys.path)
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        words = shlex.split(line, comments=True)
-        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
-            key, _sep, value = words[1].partition("=")
-            env[key] = value
-    return env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # False when another run started it meanwhile: then it is not ours to stop.
                 started_here = sandbox.up()
         # SANDBOX_ENV_FILE tells the test fixtures which sandbox this is (SANDBOX_STATE_DIR may move it).
-        env = {**os.environ, **read_env_file(sandbox.ENV_FILE), "SANDBOX_ENV_FILE": str(sandbox.ENV_FILE)}
+        variables = sandbox.sandbox_support().parse_env_file(sandbox.ENV_FILE.read_text(encoding="utf-8"))
+        env = {**os.environ, **variables, "SANDBOX_ENV_FILE": str(sandbox.ENV_FILE)}
         with subprocess.Popen(command, env=env) as process:
             try:
                 return process.wait()
