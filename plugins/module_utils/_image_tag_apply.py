@@ -129,7 +129,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
     """Refuse early, with the fix, when the caller may not pull from the source namespace into another one.
 
     The server's own check (TagVerifier, §2.3) asks for ``get imagestreams/layers`` on the source stream, which
-    ``system:image-puller``, ``edit`` and ``admin`` grant and ``view`` does not.
+    OpenShift's ``system:image-puller``, ``view`` (through ``registry-viewer``), ``edit`` and ``admin`` grant.
     """
     targets = sorted({dest.namespace for dest in dests if dest.namespace != namespace})
     if not targets:
@@ -158,7 +158,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
     raise ClusterStateError(
         f"you may not tag images from namespace {namespace} into {', '.join(targets)}: tagging across namespaces "
         f"needs 'get' on imagestreams/layers (group image.openshift.io) for {namespace}/{source.stream}, which the "
-        f"role system:image-puller grants and view does not{reason}. Ask an admin of {namespace} to run "
+        f"roles system:image-puller, view, edit and admin grant{reason}. Ask an admin of {namespace} to run "
         f"'oc policy add-role-to-user system:image-puller $(oc whoami) -n {namespace}' "
         "(or use openshift_ops.images.image_puller_binding)"
     )

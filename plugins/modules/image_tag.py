@@ -127,8 +127,9 @@ options:
     choices: [present, absent]
     default: present
 notes:
-  - Tagging from another namespace needs C(get) on C(imagestreams/layers) there, which the C(system:image-puller)
-    role grants (C(view) does not); the module checks it first with a SelfSubjectAccessReview and fails with the
+  - Tagging from another namespace needs C(get) on C(imagestreams/layers) there, which OpenShift's
+    C(system:image-puller), C(view), C(edit) and C(admin) roles grant (C(view) through C(registry-viewer), which
+    the bootstrap policy aggregates into it); the module checks it first with a SelfSubjectAccessReview and fails with the
     command that grants it. A permanent tag from an image stream tag also reads the source image stream, which needs
     C(get imagestreams) in its namespace.
   - OpenShift never tracks an image stream tag of another stream or namespace, which is why O(alias) refuses them,

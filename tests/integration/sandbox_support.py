@@ -50,7 +50,17 @@ IMAGESTREAMS = "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"
 MCP_PATH = "/apis/machineconfiguration.openshift.io/v1/machineconfigpools"
 PULL_SECRET_PATH = "/api/v1/namespaces/openshift-config/secrets/pull-secret"
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
-SYSTEM_USERS = frozenset({"system:kube-controller-manager", "system:apiserver", "system:kube-scheduler"})
+SYSTEM_USERS = frozenset(
+    {
+        "system:kube-controller-manager",
+        "system:apiserver",
+        "system:kube-scheduler",
+        "system:openshift-apiserver",
+        "system:openshift-controller-manager",
+    }
+)
+# openshift-controller-manager runs each controller as a service account of openshift-infra.
+SYSTEM_SERVICE_ACCOUNT_PREFIXES = ("system:serviceaccount:kube-system:", "system:serviceaccount:openshift-infra:")
 
 _ENV_KEYS = {
     "kubeconfig": "KUBECONFIG",
@@ -544,7 +554,7 @@ class AuditLog:
 
 
 def _is_system_user(username: str) -> bool:
-    return username in SYSTEM_USERS or username.startswith("system:serviceaccount:kube-system:")
+    return username in SYSTEM_USERS or username.startswith(SYSTEM_SERVICE_ACCOUNT_PREFIXES)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -38,6 +38,10 @@ def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any
     return None
 
 
+def without_generation(tag: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if tag is None else {key: value for key, value in tag.items() if key != "generation"}
+
+
 def status_tags(kube: Kube, namespace: str, stream: str) -> list[str]:
     current = kube.get(imagestream_path(namespace, stream)) or {}
     return [entry["tag"] for entry in (current.get("status") or {}).get("tags") or []]
@@ -164,7 +168,7 @@ def test_permanent_tag_from_image_stream_tag(images: Images, kube: Kube, namespa
     digest = images.import_tag(namespace, "ruby", "2.0")
     keep = {"name": "keep", "annotations": {"owner": "me"}, "from": {"kind": "DockerImage", "name": "quay.io/a/b:1"}}
     add_spec_tag(kube, namespace, "ruby", keep)
-    keep_stored = spec_tag(kube, namespace, "ruby", "keep")
+    keep_stored = without_generation(spec_tag(kube, namespace, "ruby", "keep"))
     params = {"source": "ruby:2.0", "dest": "ruby:static-2.0", "namespace": namespace}
 
     result = converge(params, [namespace], expected_writes=1)
@@ -184,7 +188,9 @@ def test_permanent_tag_from_image_stream_tag(images: Images, kube: Kube, namespa
     assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}"}
     # the server always sets a spec tag's generation (the module sends none for a pin: 0 would ask for an import)
     assert isinstance(stored["generation"], int) and stored["generation"] > 0
-    assert spec_tag(kube, namespace, "ruby", "keep") == keep_stored
+    # the failed import of quay.io/a/b:1 (no network here) is retried by openshift-controller-manager whenever the
+    # stream's generation moves, which renumbers the tag's generation: everything else is as it was
+    assert without_generation(spec_tag(kube, namespace, "ruby", "keep")) == keep_stored
 
     # someone annotates the tag, then the source moves: a re-run re-pins, keeps the annotations, leaves "keep" alone
     def annotate(current: dict[str, Any]) -> bool:
@@ -201,7 +207,9 @@ def test_permanent_tag_from_image_stream_tag(images: Images, kube: Kube, namespa
     assert stored is not None
     assert stored["from"]["name"] == f"ruby@{moved}"
     assert stored["annotations"] == {"description": "Ruby 2.0", "tags": "builder"}
-    assert spec_tag(kube, namespace, "ruby", "keep") == keep_stored
+    # the failed import of quay.io/a/b:1 (no network here) is retried by openshift-controller-manager whenever the
+    # stream's generation moves, which renumbers the tag's generation: everything else is as it was
+    assert without_generation(spec_tag(kube, namespace, "ruby", "keep")) == keep_stored
     assert result["diff"]["before"][f"{namespace}/ruby:static-2.0"]["from"]["name"] == f"ruby@{digest}"
     assert result["diff"]["after"][f"{namespace}/ruby:static-2.0"]["from"]["name"] == f"ruby@{moved}"
 
@@ -453,8 +461,8 @@ def test_cross_namespace_source_allowed(
 ) -> None:
     source_ns = second_namespace
     digest = images.import_tag(source_ns, "ruby", "2.0")
-    grant(kube, source_ns, role="system:image-puller")
-    # a permanent tag also reads the source stream to pin its image
+    # view is enough on OpenShift: it reads the source stream (a permanent tag pins its image) and, through
+    # registry-viewer, grants get imagestreams/layers, which the TagVerifier asks for
     grant(kube, source_ns, role="view")
     params = {"source": f"{source_ns}/ruby:2.0", "dest": "ruby:prod", "namespace": user_namespace}
     result = converge(params, [user_namespace, source_ns], expected_writes=1, kubeconfig=sandbox.user_kubeconfig)
@@ -489,8 +497,7 @@ def test_cross_namespace_source_refused_without_image_puller(
     source_kind: str,
 ) -> None:
     digest = images.import_tag(second_namespace, "ruby", "2.0")
-    # reading the source stream (view) is not enough: tagging across namespaces needs imagestreams/layers
-    grant(kube, second_namespace, role="view")
+    # no role in the source namespace: tagging across namespaces needs imagestreams/layers there
     source = f"{second_namespace}/ruby:2.0" if source_kind == "istag" else f"{second_namespace}/ruby@{digest}"
     params = {"source": source, "dest": "ruby:prod", "namespace": user_namespace}
     mark = audit.mark()
