@@ -285,10 +285,11 @@ def _write_absent(client: Any, plan: _StreamPlan) -> None:
         try:
             removed = client.delete(path, allow_missing=True, body=body)
         except ConflictError as error:
-            raise ConflictError(
+            error.message = (
                 f"image stream {plan.namespace}/{plan.name} was deleted and created again while its tags were being "
                 f"removed ({error.message}); run the task again to act on the new stream"
-            ) from None
+            )
+            raise
         if removed is None:
             plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
 

@@ -89,9 +89,9 @@ def service_account_lists(service_account: Mapping[str, Any] | None) -> dict[str
 # On the ServiceAccount, OpenShift's controller (4.16+) names its managed registry pull secret here; on the secret,
 # it names the service account and, once the secret holds a bound token, says so (openshift-controller-manager,
 # pkg/internalregistry/controllers).
-MANAGED_SECRET_REF_ANNOTATION = "openshift.io/internal-registry-pull-secret-ref"
-MANAGED_SECRET_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
-LEGACY_SECRET_SA_ANNOTATION = "kubernetes.io/service-account.name"
+PULL_REF_ANNOTATION = "openshift.io/internal-registry-pull-secret-ref"
+REGISTRY_AUTH_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
+LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
 _MANAGED_NAME_MAX = 58  # the controller's limit before the 5 random characters it appends
 
 
@@ -126,7 +126,7 @@ def managed_dockercfg_secret(service_account: Mapping[str, Any]) -> str | None:
     the annotation removed), a listed name the controller's generator would make."""
     metadata = service_account.get("metadata") or {}
     pulls = linked_names(service_account, "pull")
-    referenced = (metadata.get("annotations") or {}).get(MANAGED_SECRET_REF_ANNOTATION)
+    referenced = (metadata.get("annotations") or {}).get(PULL_REF_ANNOTATION)
     if referenced:
         return referenced if referenced in pulls else None
     prefix = managed_secret_name_prefix(str(metadata.get("name", "")))
@@ -135,7 +135,7 @@ def managed_dockercfg_secret(service_account: Mapping[str, Any]) -> str | None:
 
 def is_managed_secret_name(service_account: Mapping[str, Any], name: str) -> bool:
     metadata = service_account.get("metadata") or {}
-    if (metadata.get("annotations") or {}).get(MANAGED_SECRET_REF_ANNOTATION) == name:
+    if (metadata.get("annotations") or {}).get(PULL_REF_ANNOTATION) == name:
         return True
     return _is_generated_from(name, managed_secret_name_prefix(str(metadata.get("name", ""))))
 
@@ -146,7 +146,7 @@ def managed_secret_ready(secret: Mapping[str, Any] | None, service_account: str)
     if not secret or secret.get("type") != "kubernetes.io/dockercfg":
         return False
     annotations = (secret.get("metadata") or {}).get("annotations") or {}
-    owner = annotations.get(MANAGED_SECRET_SA_ANNOTATION) or annotations.get(LEGACY_SECRET_SA_ANNOTATION)
+    owner = annotations.get(REGISTRY_AUTH_SA_ANNOTATION) or annotations.get(LEGACY_SA_ANNOTATION)
     if owner is not None and owner != service_account:
         return False
     encoded = (secret.get("data") or {}).get(".dockercfg") or ""

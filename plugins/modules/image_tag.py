@@ -128,10 +128,10 @@ options:
     default: present
 notes:
   - Tagging from another namespace needs C(get) on C(imagestreams/layers) there, which OpenShift's
-    C(system:image-puller), C(view), C(edit) and C(admin) roles grant (C(view) through C(registry-viewer), which
-    the bootstrap policy aggregates into it); the module checks it first with a SelfSubjectAccessReview and fails with the
-    command that grants it. A permanent tag from an image stream tag also reads the source image stream, which needs
-    C(get imagestreams) in its namespace.
+    C(system:image-puller), C(view), C(edit) and C(admin) roles grant (C(view) through C(registry-viewer),
+    which the bootstrap policy aggregates into it); the module checks it first with a SelfSubjectAccessReview
+    and fails with the command that grants it. A permanent tag from an image stream tag also reads the source
+    image stream, which needs C(get imagestreams) in its namespace.
   - OpenShift never tracks an image stream tag of another stream or namespace, which is why O(alias) refuses them,
     also when the source namespace differs (C(oc tag --alias) only compares the current project).
 seealso:

@@ -1030,6 +1030,13 @@ def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -
     return kube.replace(path, body)
 
 
+def _crd_stash() -> Path | None:
+    """The copy of the CRDs beside the running sandbox's OpenShift binaries (see openshift.stash_crds)."""
+    state = _launcher_module("sandbox").read_state() or {}
+    binaries = state.get("openshift_binaries")
+    return _launcher_module("openshift").crd_stash(Path(binaries)) if binaries else None
+
+
 def seed(kube: Kube, *, reset: bool = False) -> None:
     """Install what OpenShift's operators would have put in place, creating only what is missing (``reset`` also
     puts modified seeded objects back: openshift-config/pull-secret and the pools master and worker).
@@ -1046,7 +1053,7 @@ def seed(kube: Kube, *, reset: bool = False) -> None:
         )
     crds = [
         doc
-        for path in launcher.crd_paths(launcher.load_pins())
+        for path in launcher.crd_paths(launcher.load_pins(), stash=_crd_stash())
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
         if doc
     ]

@@ -183,10 +183,10 @@ def find_archive(component: Component) -> Path | None:
     return None
 
 
-def crd_paths(pins: Pins) -> list[Path]:
-    """The pinned CRD files, checked against their sha256."""
-    for directory in source_directories():
-        crd_dir = directory / pins.crd_directory
+def crd_paths(pins: Pins, *, stash: Path | None = None) -> list[Path]:
+    """The pinned CRD files, checked against their sha256: from a source directory, else from ``stash`` (the copy
+    kept beside the built binaries, so a checkout without ../shared still starts)."""
+    for crd_dir in [*(d / pins.crd_directory for d in source_directories()), *([stash] if stash else [])]:
         if crd_dir.is_dir():
             paths = []
             for name, expected in sorted(pins.crd_files.items()):
@@ -203,6 +203,26 @@ def crd_paths(pins: Pins) -> list[Path]:
         + ", ".join(str(d / pins.crd_directory) for d in source_directories())
         + f" (copy them from {pins.crd_repository} at {pins.crd_commit}, or set SANDBOX_OPENSHIFT_SRC)"
     )
+
+
+def stash_crds(pins: Pins, binaries: Path) -> None:
+    """Keep a checked copy of the CRDs in ``binaries/crds`` (once), for starts from a checkout without them."""
+    stash = binaries / "crds"
+    if stash.is_dir():
+        return
+    try:
+        paths = crd_paths(pins)
+    except BuildError:
+        return  # nothing to copy from; crd_paths() at start-up explains what is missing
+    partial = binaries / f"crds.partial-{os.getpid()}"
+    partial.mkdir(exist_ok=True)
+    for path in paths:
+        shutil.copyfile(path, partial / path.name)
+    partial.rename(stash)
+
+
+def crd_stash(binaries: Path) -> Path:
+    return binaries / "crds"
 
 
 def unpack_source(component: Component, work: Path, say: Callable[[str], None]) -> Path:
@@ -281,6 +301,7 @@ def build(
     pins = load_pins()
     target = cache_root / f"openshift-{build_key(pins)}"
     if binaries_ready(target) and not force:
+        stash_crds(pins, target)
         return target
     go = shutil.which("go")
     if go is None:
@@ -333,6 +354,7 @@ def build(
         )
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
+        stash_crds(pins, target)
         say(f"OpenShift binaries ready in {target} after {int(time.monotonic() - started)}s")
         return target
 
