@@ -208,10 +208,12 @@ def plan_links(
 def unlink_warnings(service_account: Mapping[str, Any], removed: Mapping[str, Sequence[str]]) -> list[str]:
     """Explain removals that will not last or will not do what a user may expect."""
     warnings = []
-    for name in removed.get("pull", []):
+    # The controller puts its secret back in both lists (openshift-controller-manager still lists it in secrets).
+    for name in dict.fromkeys(name for purpose in PURPOSE_FIELDS for name in removed.get(purpose, [])):
         if is_managed_secret_name(service_account, name):
+            lists = " and ".join(field for purpose, field in PURPOSE_FIELDS.items() if name in removed.get(purpose, []))
             warnings.append(
                 f"{name} is the service account's managed registry secret; OpenShift's controller adds it back to "
-                "imagePullSecrets"
+                f"{lists}"
             )
     return warnings

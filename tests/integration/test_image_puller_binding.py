@@ -1,7 +1,12 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """image_puller_binding against the sandbox cluster: the real RBAC authorizer, checked with `kubectl auth can-i`,
-the stored RoleBindings and the audit log."""
+the stored RoleBindings and the audit log.
+
+OpenShift's own roles only (openshift-apiserver's bootstrap policy): system:image-puller, admin, view. Every project
+starts with the RoleBinding ``system:image-pullers`` (ClusterRole system:image-puller for the project's own service
+accounts) made by openshift-controller-manager; the module must leave it alone unless told to change it, which the
+autouse fixture ``project_pullers_untouched`` checks after every test."""
 
 from __future__ import annotations
 
@@ -16,10 +21,24 @@ from typing import Any
 
 import pytest
 
-from .sandbox_support import AuditLog, Kube, ModuleRunner, PlaybookRunner, Sandbox, temporary_role_binding, warnings_of
+from .sandbox_support import (
+    AuditLog,
+    AuditMark,
+    Kube,
+    ModuleRunner,
+    PlaybookRunner,
+    Sandbox,
+    temporary_role_binding,
+    wait_for_project_setup,
+    warnings_of,
+)
 
 MODULE = "image_puller_binding"
 PULLER = "system:image-puller"
+# The RoleBinding openshift-controller-manager puts in every project: its own service accounts may pull.
+PROJECT_PULLERS = "system:image-pullers"
+# Tests that change PROJECT_PULLERS on purpose (every other test must leave it exactly as OpenShift made it).
+CHANGES_PROJECT_PULLERS = frozenset({"test_default_image_pullers_binding_survives_absent"})
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
 KUBECTL = "/usr/bin/kubectl"
 
@@ -37,6 +56,18 @@ def puller_bindings(kube: Kube, namespace: str, role: str = PULLER) -> dict[str,
         for item in listing["items"]
         if item["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}
     }
+
+
+def project_pullers(namespace: str) -> dict[str, list[dict[str, Any]]]:
+    """What ``puller_bindings`` shows in a project nobody has touched: OpenShift's ``system:image-pullers``."""
+    group = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": f"system:serviceaccounts:{namespace}"}
+    return {PROJECT_PULLERS: [group]}
+
+
+def binding_versions(kube: Kube, namespace: str) -> dict[str, str]:
+    """name -> resourceVersion of every RoleBinding in the namespace (any write shows as a change)."""
+    listing = kube.get(bindings_path(namespace))
+    return {item["metadata"]["name"]: item["metadata"]["resourceVersion"] for item in listing["items"]}
 
 
 def create_binding(kube: Kube, namespace: str, name: str, subjects: list[dict[str, Any]], role: str = PULLER) -> None:
@@ -90,16 +121,34 @@ def sa_groups(namespace: str) -> tuple[str, str]:
 
 @pytest.fixture
 def source(kube: Kube) -> Iterator[str]:
-    """A second project (the one whose pods want to pull), with its `default` service account present."""
+    """A second project (the one whose pods want to pull), set up by OpenShift's controllers like ``namespace``
+    (service accounts default, builder, deployer; its own ``system:image-pullers``)."""
     name = f"it-src-{secrets.token_hex(4)}"
     kube.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    kube.wait_for(
-        lambda: kube.get(f"/api/v1/namespaces/{name}/serviceaccounts/default"),
-        what=f"service account {name}/default",
-    )
+    wait_for_project_setup(kube, name)
     yield name
     if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
         kube.delete(f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture(autouse=True)
+def project_pullers_untouched(request: pytest.FixtureRequest, kube: Kube) -> Iterator[None]:
+    """After each test that uses ``namespace``: OpenShift's ``system:image-pullers`` there is the very object it
+    was (same uid, same resourceVersion: never written), unless the test is about changing it."""
+    if "namespace" not in request.fixturenames or request.node.originalname in CHANGES_PROJECT_PULLERS:
+        yield
+        return
+    namespace = request.getfixturevalue("namespace")
+    before = kube.get(bindings_path(namespace, PROJECT_PULLERS))
+    assert before is not None, f"OpenShift made no {PROJECT_PULLERS} RoleBinding in {namespace}"
+    yield
+    after = kube.get(bindings_path(namespace, PROJECT_PULLERS))
+    assert after is not None, f"{namespace}/{PROJECT_PULLERS} was deleted"
+    assert (after["metadata"]["uid"], after["metadata"]["resourceVersion"]) == (
+        before["metadata"]["uid"],
+        before["metadata"]["resourceVersion"],
+    ), f"{namespace}/{PROJECT_PULLERS} was written: {before} -> {after}"
+    assert after["subjects"] == project_pullers(namespace)[PROJECT_PULLERS]
 
 
 @pytest.fixture
@@ -140,7 +189,7 @@ def test_one_service_account(
         {"kind": "ServiceAccount", "name": "default", "namespace": source}
     ]
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
-    assert puller_bindings(kube, namespace) == {}
+    assert puller_bindings(kube, namespace) == project_pullers(namespace)
 
     result = run_module(MODULE, params, diff=True)
     assert not result.get("failed"), result
@@ -161,7 +210,8 @@ def test_one_service_account(
     }
     assert f'RoleBinding "{PULLER}/{namespace}"' in subject["reason"]
     assert puller_bindings(kube, namespace) == {
-        PULLER: [{"kind": "ServiceAccount", "name": "default", "namespace": source}]
+        **project_pullers(namespace),
+        PULLER: [{"kind": "ServiceAccount", "name": "default", "namespace": source}],
     }
     assert can_pull(sandbox, namespace, sa_user(source))
     assert not can_pull(sandbox, namespace, sa_user(source, "builder"))  # only the one service account
@@ -175,7 +225,7 @@ def test_one_service_account(
     assert again["subjects"][0]["bindings"] == [PULLER]
     assert again["diff"] == {"before": {}, "after": {}}
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
-    assert list(puller_bindings(kube, namespace)) == [PULLER]  # no system:image-puller-0
+    assert sorted(puller_bindings(kube, namespace)) == [PULLER, PROJECT_PULLERS]  # no system:image-puller-0
 
     # the reversal, first predicted
     absent = {**params, "state": "absent"}
@@ -199,6 +249,7 @@ def test_one_service_account(
     assert "granted_by" not in result["subjects"][0]
     assert not result.get("warnings")
     assert kube.get(bindings_path(namespace, PULLER)) is None
+    assert puller_bindings(kube, namespace) == project_pullers(namespace)
     assert not can_pull(sandbox, namespace, sa_user(source))
 
     mark = audit.mark()
@@ -222,7 +273,8 @@ def test_every_service_account_of_a_project(
     assert (subject["kind"], subject["name"], subject["action"]) == ("Group", group, "added")
     assert subject["exists"] is True and subject["allowed"] is True
     assert puller_bindings(kube, namespace) == {
-        PULLER: [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]
+        **project_pullers(namespace),
+        PULLER: [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}],
     }
     assert can_pull(sandbox, namespace, sa_user(source), sa_groups(source))
     assert can_pull(sandbox, namespace, sa_user(source, "any-other"), sa_groups(source))
@@ -233,13 +285,15 @@ def test_every_service_account_of_a_project(
     assert again["changed"] is False
     assert again["subjects"][0]["action"] == "already_bound"
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
-    assert list(puller_bindings(kube, namespace)) == [PULLER]
+    assert sorted(puller_bindings(kube, namespace)) == [PULLER, PROJECT_PULLERS]
 
     result = run_module(MODULE, {**params, "state": "absent"})
     assert not result.get("failed"), result
     assert result["changed"] is True
     assert kube.get(bindings_path(namespace, PULLER)) is None
+    assert puller_bindings(kube, namespace) == project_pullers(namespace)
     assert not can_pull(sandbox, namespace, sa_user(source), sa_groups(source))
+    assert can_pull(sandbox, namespace, sa_user(namespace), sa_groups(namespace))  # the project's own SAs still
 
 
 def test_playbook_grants_once(
@@ -250,25 +304,28 @@ def test_playbook_grants_once(
         - hosts: localhost
           gather_facts: false
           tasks:
-            - name: Let {{ source }}'s default service account pull from {{ target }}
+            - name: Let {{ source }}'s default and robot service accounts pull from {{ target }}
               openshift_ops.images.image_puller_binding:
                 namespace: "{{ target }}"
                 service_accounts:
                   - namespace: "{{ source }}"
                     name: default
-                  - "system:serviceaccount:{{ source }}:builder"
+                  - "system:serviceaccount:{{ source }}:robot"
         """
     )
     extra_vars = {"source": source, "target": namespace}
     first = run_playbook(playbook, extra_vars=extra_vars, diff=True)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "changed=1" in first.stdout
-    assert f"service account {source}/builder does not exist" in first.stdout + first.stderr  # the warning
+    # the warning (robot is no account OpenShift makes; builder and deployer exist in every project)
+    assert f"service account {source}/robot does not exist" in first.stdout + first.stderr
     second = run_playbook(playbook, extra_vars=extra_vars)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "changed=0" in second.stdout
-    assert list(puller_bindings(kube, namespace)) == [PULLER]
+    assert sorted(puller_bindings(kube, namespace)) == [PULLER, PROJECT_PULLERS]
     assert can_pull(sandbox, namespace, sa_user(source))
+    assert can_pull(sandbox, namespace, sa_user(source, "robot"))
+    assert not can_pull(sandbox, namespace, sa_user(source, "builder"))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -335,7 +392,7 @@ def test_new_subject_joins_the_binding_named_after_the_role(
     after = kube.get(bindings_path(namespace, PULLER))
     assert after["metadata"]["uid"] == before["metadata"]["uid"]  # updated in place, not re-created
     assert after["subjects"] == [alice, {"kind": "ServiceAccount", "name": "default", "namespace": source}]
-    assert list(puller_bindings(kube, namespace)) == [PULLER]
+    assert sorted(puller_bindings(kube, namespace)) == [PULLER, PROJECT_PULLERS]
     assert can_pull(sandbox, namespace, sa_user(source))
 
     # removing one subject keeps the binding for the other
@@ -347,21 +404,19 @@ def test_new_subject_joins_the_binding_named_after_the_role(
 def test_default_image_pullers_binding_survives_absent(
     sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, audit: AuditLog, namespace: str
 ) -> None:
-    # as OpenShift's default-rolebindings controller creates it in every project
-    own_group = f"system:serviceaccounts:{namespace}"
-    create_binding(
-        kube,
-        namespace,
-        "system:image-pullers",
-        [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": own_group}],
-    )
-    kube.wait_for(lambda: kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/default"), what="the default SA")
+    # made by openshift-controller-manager's default-rolebindings controller, as in every project
+    original = kube.get(bindings_path(namespace, PROJECT_PULLERS))
+    # OpenShift's own advice on it: emptying it is how to turn it off (a deleted one is made again)
+    assert "remove subjects to disable" in original["metadata"]["annotations"]["openshift.io/description"]
+    assert puller_bindings(kube, namespace) == project_pullers(namespace)
     assert can_pull(sandbox, namespace, sa_user(namespace), sa_groups(namespace))
     params = {"namespace": namespace, "from_namespaces": [namespace], "state": "absent"}
 
+    mark = audit.mark()
     present = run_module(MODULE, {**params, "state": "present"})
     assert present["changed"] is False
-    assert present["subjects"][0]["bindings"] == ["system:image-pullers"]
+    assert present["subjects"][0]["bindings"] == [PROJECT_PULLERS]
+    assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
 
     result = run_module(MODULE, params, diff=True)
     assert not result.get("failed"), result
@@ -373,8 +428,9 @@ def test_default_image_pullers_binding_survives_absent(
             "subjects": [],
         }
     }
-    kept = kube.get(bindings_path(namespace, "system:image-pullers"))
+    kept = kube.get(bindings_path(namespace, PROJECT_PULLERS))
     assert kept is not None
+    assert kept["metadata"]["uid"] == original["metadata"]["uid"]  # emptied in place, not deleted and re-made
     assert kept.get("subjects") in (None, [])
     assert not can_pull(sandbox, namespace, sa_user(namespace), sa_groups(namespace))
 
@@ -391,7 +447,8 @@ def test_binding_name(sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, na
     assert not result.get("failed"), result
     assert result["bindings"] == ["team-pullers"]
     assert puller_bindings(kube, namespace) == {
-        "team-pullers": [{"kind": "ServiceAccount", "name": "default", "namespace": source}]
+        **project_pullers(namespace),
+        "team-pullers": [{"kind": "ServiceAccount", "name": "default", "namespace": source}],
     }
     assert can_pull(sandbox, namespace, sa_user(source))
     assert run_module(MODULE, params)["changed"] is False
@@ -518,20 +575,40 @@ def test_wait_for_service_accounts_times_out(
         ({"users": ["system:serviceaccount:a:b:c"]}, "not of the form"),
         ({}, "no subject given"),
         ({"service_accounts": ["a:b"], "role": "does-not-exist"}, "ClusterRole does-not-exist does not exist"),
-        ({"service_accounts": ["a:b"], "role": "view"}, "does not grant get on imagestreams/layers"),
+        # OpenShift's image auditor reads images, not image stream layers (view, edit and admin do grant pulls)
+        (
+            {"service_accounts": ["a:b"], "role": "system:image-auditor"},
+            "ClusterRole system:image-auditor does not grant get on imagestreams/layers",
+        ),
         ({"service_accounts": ["a:b"], "binding_name": "not/valid"}, "binding_name: 'not/valid' is not a valid name"),
     ],
 )
 def test_bad_input(
     *, kube: Kube, run_module: ModuleRunner, audit: AuditLog, namespace: str, params: dict[str, Any], message: str
 ) -> None:
+    before = binding_versions(kube, namespace)
     mark = audit.mark()
     result = run_module(MODULE, {"namespace": namespace, **params})
     assert result.get("failed") is True, result
     assert message in result["msg"]
     assert result.get("changed", False) is False
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
-    assert kube.get(bindings_path(namespace))["items"] == []
+    assert binding_versions(kube, namespace) == before == {PROJECT_PULLERS: before[PROJECT_PULLERS]}
+
+
+def test_openshift_view_role_grants_pulls(
+    sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, namespace: str, source: str
+) -> None:
+    """OpenShift's view (aggregating system:openshift:aggregate-to-view) includes get on imagestreams/layers, so the
+    role check accepts it and the access review proves the pull."""
+    result = run_module(MODULE, {"namespace": namespace, "service_accounts": [f"{source}:default"], "role": "view"})
+    assert not result.get("failed"), result
+    assert result["bindings"] == ["view"]
+    assert result["subjects"][0]["allowed"] is True
+    assert puller_bindings(kube, namespace, role="view") == {
+        "view": [{"kind": "ServiceAccount", "name": "default", "namespace": source}]
+    }
+    assert can_pull(sandbox, namespace, sa_user(source))
 
 
 def test_unknown_role_without_verify_only_warns(kube: Kube, run_module: ModuleRunner, namespace: str) -> None:
@@ -563,39 +640,89 @@ def test_missing_namespace(run_module: ModuleRunner) -> None:
 # A project admin (no cluster-wide rights) can run it
 
 
+def review_creates(audit: AuditLog, mark: AuditMark) -> list[tuple[str, str | None, str, int]]:
+    """(resource, namespace, user, HTTP code) of every access review the collection created after ``mark``."""
+    return [
+        (
+            event["objectRef"]["resource"],
+            event["objectRef"].get("namespace"),
+            event["user"]["username"],
+            event["responseStatus"]["code"],
+        )
+        for event in audit.writes(since=mark, resource=None)
+        if event["objectRef"].get("resource") in {"subjectaccessreviews", "localsubjectaccessreviews"}
+        and str(event.get("userAgent", "")).startswith("openshift_ops.images")
+    ]
+
+
 def test_project_admin_uses_local_access_reviews(
-    sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, namespace: str, source: str
+    *, sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, audit: AuditLog, namespace: str, source: str
 ) -> None:
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": {"name": "image-puller-admin", "namespace": namespace},
-        "rules": [
-            {
-                "apiGroups": ["rbac.authorization.k8s.io"],
-                "resources": ["rolebindings"],
-                "verbs": ["get", "list", "create", "update", "delete"],
-            },
-            {"apiGroups": ["authorization.k8s.io"], "resources": ["localsubjectaccessreviews"], "verbs": ["create"]},
-            # holding what system:image-puller grants is what allows binding it (RBAC escalation check)
-            {"apiGroups": ["", "image.openshift.io"], "resources": ["imagestreams/layers"], "verbs": ["get"]},
-        ],
-    }
-    kube.create(f"{RBAC}/namespaces/{namespace}/roles", role)
-    with temporary_role_binding(kube, namespace, role="image-puller-admin", kind="Role"):
+    """sandbox-user with OpenShift's admin role in the project, as `oc adm policy add-role-to-user admin` gives it:
+    it may bind system:image-puller there (admin holds imagestreams/layers, so RBAC's escalation check passes) and
+    create LocalSubjectAccessReviews, but not cluster-wide SubjectAccessReviews. Every authenticated user reads
+    ClusterRoles on OpenShift (basic-user), so the role is checked, not skipped with a warning."""
+    with temporary_role_binding(kube, namespace, role="admin"):
         params = {"namespace": namespace, "service_accounts": [f"{source}:default"]}
+        mark = audit.mark()
         result = run_module(MODULE, params, kubeconfig=sandbox.user_kubeconfig)
         assert not result.get("failed"), result
         assert result["changed"] is True
         [subject] = result["subjects"]
         assert subject["allowed"] is True
         assert "exists" not in subject  # the user may not read service accounts in the source project
-        assert any(f"cannot read ClusterRole {PULLER}" in warning for warning in warnings_of(result))
+        assert not any("cannot read ClusterRole" in warning for warning in warnings_of(result))
         assert can_pull(sandbox, namespace, sa_user(source))
+        reviews = review_creates(audit, mark)
+        # the cluster-wide review is refused once, then every review is a local one in the project
+        assert reviews[0] == ("subjectaccessreviews", None, "sandbox-user", 403), reviews
+        assert reviews[1:] and set(reviews[1:]) == {("localsubjectaccessreviews", namespace, "sandbox-user", 201)}
 
+        # the role check runs for the project admin too: a role that grants no pulls is refused before any write
+        before = binding_versions(kube, namespace)
+        refused = run_module(MODULE, {**params, "role": "system:image-auditor"}, kubeconfig=sandbox.user_kubeconfig)
+        assert refused.get("failed") is True, refused
+        assert "ClusterRole system:image-auditor does not grant get on imagestreams/layers" in refused["msg"]
+        assert binding_versions(kube, namespace) == before
+
+        mark = audit.mark()
         again = run_module(MODULE, params, kubeconfig=sandbox.user_kubeconfig)
         assert again["changed"] is False
+        assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
         removed = run_module(MODULE, {**params, "state": "absent"}, kubeconfig=sandbox.user_kubeconfig)
         assert not removed.get("failed"), removed
         assert removed["changed"] is True
         assert not can_pull(sandbox, namespace, sa_user(source))
+
+
+def test_clusterroles_unreadable_only_warns(
+    sandbox: Sandbox, kube: Kube, run_module: ModuleRunner, namespace: str, source: str
+) -> None:
+    """A project admin who may not read ClusterRoles: on OpenShift everyone in system:authenticated may (the
+    basic-users ClusterRoleBinding), so the one way to meet such a user without editing that shared binding is a
+    user outside system:authenticated. The admin kubeconfig impersonates one (group system:unauthenticated, which
+    keeps the API server from adding system:authenticated) who holds OpenShift's admin role in the project."""
+    user = f"it-no-basic-user-{secrets.token_hex(3)}"
+    impersonation = {"impersonate_user": user, "impersonate_groups": ["system:unauthenticated"]}
+    with temporary_role_binding(kube, namespace, role="admin", user=user):
+        params = {"namespace": namespace, "service_accounts": [f"{source}:default"], **impersonation}
+        result = run_module(MODULE, params)
+        assert not result.get("failed"), result
+        assert result["changed"] is True
+        assert result["subjects"][0]["allowed"] is True  # proven by the local access review instead
+        assert any(
+            f"cannot read ClusterRole {PULLER} (forbidden)" in warning and "access review after the change" in warning
+            for warning in warnings_of(result)
+        ), warnings_of(result)
+        assert can_pull(sandbox, namespace, sa_user(source))
+
+        # unchecked, a role this admin does not hold is stopped by the API server's RBAC escalation check
+        before = binding_versions(kube, namespace)
+        refused = run_module(MODULE, {**params, "role": "system:image-auditor"})
+        assert refused.get("failed") is True, refused
+        assert (
+            f'rolebindings.rbac.authorization.k8s.io "system:image-auditor" is forbidden: user "{user}"'
+            in (refused["msg"])
+        )
+        assert "is attempting to grant RBAC permissions not currently held" in refused["msg"]
+        assert binding_versions(kube, namespace) == before

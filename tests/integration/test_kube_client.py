@@ -291,7 +291,8 @@ def service_account_token(kube: Kube, namespace: str, name: str) -> str:
 @pytest.mark.parametrize("api_version", ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"])
 def test_exec_plugin_token(sandbox: Sandbox, kube: Kube, namespace: str, tmp_path: Path, api_version: str) -> None:
     environ = clean_environ(tmp_path)
-    token = service_account_token(kube, namespace, "deployer")
+    # not "deployer": openshift-controller-manager makes that service account (and builder) in every project
+    token = service_account_token(kube, namespace, "exec-client")
     token_file = tmp_path / "token"
     token_file.write_text(token)
     plugin = tmp_path / "credential-plugin"
@@ -309,7 +310,7 @@ def test_exec_plugin_token(sandbox: Sandbox, kube: Kube, namespace: str, tmp_pat
         "clusters": [{"name": "sandbox", "cluster": {"server": sandbox.api, "certificate-authority": sandbox.ca}}],
         "users": [
             {
-                "name": "deployer",
+                "name": "exec-client",
                 "user": {
                     "exec": {
                         "command": str(plugin),
@@ -321,14 +322,14 @@ def test_exec_plugin_token(sandbox: Sandbox, kube: Kube, namespace: str, tmp_pat
             }
         ],
         "contexts": [
-            {"name": "deployer", "context": {"cluster": "sandbox", "user": "deployer", "namespace": namespace}}
+            {"name": "exec-client", "context": {"cluster": "sandbox", "user": "exec-client", "namespace": namespace}}
         ],
-        "current-context": "deployer",
+        "current-context": "exec-client",
     }
     client = client_for(environ, kubeconfig=document)
     assert client.config.token == token
     assert client.default_namespace == namespace
-    assert whoami(client)["username"] == f"system:serviceaccount:{namespace}:deployer"
+    assert whoami(client)["username"] == f"system:serviceaccount:{namespace}:exec-client"
     created = client.create(f"/api/v1/namespaces/{namespace}/configmaps", configmap("from-exec"))
     assert created["metadata"]["name"] == "from-exec"
 

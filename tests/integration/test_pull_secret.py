@@ -23,6 +23,7 @@ from .sandbox_support import (
     PlaybookRunner,
     Sandbox,
     assert_ok,
+    managed_pull_secret,
     module_writes,
     skopeo_inspect,
     warnings_of,
@@ -404,32 +405,27 @@ def test_validate_credentials(
 def test_link_service_accounts_and_delete(
     sandbox: Sandbox, kube: Kube, namespace: str, run_module: ModuleRunner, audit: AuditLog
 ) -> None:
-    kube.create(
-        f"/api/v1/namespaces/{namespace}/serviceaccounts",
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": "builder"},
-            "imagePullSecrets": [{"name": "builder-dockercfg-x7k2p"}, {"name": "other"}],
-        },
-    )
+    # builder as OpenShift made it: its managed registry pull secret linked by openshift-controller-manager
+    managed = managed_pull_secret(kube, namespace, "builder")
+    assert managed is not None
+    sa_path = f"/api/v1/namespaces/{namespace}/serviceaccounts/builder"
+    kube.patch(sa_path, {"imagePullSecrets": [{"name": managed}, {"name": "other"}]})
     params = {
         "name": "linked",
         "namespace": namespace,
         "registries": [{"server": sandbox.registry, "auth": LINKED_AUTH}],
         "link_service_accounts": ["builder"],
     }
-    sa_path = f"/api/v1/namespaces/{namespace}/serviceaccounts/builder"
     mark = audit.mark()
     predicted = assert_ok(run_module("pull_secret", params, check=True, diff=True))
     assert predicted["changed"] is True
-    assert predicted["service_accounts"][0]["image_pull_secrets"] == ["builder-dockercfg-x7k2p", "other", "linked"]
+    assert predicted["service_accounts"][0]["image_pull_secrets"] == [managed, "other", "linked"]
     assert module_writes(audit, mark, namespace) == []
 
     result = assert_ok(run_module("pull_secret", params, diff=True))
     assert result["diff"] == predicted["diff"]
     names = [ref["name"] for ref in kube.get(sa_path)["imagePullSecrets"]]
-    assert names == ["builder-dockercfg-x7k2p", "other", "linked"]
+    assert names == [managed, "other", "linked"]
 
     mark = audit.mark()
     assert assert_ok(run_module("pull_secret", params))["changed"] is False
@@ -437,12 +433,9 @@ def test_link_service_accounts_and_delete(
 
     deleted = assert_ok(run_module("pull_secret", {**params, "state": "absent"}, diff=True))
     assert deleted["action"] == "deleted"
-    assert deleted["diff"]["after"]["service_accounts"]["builder"]["imagePullSecrets"] == [
-        "builder-dockercfg-x7k2p",
-        "other",
-    ]
+    assert deleted["diff"]["after"]["service_accounts"]["builder"]["imagePullSecrets"] == [managed, "other"]
     assert kube.get(secret_path(namespace, "linked")) is None
-    assert [ref["name"] for ref in kube.get(sa_path)["imagePullSecrets"]] == ["builder-dockercfg-x7k2p", "other"]
+    assert [ref["name"] for ref in kube.get(sa_path)["imagePullSecrets"]] == [managed, "other"]
     assert assert_ok(run_module("pull_secret", {**params, "state": "absent"}))["changed"] is False
 
 
