@@ -23,6 +23,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._credential_o
     collect_registry_entries,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ForbiddenError,
     ImagesError,
     InvalidInputError,
     RegistryCheckError,
@@ -44,10 +45,19 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import (
+    CONTROLLER_CONFIG_PATH,
+    INFRASTRUCTURE_PATH,
+    KUBELET_AUTH_FILE,
+    MACHINE_CONFIGS_PATH,
+    MACHINE_CONFIGURATION_PATH,
     POOLS_PATH,
     RolloutError,
-    paused_pools,
+    RolloutTarget,
+    auth_file_disruption,
+    is_hosted_control_plane,
+    pools_that_block,
     record_pool_configurations,
+    template_failure,
     wait_for_rollout,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
@@ -176,38 +186,105 @@ def write_backup(directory: str, *, where: str, content: bytes, path: str | None
     return path
 
 
-class _PoolPreconditions:
-    """The pools recorded before the write, or why waiting would be impossible (raised only if a write is due)."""
+GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")
+_UNPAUSE = 'oc patch mcp/<pool> --type merge -p \'{"spec":{"paused":false}}\''
 
-    def __init__(self, client: Any, *, wanted: bool) -> None:
+
+def _optional_read(client: Any, path: str) -> dict[str, Any] | None:
+    """An object the module can do without (missing API, no permission): None when it cannot be read."""
+    try:
+        return client.get(path, allow_missing=True)
+    except ImagesError:
+        return None
+
+
+class _WritePreconditions:
+    """What the cluster says before the write: why a write would be pointless or a wait could never finish (raised
+    only when a write is due), and the pools to wait for."""
+
+    def __init__(self, client: Any, request: GlobalPullSecretRequest) -> None:
         self.before: dict[str, str] = {}
-        self.problem: ImagesError | None = None
-        if not wanted:
+        self.problem: str | None = None
+        self.watch_template_controller = True
+        if (request.namespace, request.name) == GLOBAL_PULL_SECRET and is_hosted_control_plane(
+            _optional_read(client, INFRASTRUCTURE_PATH)
+        ):
+            self.problem = (
+                "this cluster's control plane is hosted (infrastructures.config.openshift.io/cluster reports "
+                "controlPlaneTopology: External): openshift-config/pull-secret is reconciled from the HostedCluster's "
+                "spec.pullSecret on the management cluster, and nodes do not get it from a Machine Config Operator. "
+                "Change the HostedCluster's pull secret there, or add entries to kube-system/additional-pull-secret "
+                "of this cluster (name: additional-pull-secret, namespace: kube-system), which HyperShift merges in"
+            )
             return
+        if request.wait:
+            self.problem = self._pools_problem(client) or self._renderer_problem(client)
+
+    def _pools_problem(self, client: Any) -> str | None:
         try:
             listing = client.get(POOLS_PATH, allow_missing=True)
         except ImagesError as error:
-            self.problem = InvalidInputError(f"wait: true needs to read the MachineConfigPools: {error}")
-            return
+            return f"wait: true needs to read the MachineConfigPools: {error}"
         self.before = record_pool_configurations(listing)
         if listing is None or not self.before:
-            self.problem = InvalidInputError(
-                "wait: true needs MachineConfigPools, and this cluster has none (a hosted control plane rolls the "
-                "pull secret out differently); set wait: false"
+            return "wait: true needs MachineConfigPools, and this cluster has none; set wait: false"
+        blocked = pools_that_block(listing)
+        if blocked:
+            return (
+                f"the rollout could not finish, so waiting for it could not either: {'; '.join(blocked)}. Unpause a "
+                f"paused pool ({_UNPAUSE}) or repair the degraded one, or set wait: false to write the secret and let "
+                "the pools pick it up later"
             )
-            return
-        paused = paused_pools(listing)
-        if paused:
-            self.problem = InvalidInputError(
-                f"MachineConfigPool {', '.join(paused)} is paused (spec.paused: true) and would never roll out the "
-                "change, so waiting could not finish. Unpause it (oc patch mcp/<pool> --type merge -p "
-                '\'{"spec":{"paused":false}}\'), or set wait: false to write the secret and let the pool pick it '
-                "up when it is unpaused"
+        return None
+
+    def _renderer_problem(self, client: Any) -> str | None:
+        try:
+            controller_config = client.get(CONTROLLER_CONFIG_PATH, allow_missing=True)
+        except ForbiddenError:
+            controller_config = None
+            self.watch_template_controller = False
+        except ImagesError as error:
+            return f"wait: true needs to read the Machine Config Operator's ControllerConfig: {error}"
+        failing = template_failure(controller_config)
+        if failing:
+            return (
+                "the Machine Config Operator renders no pull secret now (ControllerConfig machine-config-controller "
+                f"reports TemplateControllerFailing: {failing}), so this change would not reach the nodes; repair "
+                "that first, or set wait: false"
             )
+        rendered = next((name for name in self.before.values() if name), "")
+        if rendered:
+            try:
+                client.get(f"{MACHINE_CONFIGS_PATH}/{rendered}", allow_missing=True)
+            except ForbiddenError as error:
+                return (
+                    "wait: true reads the rendered MachineConfigs to see that they hold the change, and "
+                    f"{error}; grant get on machineconfigs.machineconfiguration.openshift.io or set wait: false"
+                )
+        return None
 
     def ensure_possible(self) -> None:
         if self.problem is not None:
             raise InvalidInputError(f"{self.problem}; {NOTHING_WRITTEN}")
+
+
+def _disruption_warnings(client: Any) -> list[str]:
+    """A warning when the cluster's node disruption policy does more than nothing for the pull secret file."""
+    actions = auth_file_disruption(_optional_read(client, MACHINE_CONFIGURATION_PATH))
+    if actions is None or all(action == "None" for action in actions):
+        return []
+    return [
+        f"the cluster's node disruption policy applies {', '.join(actions)} when {KUBELET_AUTH_FILE} changes "
+        "(MachineConfiguration cluster, status.nodeDisruptionPolicyStatus): every node goes through it as the pools "
+        "roll this change out"
+    ]
+
+
+def rollout_target(plan: DocumentPlan) -> RolloutTarget:
+    """What every rendered config must hold once this change is in it: the entries written, and no removed key."""
+    auths = plan.after.get("auths") or {}
+    written = {key: auths[key] for key in (*plan.added, *plan.updated) if key in auths}
+    return RolloutTarget(entries=written, removed=tuple(plan.removed))
 
 
 def _check_credentials(
@@ -258,7 +335,7 @@ def apply_global_pull_secret(
     if request.validate_credentials and entries:
         result["credential_checks"] = _check_credentials(request, entries, check_credentials)
 
-    pools = _PoolPreconditions(client, wanted=request.wait)
+    preconditions = _WritePreconditions(client, request)
     change = DocumentChange(
         entries=entries,
         remove=request.remove,
@@ -281,7 +358,7 @@ def apply_global_pull_secret(
         plans.append(plan)
         if not plan.changed:
             return None
-        pools.ensure_possible()
+        preconditions.ensure_possible()
         if request.backup and not check_mode:
             backup["path"] = write_backup(
                 request.backup_dir, where=request.where, content=content, path=backup.get("path")
@@ -291,6 +368,8 @@ def apply_global_pull_secret(
     read_modify_write(client, request.path, compute, check_mode=check_mode, attempts=WRITE_ATTEMPTS)
     plan = plans[-1]
     warnings = [*plan.warnings, *_written_entry_warnings(plan)]
+    if plan.changed:
+        warnings += _disruption_warnings(client)
 
     result.update(
         {
@@ -309,7 +388,14 @@ def apply_global_pull_secret(
     if plan.changed and request.wait and not check_mode:
         try:
             rolled = wait_for_rollout(
-                client, pools.before, timeout=request.wait_timeout, interval=POLL_INTERVAL, clock=clock, sleep=sleep
+                client,
+                preconditions.before,
+                rollout_target(plan),
+                timeout=request.wait_timeout,
+                interval=POLL_INTERVAL,
+                watch_template_controller=preconditions.watch_template_controller,
+                clock=clock,
+                sleep=sleep,
             )
         except RolloutError as error:
             result["rollout"] = {name: pool.as_result() for name, pool in error.pools.items()}

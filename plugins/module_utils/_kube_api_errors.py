@@ -199,8 +199,37 @@ def _explain_unauthorized(answer: _Answer) -> str:
 _USER_IN_MESSAGE = re.compile(r'User "([^"]*)"')
 
 
+# openshift-apiserver's image stream LimitRange check (admission/limitrange newLimitExceededError): a 403 that no
+# role can fix.
+_IMAGE_STREAM_LIMIT = re.compile(
+    r"requested usage of (?P<resource>openshift\.io/image-tags|openshift\.io/images) exceeds the maximum limit per "
+    r"openshift\.io/ImageStream \((?P<requested>[^ ]+) > (?P<limit>[^)]+)\)"
+)
+_LIMIT_COUNTS = {
+    "openshift.io/image-tags": "distinct images its spec tags reference",
+    "openshift.io/images": "distinct images in its status",
+}
+
+
+def _explain_image_stream_limit(answer: _Answer, found: re.Match[str], *, status: int = 403) -> str:
+    namespace = answer.target.namespace if answer.target is not None else None
+    where = f" of namespace {namespace!r}" if namespace else ""
+    resource = found.group("resource")
+    describe = f" -n {namespace}" if namespace else ""
+    return (
+        f"{answer.context.what} was refused ({status}) by the LimitRange{where}: {found.group(0)}. The image "
+        f"stream would hold {found.group('requested')} {_LIMIT_COUNTS[resource]}, and the limit of type "
+        f"openshift.io/ImageStream allows {found.group('limit')} ({resource}). No permission changes that: remove "
+        "tags the stream no longer needs (image_tag state: absent), or ask an administrator to raise the limit "
+        f"(oc describe limitrange{describe})"
+    )
+
+
 def _explain_forbidden(answer: _Answer) -> str:
     context, target = answer.context, answer.target
+    limit = _IMAGE_STREAM_LIMIT.search(answer.message)
+    if limit is not None:
+        return _explain_image_stream_limit(answer, limit)
     found = _USER_IN_MESSAGE.search(answer.message)
     if "cannot impersonate" in answer.message:
         who = f"User {found.group(1)!r}" if found else "The authenticated user"
@@ -243,7 +272,30 @@ def _explain_conflict(answer: _Answer) -> str:
     )
 
 
+# openshift-apiserver's registry allowlist (validation/whitelist): "registry %q not allowed by whitelist: ...".
+_NOT_ALLOWED_REGISTRY = re.compile(r'registry "(?P<registry>[^"]*)" not allowed by whitelist: (?P<allowed>.*)')
+
+
+def _explain_registry_not_allowed(answer: _Answer, found: re.Match[str]) -> str:
+    allowed = found.group("allowed").rstrip(".").strip()
+    return (
+        f"{answer.context.what}: the cluster does not allow images from registry {found.group('registry')!r} "
+        f"(422): only registries in spec.allowedRegistriesForImport of images.config.openshift.io/cluster may be "
+        f"tagged or imported ({allowed}). Use an image from an allowed registry, or ask an administrator to add "
+        "this one (oc edit image.config.openshift.io/cluster; the openshift-apiserver pods then roll out)"
+    )
+
+
 def _explain_invalid(answer: _Answer) -> str:
+    cause_messages = [str(c.get("message") or "") for c in answer.details.get("causes") or [] if isinstance(c, dict)]
+    for text in (*cause_messages, answer.message):
+        not_allowed = _NOT_ALLOWED_REGISTRY.search(text)
+        if not_allowed is not None:
+            return _explain_registry_not_allowed(answer, not_allowed)
+        # an update's limit check runs inside validation: the 403 comes back as a 422 "Internal error"
+        limit = _IMAGE_STREAM_LIMIT.search(text)
+        if limit is not None:
+            return _explain_image_stream_limit(answer, limit, status=answer.status)
     causes = [
         f"{cause.get('field') or '(object)'}: {cause.get('message') or cause.get('reason') or 'invalid'}"
         for cause in answer.details.get("causes") or []

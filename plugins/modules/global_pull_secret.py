@@ -23,9 +23,14 @@ description:
     is not base64 of C(user:password), which would break every pull on the nodes). The error says so.
   - Removing or changing the C(cloud.openshift.com) entry, also by O(replace=true) without it, is refused unless
     O(allow_telemetry_change=true).
-  - The Machine Config Operator renders the new secret into C(/var/lib/kubelet/config.json) on every node, without
-    drain or reboot (OpenShift 4.7.4 and later). With O(wait=true) the task waits for every MachineConfigPool to
-    finish.
+  - The Machine Config Operator renders the new secret into C(/var/lib/kubelet/config.json) on every node. By
+    default that needs no drain and no reboot (OpenShift 4.7.4 and later), but the cluster's node disruption policy
+    decides; the task warns when the policy applies anything else (C(Drain), C(Reboot), a service restart). With
+    O(wait=true) the task waits for every MachineConfigPool to finish.
+  - On a hosted control plane (HyperShift; C(infrastructures.config.openshift.io/cluster) reports
+    C(controlPlaneTopology=External)) a change to C(openshift-config/pull-secret) is refused before writing, as it is
+    reconciled from the HostedCluster on the management cluster and does not reach the nodes. The message names
+    the HostedCluster's pull secret and C(kube-system/additional-pull-secret) instead.
   - Passwords, C(auth) strings and tokens never appear in the output or the diff; only registry keys, user names,
     e-mail addresses and a fingerprint of each credential do.
 author:
@@ -102,11 +107,19 @@ options:
     type: path
   wait:
     description:
-      - After a change, wait until every MachineConfigPool has moved to a new rendered config and reports all its
-        machines updated and ready, C(Updated=True), C(Updating=False) and no degraded condition.
-      - The pools are read before writing. With no MachineConfigPools (hosted control planes) or a paused pool the
-        task fails before writing, because the wait could never finish. A pool that becomes degraded or paused
-        during the wait fails the task at once with its condition message.
+      - After a change, wait until every MachineConfigPool targets a rendered config whose
+        C(/var/lib/kubelet/config.json) holds the entries this task wrote (and none it removed), and reports all its
+        machines updated, ready and available, C(Updated=True) and C(Updating=False). Decided by the content of the
+        rendered MachineConfig, not by a change of its name, so a quick revert or another writer's change that drops
+        this task's entries is not taken for the rollout.
+      - Before writing, the task refuses (nothing is written) when the wait could never finish, and says why - no
+        MachineConfigPools, a paused pool, a pool already degraded, or the MCO's template controller failing
+        (ControllerConfig C(TemplateControllerFailing)).
+      - During the wait, a pool that becomes paused or degraded (C(RenderDegraded), C(NodeDegraded),
+        C(PinnedImageSetsDegraded), C(ImageBuildDegraded), C(Degraded) or degraded machines) fails the task at once
+        with its condition message. So does C(TemplateControllerFailing), the MCO's only signal that it cannot render
+        the pull secret (no pool condition changes then). The message of that condition is redacted, as the MCO quotes
+        the whole pull secret in it.
       - Nothing is waited for when nothing changed; a task re-run after a timeout therefore returns without
         waiting. Check the pools with C(oc get mcp).
     type: bool
@@ -125,8 +138,11 @@ notes:
     openshift-apiserver pods restarted before image stream imports see new credentials.
   - Path-scoped keys (C(quay.io/my-org)) are read by the kubelet as a string prefix and by CRI-O by whole path
     components; the module warns about keys the two read differently.
-  - The user running the task needs C(get) and C(update) on the secret, and C(list) on
-    C(machineconfigpools.machineconfiguration.openshift.io) with O(wait=true).
+  - The user running the task needs C(get) and C(update) on the secret; with O(wait=true) also C(list) on
+    C(machineconfigpools.machineconfiguration.openshift.io) and C(get) on
+    C(machineconfigs.machineconfiguration.openshift.io). It reads C(controllerconfigs), C(machineconfigurations)
+    (C(operator.openshift.io)) and C(infrastructures) (C(config.openshift.io)) when it may, and does without them
+    when it may not.
 seealso:
   - module: openshift_ops.images.pull_secret
   - name: Updating the global cluster pull secret
@@ -224,7 +240,7 @@ rollout:
       type: str
       returned: always
     after:
-      description: The pool's rendered config at the end of the wait.
+      description: The rendered config the pool targets at the end of the wait.
       type: str
       returned: always
     machine_count:
@@ -239,6 +255,10 @@ rollout:
       description: Machines updated and ready.
       type: int
       returned: always
+    unavailable_machine_count:
+      description: Machines being updated or otherwise not available.
+      type: int
+      returned: always
     degraded_machine_count:
       description: Machines that failed to update.
       type: int
@@ -249,7 +269,7 @@ rollout:
       returned: always
       choices: [rendering, updating, done, paused, degraded, gone]
     detail:
-      description: What the pool is waiting for, or why it stopped.
+      description: What the pool is waiting for (a render holding the change, machines, conditions), or why it stopped.
       type: str
       returned: always
     done:
@@ -263,6 +283,7 @@ rollout:
       machine_count: 3
       updated_machine_count: 3
       ready_machine_count: 3
+      unavailable_machine_count: 0
       degraded_machine_count: 0
       state: done
       detail: all 3 machines on rendered-worker-9e1b44c07da3f2a8

@@ -5,7 +5,7 @@ modules and playbooks, the audit log reader, and stand-ins for the OpenShift con
 
 The sandbox runs the real openshift-apiserver and openshift-controller-manager: imports, tag tracking, the
 service accounts' ``<sa>-dockercfg-*`` secrets and OpenShift's roles are theirs. What cannot run here is played:
-the MCO (``MachineConfigRollout``), which needs nodes.
+the MCO (``mco_stand_in.MachineConfigOperator``), which needs nodes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import base64
 import contextlib
 import datetime as dt
 import functools
-import hashlib
 import http.client
 import importlib
 import json
@@ -774,139 +773,6 @@ class _Controller(ABC):
             raise AssertionError(f"{self._thread.name} stand-in failed: {self.error!r}") from self.error
 
 
-def compact_dockerconfigjson(secret: Mapping[str, Any] | None) -> bytes:
-    """The pull secret's ``.dockerconfigjson`` compacted as the MCO does (json.Compact keeps key order)."""
-    if not secret:
-        return b""
-    raw = base64.b64decode((secret.get("data") or {}).get(".dockerconfigjson", ""))
-    try:
-        return json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
-    except ValueError:
-        return b"invalid:" + raw
-
-
-def rendered_config_name(pool: str, compacted: bytes) -> str:
-    """``rendered-<pool>-<32 hex>``: the name the MCO gives a rendered config (ours hashes the pull secret)."""
-    digest = hashlib.sha256(pool.encode() + b"\0" + compacted).hexdigest()
-    return f"rendered-{pool}-{digest[:32]}"
-
-
-def pool_status(pool: Mapping[str, Any], *, configuration: str, updated: bool, updating: bool) -> dict[str, Any]:
-    """A MachineConfigPool status as the MCO reports it, for ``machineCount`` = 3 (master) or 2 (others)."""
-    count = int((pool.get("status") or {}).get("machineCount") or (3 if pool["metadata"]["name"] == "master" else 2))
-    now = _now()
-
-    def condition(kind: str, value: bool) -> dict[str, str]:
-        return {
-            "type": kind,
-            "status": "True" if value else "False",
-            "lastTransitionTime": now,
-            "reason": "",
-            "message": "",
-        }
-
-    return {
-        "observedGeneration": pool["metadata"].get("generation", 1),
-        "configuration": {"name": configuration, "source": []},
-        "machineCount": count,
-        "updatedMachineCount": count if updated else 0,
-        "readyMachineCount": count if updated else (count - 1 if updating else count),
-        "unavailableMachineCount": 1 if updating else 0,
-        "degradedMachineCount": 0,
-        "conditions": [
-            condition("Updated", updated),
-            condition("Updating", updating),
-            condition("Degraded", False),
-            condition("NodeDegraded", False),
-            condition("RenderDegraded", False),
-        ],
-    }
-
-
-def pause_pool(kube: Kube, name: str) -> None:
-    """``spec.paused: true``: the pool gets new rendered configs but never rolls them out."""
-    kube.patch(f"{MCP_PATH}/{name}", {"spec": {"paused": True}})
-
-
-def unpause_pool(kube: Kube, name: str) -> None:
-    kube.patch(f"{MCP_PATH}/{name}", {"spec": {"paused": False}})
-
-
-class MachineConfigRollout(_Controller):
-    """Plays the MCO for pools ``master`` and ``worker``.
-
-    Render: when the compacted ``.dockerconfigjson`` of openshift-config/pull-secret changes (a whitespace-only edit
-    is no change), after ``delay`` seconds every pool's ``spec.configuration.name`` moves to a new
-    ``rendered-<pool>-<hash>``. Roll out: a pool whose spec and status configurations differ and that is not paused
-    reports Updating for ``delay`` seconds, then Updated with all machines updated. A paused pool stays
-    Updated=False/Updating=False until unpaused. ``renders`` counts render passes.
-    """
-
-    pools = ("master", "worker")
-
-    def __init__(self, kube: Kube, delay: float = 1.0, *, interval: float = 0.2) -> None:
-        super().__init__("MachineConfigRollout")
-        self.kube = kube
-        self.delay = delay
-        self.interval = interval
-        self.renders = 0
-        self._baseline = compact_dockerconfigjson(kube.get(PULL_SECRET_PATH))
-
-    def _run(self) -> None:
-        pending_since: float | None = None
-        updating_since: dict[str, float] = {}
-        while not self._sleep(self.interval):
-            compacted = compact_dockerconfigjson(self.kube.get(PULL_SECRET_PATH))
-            if compacted != self._baseline:
-                pending_since = pending_since or time.monotonic()
-                if time.monotonic() - pending_since >= self.delay:
-                    self._render(compacted)
-                    self._baseline = compacted
-                    pending_since = None
-            else:
-                pending_since = None
-            for name in self.pools:
-                self._roll(name, updating_since)
-
-    def _render(self, compacted: bytes) -> None:
-        for name in self.pools:
-            rendered = rendered_config_name(name, compacted)
-            self.kube.patch(f"{MCP_PATH}/{name}", {"spec": {"configuration": {"name": rendered}}})
-        self.renders += 1
-
-    def _roll(self, name: str, updating_since: dict[str, float]) -> None:
-        pool = self.kube.get(f"{MCP_PATH}/{name}")
-        if pool is None:
-            return
-        wanted = pool["spec"].get("configuration", {}).get("name", "")
-        status = pool.get("status") or {}
-        current = status.get("configuration", {}).get("name", "")
-        conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
-        if wanted == current:
-            updating_since.pop(name, None)
-            return
-        if pool["spec"].get("paused"):
-            updating_since.pop(name, None)
-            if conditions.get("Updated") != "False" or conditions.get("Updating") != "False":
-                new = pool_status(pool, configuration=current, updated=False, updating=False)
-                self._write_status(pool, new)
-            return
-        if name not in updating_since:
-            updating_since[name] = time.monotonic()
-            self._write_status(pool, pool_status(pool, configuration=current, updated=False, updating=True))
-        elif time.monotonic() - updating_since[name] >= self.delay:
-            updating_since.pop(name)
-            self._write_status(pool, pool_status(pool, configuration=wanted, updated=True, updating=False))
-
-    def _write_status(self, pool: dict[str, Any], status: dict[str, Any]) -> None:
-        pool["status"] = status
-        try:
-            self.kube.replace(f"{MCP_PATH}/{pool['metadata']['name']}/status", pool)
-        except KubeTestError as error:
-            if error.status != 409:  # 409: the pool changed meanwhile; the next pass works from the new one
-                raise
-
-
 # --------------------------------------------------------------------------------------------------------------------
 # Registry clients
 
@@ -988,33 +854,10 @@ def seeded_pull_secret() -> dict[str, Any]:
     }
 
 
-def seeded_pool(name: str, pull_secret: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A MachineConfigPool (object, status) whose rendered config matches ``pull_secret``, fully rolled out."""
-    rendered = rendered_config_name(name, compact_dockerconfigjson(pull_secret))
-    pool = {
-        "apiVersion": "machineconfiguration.openshift.io/v1",
-        "kind": "MachineConfigPool",
-        "metadata": {
-            "name": name,
-            "labels": {
-                "machineconfiguration.openshift.io/mco-built-in": "",
-                f"pools.operator.machineconfiguration.openshift.io/{name}": "",
-            },
-        },
-        "spec": {
-            "configuration": {"name": rendered},
-            "machineConfigSelector": {"matchLabels": {"machineconfiguration.openshift.io/role": name}},
-            "nodeSelector": {"matchLabels": {f"node-role.kubernetes.io/{name}": ""}},
-            "paused": False,
-        },
-    }
-    status = pool_status(pool, configuration=rendered, updated=True, updating=False)
-    status["machineCount"] = status["readyMachineCount"] = status["updatedMachineCount"] = 3 if name == "master" else 2
-    return pool, status
-
-
-def _load_manifests(name: str) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all((MANIFESTS_DIR / name).read_text(encoding="utf-8")) if doc]
+def _load_manifests(directory: str) -> list[dict[str, Any]]:
+    """Every manifest in ``tests/sandbox/manifests/<directory>``, one object per file, by file name."""
+    paths = sorted((MANIFESTS_DIR / directory).glob("*.yaml"))
+    return [yaml.safe_load(path.read_text(encoding="utf-8")) for path in paths]
 
 
 def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -> dict[str, Any]:
@@ -1057,7 +900,7 @@ def seed(kube: Kube, *, reset: bool = False) -> None:
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
         if doc
     ]
-    crds += _load_manifests("machineconfigpools.crd.yaml")
+    crds += _load_manifests("machine-config-operator")
     for crd in crds:
         _ensure(kube, CRD_PATH, crd, reset=reset)
     for crd in crds:
@@ -1073,18 +916,28 @@ def seed(kube: Kube, *, reset: bool = False) -> None:
         timeout=30,
         what="images.config.openshift.io/cluster to be creatable",
     )
-    secret = _ensure(kube, "/api/v1/namespaces/openshift-config/secrets", seeded_pull_secret(), reset=reset)
-    for name in ("master", "worker"):
-        pool, status = seeded_pool(name, secret)
-        # The CRD's discovery can lag its Established condition by a moment.
-        created = kube.wait_for(
-            functools.partial(_ensure_quietly, kube, MCP_PATH, pool, reset=reset),
-            timeout=30,
-            what=f"MachineConfigPool {name} to be creatable",
-        )
-        if reset or not (created.get("status") or {}).get("configuration"):
-            created["status"] = status | {"observedGeneration": created["metadata"].get("generation", 1)}
-            kube.replace(f"{MCP_PATH}/{name}/status", created)
+    _ensure(kube, "/api/v1/namespaces/openshift-config/secrets", seeded_pull_secret(), reset=reset)
+    # The CRDs' discovery can lag their Established condition by a moment.
+    kube.wait_for(
+        functools.partial(
+            _ensure_quietly,
+            kube,
+            "/apis/machineconfiguration.openshift.io/v1/machineconfigs",
+            {
+                "apiVersion": "machineconfiguration.openshift.io/v1",
+                "kind": "MachineConfig",
+                "metadata": {"name": "99-sandbox-discovery-probe"},
+                "spec": {},
+            },
+            reset=False,
+        ),
+        timeout=30,
+        what="MachineConfigs to be creatable",
+    )
+    kube.delete("/apis/machineconfiguration.openshift.io/v1/machineconfigs/99-sandbox-discovery-probe")
+    # mco_stand_in imports this module: import it late, from wherever this one was imported (tests or launcher)
+    stand_in = importlib.import_module(f"{__package__}.mco_stand_in" if __package__ else "mco_stand_in")
+    stand_in.seed_machine_config_operator(kube, reset=reset)
 
 
 def _crd_established(kube: Kube, path: str) -> bool:

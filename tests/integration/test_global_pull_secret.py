@@ -17,18 +17,29 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import rendered_file
+
+from .mco_stand_in import (
+    MC_PATH,
+    MachineConfigOperator,
+    create_pool,
+    pause_pool,
+    set_control_plane_topology,
+    set_node_disruption_policy,
+    sync_templates_now,
+)
 from .sandbox_support import (
     MCP_PATH,
     PULL_SECRET_PATH,
     Kube,
-    MachineConfigRollout,
     Sandbox,
-    pause_pool,
+    warnings_of,
 )
 
 SECRET_ENTRY_FIELDS = ("auth", "password", "identitytoken", "registrytoken")
 NEW_REGISTRY = "privateregistry.example.com"
 NEW_PASSWORD = "developer-Pa55word-never-shown"
+POOLS = ("master", "worker")
 
 
 def b64(text: str) -> str:
@@ -106,6 +117,7 @@ def _saved_and_restored(kube: Kube) -> Iterator[StoredSecret]:
         "data": saved_secret["data"],
     }
     kube.replace(PULL_SECRET_PATH, body)
+    sync_templates_now(kube)  # 00-<role> and the ControllerConfig as the template controller leaves them
     for name, saved in saved_pools.items():
         if saved is None:
             continue
@@ -115,6 +127,11 @@ def _saved_and_restored(kube: Kube) -> Iterator[StoredSecret]:
         pool["status"] = copy.deepcopy(saved.get("status") or {})
         pool["status"]["observedGeneration"] = pool["metadata"].get("generation", 1)
         kube.replace(f"{MCP_PATH}/{name}/status", pool)
+
+
+def _condition(kube: Kube, pool: str, kind: str) -> str | None:
+    conditions = (kube.get(f"{MCP_PATH}/{pool}").get("status") or {}).get("conditions") or []
+    return next((c["status"] for c in conditions if c["type"] == kind), None)
 
 
 def secret_writes(audit: Any, mark: Any, namespace: str = "openshift-config", name: str = "pull-secret") -> list:
@@ -359,22 +376,38 @@ def test_credentials_are_checked_against_the_sandbox_registries(
 # --- waiting for the MachineConfigPools -----------------------------------------------------------------------------
 
 
-def test_wait_follows_the_pools_to_the_new_rendered_config(kube: Kube, original: StoredSecret, run_module: Any) -> None:
-    before = {name: kube.get(f"{MCP_PATH}/{name}")["spec"]["configuration"]["name"] for name in ("master", "worker")}
-    with MachineConfigRollout(kube, delay=1.0) as rollout:
-        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=120))
-    assert not result.get("failed"), result.get("msg")
-    assert rollout.renders == 1
-    assert set(result["rollout"]) == {"master", "worker"}
-    for name, pool in result["rollout"].items():
-        assert pool["done"] is True
-        assert pool["state"] == "done"
-        assert pool["before"] == before[name]
-        assert pool["after"] != before[name]
-        assert pool["updated_machine_count"] == pool["machine_count"] > 0
-        live = kube.get(f"{MCP_PATH}/{name}")
-        assert live["spec"]["configuration"]["name"] == pool["after"]
-        assert live["status"]["configuration"]["name"] == pool["after"]
+def _rendered_auths(kube: Kube, pool: str) -> dict[str, Any]:
+    """The auths of /var/lib/kubelet/config.json in the rendered config the pool targets."""
+    name = kube.get(f"{MCP_PATH}/{pool}")["spec"]["configuration"]["name"]
+    content = rendered_file(kube.get(f"{MC_PATH}/{name}"))
+    assert content is not None, name
+    return json.loads(content)["auths"]
+
+
+def test_wait_follows_every_pool_to_a_rendered_config_that_holds_the_change(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    create_pool(kube, "infra", machines=4)  # a custom pool: its four machines go one at a time
+    try:
+        before = {name: kube.get(f"{MCP_PATH}/{name}")["spec"]["configuration"]["name"] for name in (*POOLS, "infra")}
+        with MachineConfigOperator(kube, render_delay=0.5, node_delay=0.3) as mco:
+            result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=120))
+        assert not result.get("failed"), result.get("msg")
+        assert mco.renders == 3
+        assert set(result["rollout"]) == {"master", "worker", "infra"}
+        for name, pool in result["rollout"].items():
+            assert pool["done"] is True
+            assert pool["state"] == "done"
+            assert pool["before"] == before[name] != pool["after"]
+            assert pool["updated_machine_count"] == pool["machine_count"] == pool["ready_machine_count"] > 0
+            assert pool["unavailable_machine_count"] == 0
+            live = kube.get(f"{MCP_PATH}/{name}")
+            assert live["spec"]["configuration"]["name"] == live["status"]["configuration"]["name"] == pool["after"]
+            # decided by content: the rendered config really carries the entry, with the credential written
+            assert _rendered_auths(kube, name)[NEW_REGISTRY] == StoredSecret(kube).auths[NEW_REGISTRY]
+        assert result["rollout"]["infra"]["machine_count"] == 4
+    finally:
+        kube.delete(f"{MCP_PATH}/infra")
 
     # Nothing changed: no wait, no rollout reported.
     again = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=5))
@@ -387,33 +420,117 @@ def test_wait_refuses_a_paused_pool_before_writing(
 ) -> None:
     pause_pool(kube, "worker")
     mark = audit.mark()
-    with MachineConfigRollout(kube, delay=0.5):
-        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=60))
+    result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=60))
     assert result["failed"] is True
-    assert "MachineConfigPool worker is paused" in result["msg"]
+    assert "worker: paused (spec.paused: true)" in result["msg"]
     assert "nothing was written" in result["msg"]
     assert "wait: false" in result["msg"]
     assert secret_writes(audit, mark) == []
     assert_untouched(kube, original)
 
 
-def test_wait_fails_at_once_with_the_condition_of_a_degraded_pool(
-    kube: Kube, original: StoredSecret, run_module: Any
+def test_wait_refuses_an_already_degraded_pool_before_writing(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
 ) -> None:
-    pool = kube.get(f"{MCP_PATH}/worker")
-    for condition in pool["status"]["conditions"]:
-        if condition["type"] in ("Degraded", "NodeDegraded"):
-            condition.update(status="True", message="Node worker-1 is reporting: failed to write config.json")
-    pool["status"]["degradedMachineCount"] = 1
-    kube.replace(f"{MCP_PATH}/worker/status", pool)
+    with MachineConfigOperator(kube) as mco:
+        mco.degrade("worker", "PinnedImageSetsDegraded", "Node worker-1 references an invalid PinnedImageSet")
+        kube.wait_for(
+            lambda: _condition(kube, "worker", "Degraded") == "True", timeout=30, what="the worker pool degraded"
+        )
+        mark = audit.mark()
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=60))
+    assert result["failed"] is True
+    assert "worker: PinnedImageSetsDegraded: Node worker-1 references an invalid PinnedImageSet" in result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
 
-    result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=600))
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("NodeDegraded", "Node worker-1 is reporting: failed to write /var/lib/kubelet/config.json"),
+        ("ImageBuildDegraded", "Custom OS image build failed"),
+    ],
+)
+def test_a_pool_that_degrades_during_the_wait_fails_it_saying_the_secret_was_written(
+    kube: Kube, original: StoredSecret, run_module: Any, condition: str, message: str
+) -> None:
+    with MachineConfigOperator(kube) as mco:
+        mco.degrade("worker", condition, message, when_rolling_out=True)
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=120))
     assert result["failed"] is True
     assert "was updated, but the MachineConfigPools did not finish" in result["msg"]
-    assert "worker: NodeDegraded: Node worker-1 is reporting: failed to write config.json" in result["msg"]
+    assert f"worker: {condition}: {message}" in result["msg"]
     assert result["changed"] is True
+    assert result["added"] == [NEW_REGISTRY]
     assert result["rollout"]["worker"]["state"] == "degraded"
     assert NEW_REGISTRY in StoredSecret(kube).auths
+
+
+def test_wait_fails_at_once_when_the_mco_cannot_render_the_pull_secret(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    # The template controller's own failure path for an error that is not the secret's (IRI credentials merge)
+    with MachineConfigOperator(kube, render_delay=30) as mco:
+        mco.fail_template_syncs("could not merge IRI registry credentials into pull secret: secret not found")
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=600))
+    assert result["failed"] is True
+    assert "was updated, but the MachineConfigPools did not finish" in result["msg"]
+    assert "ControllerConfig machine-config-controller reports TemplateControllerFailing" in result["msg"]
+    assert "could not merge IRI registry credentials into pull secret: secret not found" in result["msg"]
+    assert {pool["state"] for pool in result["rollout"].values()} == {"rendering"}
+
+
+def test_wait_refuses_when_the_mco_renders_nothing_now(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    with MachineConfigOperator(kube) as mco:
+        mco.fail_template_syncs("could not merge IRI registry credentials into pull secret: secret not found")
+        # someone re-saves the secret (same entries, other whitespace): the template controller syncs and fails
+        kube.patch(PULL_SECRET_PATH, {"data": {".dockerconfigjson": b64(json.dumps(original.document, indent=3))}})
+        kube.wait_for(lambda: mco.failures, timeout=30, what="the template controller to fail")
+        before = StoredSecret(kube)
+        mark = audit.mark()
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=60))
+    assert result["failed"] is True
+    assert "renders no pull secret now" in result["msg"]
+    assert "nothing was written" in result["msg"]
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, before)
+
+
+def test_a_newer_config_without_the_change_is_not_taken_for_the_rollout(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    # Another writer replaces the document right after ours with one that adds its registry and drops ours: every
+    # pool moves to a new rendered config, which a "the name changed" rule would have called done.
+    other = {"other.example.org": {"auth": b64("other:other-token")}}
+
+    def overwrite_once_ours_lands(stop: threading.Event) -> None:
+        while not stop.is_set():
+            if NEW_REGISTRY in StoredSecret(kube).auths:
+                document = copy.deepcopy(original.document)
+                document["auths"].update(other)
+                kube.patch(PULL_SECRET_PATH, {"data": {".dockerconfigjson": b64(json.dumps(document))}})
+                return
+            stop.wait(0.05)
+
+    stop = threading.Event()
+    writer = threading.Thread(target=overwrite_once_ours_lands, args=(stop,), daemon=True)
+    with MachineConfigOperator(kube, render_delay=1.0):
+        writer.start()
+        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=12))
+        stop.set()
+        writer.join(timeout=10)
+        for name in POOLS:
+            assert "other.example.org" in _rendered_auths(kube, name)
+    assert result["failed"] is True
+    assert "timed out after 12 s" in result["msg"]
+    for pool in result["rollout"].values():
+        assert pool["state"] == "rendering", pool
+        assert pool["after"] != pool["before"]
+        assert "which does not hold this task's change" in pool["detail"]
 
 
 def test_wait_timeout_names_the_pools_not_done(kube: Kube, original: StoredSecret, run_module: Any) -> None:
@@ -424,6 +541,48 @@ def test_wait_timeout_names_the_pools_not_done(kube: Kube, original: StoredSecre
     assert "master: no new rendered config yet" in result["msg"]
     assert "worker: no new rendered config yet" in result["msg"]
     assert {pool["state"] for pool in result["rollout"].values()} == {"rendering"}
+
+
+def test_a_node_disruption_policy_that_drains_is_warned_about(
+    kube: Kube, original: StoredSecret, run_module: Any
+) -> None:
+    set_node_disruption_policy(
+        kube, [{"type": "Drain"}, {"type": "Restart", "restart": {"serviceName": "crio.service"}}]
+    )
+    try:
+        result = run_module("global_pull_secret", add_registry_params())
+    finally:
+        set_node_disruption_policy(kube, [{"type": "None"}])
+    assert result["changed"] is True
+    assert any(
+        "node disruption policy applies Drain, Restart crio.service when /var/lib/kubelet/config.json" in warning
+        for warning in warnings_of(result)
+    ), warnings_of(result)
+    # the default policy (None) is no news
+    quiet = run_module("global_pull_secret", {"remove_registries": [NEW_REGISTRY]})
+    assert quiet["changed"] is True
+    assert not any("node disruption" in warning for warning in warnings_of(quiet))
+
+
+def test_a_hosted_control_plane_is_refused_before_writing(
+    kube: Kube, original: StoredSecret, run_module: Any, audit: Any
+) -> None:
+    set_control_plane_topology(kube, "External")
+    try:
+        mark = audit.mark()
+        predicted = run_module("global_pull_secret", add_registry_params(), check=True)
+        result = run_module("global_pull_secret", add_registry_params())
+        unchanged = run_module("global_pull_secret", {"remove_registries": ["never-there.example.org"]})
+    finally:
+        set_control_plane_topology(kube, "HighlyAvailable")
+    for failed in (predicted, result):
+        assert failed["failed"] is True
+        assert "controlPlaneTopology: External" in failed["msg"]
+        assert "kube-system/additional-pull-secret" in failed["msg"]
+        assert "nothing was written" in failed["msg"]
+    assert unchanged["changed"] is False and not unchanged.get("failed")  # nothing to do is still fine
+    assert secret_writes(audit, mark) == []
+    assert_untouched(kube, original)
 
 
 # --- concurrency ----------------------------------------------------------------------------------------------------

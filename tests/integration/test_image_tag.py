@@ -514,6 +514,49 @@ def test_cross_namespace_source_refused_without_image_puller(
     assert kube.get(imagestream_path(user_namespace, "ruby")) is None
 
 
+# --- refusals of the real server that no role fixes -------------------------------------------------------------------
+def test_a_limit_range_refusal_names_the_limit_not_a_permission(
+    kube: Kube, namespace: str, run_module: ModuleRunner, audit: AuditLog
+) -> None:
+    kube.create(
+        f"/api/v1/namespaces/{namespace}/limitranges",
+        {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": {"name": "image-streams"},
+            "spec": {"limits": [{"type": "openshift.io/ImageStream", "max": {"openshift.io/image-tags": "2"}}]},
+        },
+    )
+    reference = {"reference": True}
+    for tag in ("1", "2"):
+        add_spec_tag(
+            kube,
+            namespace,
+            "tool",
+            {"name": tag, "from": {"kind": "DockerImage", "name": f"quay.io/o/t:{tag}"}} | reference,
+        )
+    mark = audit.mark()
+    params = {
+        "source": "quay.io/o/t:3",
+        "source_type": "DockerImage",
+        "dest": "tool:3",
+        "reference": True,
+        "namespace": namespace,
+    }
+    for check in (True, False):
+        result = run_module(MODULE, params, check=check)
+        if check:  # server-side dry run is not used by image_tag's check mode: it predicts the write
+            assert result["changed"] is True, result
+            continue
+        assert result["failed"] is True
+        assert f"by the LimitRange of namespace {namespace!r}" in result["msg"]
+        assert "would hold 3 distinct images its spec tags reference" in result["msg"]
+        assert "allows 2 (openshift.io/image-tags)" in result["msg"]
+        assert "needs permission" not in result["msg"]
+    assert spec_tag(kube, namespace, "tool", "3") is None
+    assert [w for w in audit.writes(since=mark, namespace=namespace) if w["responseStatus"]["code"] < 400] == []
+
+
 # --- bad input: a clear error and the cluster unchanged ---------------------------------------------------------------
 @pytest.mark.parametrize(
     ("params", "message"),

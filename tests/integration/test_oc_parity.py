@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -516,3 +517,84 @@ def test_secrets_link_two_secrets_parity(
     ok(run_module("secret_link", params))
     assert sa_lists(kube, namespace, "builder") == sa_lists(kube, twin, "builder")
     assert sa_lists(kube, namespace, "builder")[0][-2:] == ["first", "second"]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The global pull secret: `oc get secret` + `oc registry login --to` + `oc set data`, the documented procedure
+
+
+def test_registry_login_and_set_data_parity(
+    kube: Kube, tmp_path: Any, sandbox: Sandbox, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+) -> None:
+    # Twins of openshift-config/pull-secret (the real one is shared by the suite): the seeded document, as stored
+    seeded = secret(kube, "openshift-config", "pull-secret")
+    for ns in (namespace, twin):
+        body = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": "pull-secret", "namespace": ns},
+            "data": {".dockerconfigjson": seeded["data"][".dockerconfigjson"]},
+        }
+        kube.create(f"/api/v1/namespaces/{ns}/secrets", body)
+    document = tmp_path / "pull-secret.json"
+    shown = oc(
+        "get", "secret/pull-secret", "-n", twin, "--template", '{{index .data ".dockerconfigjson" | base64decode}}'
+    )
+    document.write_text(shown.stdout, encoding="utf-8")
+    login = subprocess.run(
+        [
+            oc.binary,
+            "--kubeconfig",
+            oc.kubeconfig,
+            "registry",
+            "login",
+            f"--registry={sandbox.registry}",
+            f"--auth-basic={sandbox.registry_user}:{sandbox.registry_password}",
+            f"--to={document}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SSL_CERT_FILE": sandbox.registry_ca},
+    )
+    assert login.returncode == 0, login.stdout + login.stderr
+    oc("set", "data", "secret/pull-secret", "-n", twin, f"--from-file=.dockerconfigjson={document}")
+
+    params = {
+        "name": "pull-secret",
+        "namespace": namespace,
+        "registries": [
+            {"server": sandbox.registry, "username": sandbox.registry_user, "password": sandbox.registry_password}
+        ],
+        "validate_credentials": True,  # oc registry login checks the credentials with the registry too
+        "registry_ca_cert": sandbox.registry_ca,
+    }
+    result = ok(run_module("global_pull_secret", params))
+    assert result["added"] == [sandbox.registry]
+    ours, theirs = (
+        decoded(secret(kube, namespace, "pull-secret"), ".dockerconfigjson"),
+        decoded(secret(kube, twin, "pull-secret"), ".dockerconfigjson"),
+    )
+    # the entry both added is the same credential; oc registry login writes `auth` alone, the module the entry
+    # `oc create secret docker-registry` writes (username, password, auth): nodes read both the same
+    assert ours["auths"][sandbox.registry]["auth"] == theirs["auths"][sandbox.registry]["auth"]
+    assert theirs["auths"][sandbox.registry] == {"auth": ours["auths"][sandbox.registry]["auth"]}
+    assert ours["auths"][sandbox.registry] == {
+        "username": sandbox.registry_user,
+        "password": sandbox.registry_password,
+        "auth": theirs["auths"][sandbox.registry]["auth"],
+    }
+    assert set(ours["auths"]) == set(theirs["auths"])
+    # the one deliberate difference: oc registry login rewrites the whole file through containers/image and drops
+    # every `email`; the module leaves every entry it was not asked to touch exactly as it was
+    seeded_auths = decoded(seeded, ".dockerconfigjson")["auths"]
+    assert {key: entry for key, entry in ours["auths"].items() if key != sandbox.registry} == seeded_auths
+    emails = {key for key, entry in seeded_auths.items() if "email" in entry}
+    assert emails and all("email" not in theirs["auths"][key] for key in emails)
+    others = [key for key in seeded_auths if key != sandbox.registry]
+    assert {key: {f: v for f, v in ours["auths"][key].items() if f != "email"} for key in others} == {
+        key: theirs["auths"][key] for key in others
+    }
+    assert ok(run_module("global_pull_secret", params))["changed"] is False

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import shlex
 import shutil
@@ -19,24 +18,31 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import rendered_file
+
+from .mco_stand_in import (
+    CONTROLLER_CONFIG_PATH,
+    MC_PATH,
+    MachineConfigOperator,
+    pause_pool,
+    template_file_contents,
+    unpause_pool,
+)
 from .sandbox_support import (
     MCP_PATH,
     PULL_SECRET_PATH,
     Images,
     Kube,
     KubeTestError,
-    MachineConfigRollout,
     ModuleCrashError,
     Sandbox,
     imagestream_path,
     parse_env_file,
     parse_module_output,
-    pause_pool,
     read_kubeconfig,
     registry_authfile,
     skopeo_inspect,
     temporary_role_binding,
-    unpause_pool,
 )
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -515,34 +521,131 @@ def _set_pull_secret(kube: Kube, document: str) -> None:
     kube.patch(PULL_SECRET_PATH, {"data": {".dockerconfigjson": base64.b64encode(document.encode()).decode()}})
 
 
+def _auth_file(kube: Kube, machine_config: str) -> bytes | None:
+    return rendered_file(kube.get(f"{MC_PATH}/{machine_config}"))
+
+
 @pytest.mark.usefixtures("restore_seed")
-def test_machine_config_rollout(kube: Kube) -> None:
+def test_machine_config_operator_renders_by_content_and_rolls_out_node_by_node(kube: Kube) -> None:
     pools = {name: _pool(kube, name) for name in ("master", "worker")}
     for pool in pools.values():
         assert _finished(pool), pool["status"]
     assert pools["master"]["status"]["machineCount"] == 3 and pools["worker"]["status"]["machineCount"] == 2
     before = {name: pool["spec"]["configuration"]["name"] for name, pool in pools.items()}
-    document = json.loads(base64.b64decode(kube.get(PULL_SECRET_PATH)["data"][".dockerconfigjson"]))
+    raw = base64.b64decode(kube.get(PULL_SECRET_PATH)["data"][".dockerconfigjson"])
+    document = json.loads(raw)
+    # the seeded rendered configs hold the compacted secret, as the template controller writes it
+    assert _auth_file(kube, before["worker"]) == json.dumps(document, separators=(",", ":")).encode() + b"\n"
 
-    with MachineConfigRollout(kube, delay=0.5) as rollout:
-        _set_pull_secret(kube, json.dumps(document, indent=8))  # whitespace only: the MCO renders nothing
+    with MachineConfigOperator(kube, render_delay=0.5, node_delay=0.4) as mco:
+        _set_pull_secret(kube, json.dumps(document, indent=8))  # whitespace only: json.Compact gives the same bytes
         time.sleep(1.5)
-        assert rollout.renders == 0
+        assert mco.renders == 0
         assert all(_pool(kube, n)["spec"]["configuration"]["name"] == before[n] for n in before)
 
-        document["auths"]["example.org"] = {"auth": base64.b64encode(b"u:p").decode()}
-        _set_pull_secret(kube, json.dumps(document))
-        seen_updating = kube.wait_for(
-            lambda: _conditions(_pool(kube, "worker")).get("Updating") == "True", timeout=30, what="Updating=True"
-        )
-        assert seen_updating
+        reordered = {"auths": dict(reversed(list(document["auths"].items())))}
+        _set_pull_secret(kube, json.dumps(reordered))  # key order: json.Compact keeps it, so this renders
         for name, old in before.items():
-            pool = kube.wait_for(
-                functools.partial(_finished_pool, kube, name), timeout=30, what=f"pool {name} rolled out"
+            kube.wait_for(
+                lambda n=name, o=old: _pool(kube, n)["spec"]["configuration"]["name"] != o,
+                timeout=30,
+                what=f"pool {name} re-rendered for a key-order change",
             )
-            assert pool["spec"]["configuration"]["name"] != old
-            assert pool["spec"]["configuration"]["name"].startswith(f"rendered-{name}-")
-        assert rollout.renders == 1
+        seen: list[tuple[int, int, int]] = []
+
+        def rolled_out() -> dict[str, Any] | None:
+            pool = _pool(kube, "master")
+            status = pool["status"]
+            seen.append((status["updatedMachineCount"], status["unavailableMachineCount"], status["readyMachineCount"]))
+            return pool if _finished(pool) else None
+
+        kube.wait_for(rolled_out, timeout=30, interval=0.05, what="master rolled out")
+        # node by node: never more than maxUnavailable (1) machine away, and every count in between seen
+        assert max(unavailable for _updated, unavailable, _ready in seen) == 1
+        assert {updated for updated, _unavailable, _ready in seen} >= {0, 1, 2, 3}
+        assert all(ready == 3 - unavailable for _updated, unavailable, ready in seen)
+        renders = mco.renders
+
+        # back to the first content: the same content gets the same name again
+        _set_pull_secret(kube, raw.decode())
+        for name, old in before.items():
+            kube.wait_for(
+                lambda n=name, o=old: _finished_pool(kube, n) and _pool(kube, n)["spec"]["configuration"]["name"] == o,
+                timeout=30,
+                what=f"pool {name} back on {old}",
+            )
+        assert mco.renders == renders + 2
+
+
+def test_template_controller_refuses_what_json_compact_rejects() -> None:
+    secret = {"type": "kubernetes.io/dockerconfigjson", "data": {}}
+
+    def render(raw: bytes) -> tuple[bytes | None, str | None]:
+        return template_file_contents(secret | {"data": {".dockerconfigjson": base64.b64encode(raw).decode()}})
+
+    assert render(b'{ "auths" : {"b": {}, "a": {"x": "\\u00e9 y"}} }\n') == (
+        b'{"auths":{"b":{},"a":{"x":"\\u00e9 y"}}}\n',  # key order and escapes kept, whitespace in strings too
+        None,
+    )
+    contents, failure = render(b'{"auths": {"r": {"auth": "c2VjcmV0"}')
+    assert contents is None and failure is not None
+    assert failure.startswith('couldn\'t compact pullsecret "{\\"auths\\": {\\"r\\"')
+    assert render(b"")[1] == 'couldn\'t compact pullsecret "": unexpected end of JSON input'
+    assert render(b'{"a": NaN}')[0] is None
+    assert template_file_contents({"type": "Opaque", "data": {}}) == (
+        None,
+        "expected secret type kubernetes.io/dockerconfigjson found Opaque",
+    )
+    assert template_file_contents(None) == (None, None)
+
+
+@pytest.mark.usefixtures("restore_seed")
+def test_machine_config_operator_renders_nothing_for_a_secret_it_cannot_use(kube: Kube) -> None:
+    before = {name: _pool(kube, name)["spec"]["configuration"]["name"] for name in ("master", "worker")}
+
+    def failing() -> str | None:
+        conditions = (kube.get(CONTROLLER_CONFIG_PATH).get("status") or {}).get("conditions") or []
+        return next(
+            (c["message"] for c in conditions if c["type"] == "TemplateControllerFailing" and c["status"] == "True"),
+            None,
+        )
+
+    with MachineConfigOperator(kube, render_delay=0.2) as mco:
+        assert failing() is None
+        # Content json.Compact rejects cannot get here: kube-apiserver validates .dockerconfigjson itself (see
+        # test_template_controller_refuses_what_json_compact_rejects for the stand-in's side of it)
+        with pytest.raises(KubeTestError) as refused:
+            _set_pull_secret(kube, '{"auths": {"broken.example.org": {"auth": "c2VjcmV0"}')
+        assert refused.value.status == 422
+        # the wrong type: refused before the content is looked at
+        secret = kube.get(PULL_SECRET_PATH)
+        kube.delete(PULL_SECRET_PATH)
+        time.sleep(0.5)
+        assert mco.failures == 0  # a deletion is not acted on
+        assert failing() is None
+        opaque = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": "pull-secret", "namespace": "openshift-config"},
+            "data": secret["data"] | {"other": "eA=="},
+        }
+        kube.create("/api/v1/namespaces/openshift-config/secrets", opaque)
+        try:
+            kube.wait_for(
+                lambda: "expected secret type kubernetes.io/dockerconfigjson found Opaque" in (failing() or ""),
+                timeout=30,
+                what="the type to be refused",
+            )
+            time.sleep(0.5)
+        finally:  # a Secret's type cannot change: put the seeded one back by re-creating it
+            kube.delete(PULL_SECRET_PATH)
+            secret["metadata"] = {"name": "pull-secret", "namespace": "openshift-config"}
+            kube.create("/api/v1/namespaces/openshift-config/secrets", secret)
+        assert mco.renders == 0
+        assert all(
+            _finished_pool(kube, n) and _pool(kube, n)["spec"]["configuration"]["name"] == before[n] for n in before
+        )
 
 
 @pytest.mark.usefixtures("restore_seed")
@@ -551,17 +654,20 @@ def test_paused_pool_never_rolls_out_until_unpaused(kube: Kube) -> None:
     document = json.loads(base64.b64decode(kube.get(PULL_SECRET_PATH)["data"][".dockerconfigjson"]))
     document["auths"]["paused.example.org"] = {"auth": base64.b64encode(b"u:p").decode()}
     pause_pool(kube, "worker")
-    with MachineConfigRollout(kube, delay=0.3):
+    with MachineConfigOperator(kube, render_delay=0.3, node_delay=0.2):
         _set_pull_secret(kube, json.dumps(document))
         kube.wait_for(
             lambda: _finished_pool(kube, "master") and _pool(kube, "worker")["spec"]["configuration"]["name"] != before,
             timeout=30,
             what="master rolled out and worker rendered",
         )
-        time.sleep(1.5)
+        time.sleep(1.0)
         worker = _pool(kube, "worker")
         assert worker["status"]["configuration"]["name"] == before != worker["spec"]["configuration"]["name"]
         assert _conditions(worker)["Updated"] == "False" and _conditions(worker)["Updating"] == "False"
+        assert worker["status"]["updatedMachineCount"] == 0
+        updating = next(c for c in worker["status"]["conditions"] if c["type"] == "Updating")
+        assert updating["message"].startswith("Pool is paused; will not update to rendered-worker-")
         unpause_pool(kube, "worker")
         kube.wait_for(lambda: _finished(_pool(kube, "worker")), timeout=30, what="worker rolled out after unpause")
 

@@ -411,6 +411,62 @@ def test_api_errors(
         assert fragment in str(error), (fragment, str(error))
 
 
+STREAM_PATH = "/apis/image.openshift.io/v1/namespaces/team/imagestreams/ruby"
+
+
+def test_an_image_stream_limit_is_not_explained_as_missing_permission() -> None:
+    # openshift-apiserver's strategy answers a LimitRange of type openshift.io/ImageStream with a 403
+    message = (
+        'imagestreams.image.openshift.io "ruby" is forbidden: requested usage of openshift.io/image-tags exceeds the '
+        "maximum limit per openshift.io/ImageStream (3 > 2)"
+    )
+    error = api_error(403, status_body(403, "Forbidden", message), context("PUT", STREAM_PATH), reason="Forbidden")
+    assert isinstance(error, ForbiddenError)
+    text = str(error)
+    assert "refused (403) by the LimitRange of namespace 'team'" in text
+    assert "would hold 3 distinct images its spec tags reference" in text
+    assert "allows 2 (openshift.io/image-tags)" in text
+    assert "oc describe limitrange -n team" in text
+    assert "needs permission" not in text and "grant" not in text
+    # an update: the strategy runs the check inside validation, and the server answers 422 with an internal error
+    invalid = (
+        'ImageStream.image.openshift.io "ruby" is invalid: []: Internal error: ImageStream.image.openshift.io "ruby" '
+        "is forbidden: requested usage of openshift.io/image-tags exceeds the maximum limit per "
+        "openshift.io/ImageStream (3 > 2)"
+    )
+    body = status_body(
+        422, "Invalid", invalid, causes=[{"reason": "InternalError", "message": invalid[48:], "field": "[]"}]
+    )
+    error = api_error(422, body, context("PUT", STREAM_PATH))
+    assert isinstance(error, UnprocessableError)
+    assert "refused (422) by the LimitRange of namespace 'team'" in str(error)
+    assert "allows 2 (openshift.io/image-tags)" in str(error)
+    images = message.replace("image-tags", "images").replace("(3 > 2)", "(11 > 10)")
+    text = str(api_error(403, status_body(403, "Forbidden", images), context("POST", STREAM_PATH)))
+    assert "11 distinct images in its status" in text
+
+
+def test_a_registry_outside_the_import_allowlist_names_the_image_config() -> None:
+    cause = 'registry "ghcr.io" not allowed by whitelist: "quay.io:443", "127.0.0.1:*"'
+    body = status_body(
+        422,
+        "Invalid",
+        f'ImageStream.image.openshift.io "ruby" is invalid: spec.tags[x].from.name: Forbidden: {cause}',
+        name="ruby",
+        kind="ImageStream",
+        causes=[{"reason": "FieldValueForbidden", "message": f"Forbidden: {cause}", "field": "spec.tags[x].from.name"}],
+    )
+    error = api_error(422, body, context("PUT", STREAM_PATH), reason="Unprocessable Entity")
+    assert isinstance(error, UnprocessableError)
+    text = str(error)
+    assert "does not allow images from registry 'ghcr.io' (422)" in text
+    assert "spec.allowedRegistriesForImport of images.config.openshift.io/cluster" in text
+    assert '("quay.io:443", "127.0.0.1:*")' in text
+    # found in the message too, when the server sent no causes
+    bare = status_body(422, "Invalid", f"ImageStreamImport.image.openshift.io is invalid: {cause}")
+    assert "does not allow images from registry 'ghcr.io'" in str(api_error(422, bare, context("POST", STREAM_PATH)))
+
+
 def test_api_error_keeps_status_details_and_reason() -> None:
     error = api_error(404, status_body(404, "NotFound", "gone", name="s", kind="secrets"), context())
     assert error.reason == "NotFound"
