@@ -773,6 +773,22 @@ class _Controller(ABC):
             raise AssertionError(f"{self._thread.name} stand-in failed: {self.error!r}") from self.error
 
 
+@contextlib.contextmanager
+def allowed_registries_for_import(kube: Kube, registries: list[dict[str, Any]]) -> Iterator[None]:
+    """For the block, images.config.openshift.io/cluster ``spec.allowedRegistriesForImport`` is ``registries`` and
+    openshift-apiserver runs with it, restarted as cluster-openshift-apiserver-operator rolls its pods on such a
+    change; both are put back afterwards (about 10 s each way)."""
+    launcher = _launcher_module("sandbox")
+    collection, _config = _launcher_module("openshift").image_config_cluster()
+    kube.patch(f"{collection}/cluster", {"spec": {"allowedRegistriesForImport": registries}})
+    try:
+        launcher.restart_openshift_apiserver(allowed_registries_for_import=registries)
+        yield
+    finally:
+        kube.patch(f"{collection}/cluster", {"spec": {"allowedRegistriesForImport": None}})
+        launcher.restart_openshift_apiserver()
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Registry clients
 

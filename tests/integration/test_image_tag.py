@@ -23,7 +23,16 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_ap
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
 
-from .sandbox_support import AuditLog, Images, Kube, ModuleRunner, PlaybookRunner, Sandbox, imagestream_path
+from .sandbox_support import (
+    AuditLog,
+    Images,
+    Kube,
+    ModuleRunner,
+    PlaybookRunner,
+    Sandbox,
+    allowed_registries_for_import,
+    imagestream_path,
+)
 
 MODULE = "image_tag"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -555,6 +564,25 @@ def test_a_limit_range_refusal_names_the_limit_not_a_permission(
         assert "needs permission" not in result["msg"]
     assert spec_tag(kube, namespace, "tool", "3") is None
     assert [w for w in audit.writes(since=mark, namespace=namespace) if w["responseStatus"]["code"] < 400] == []
+
+
+def test_a_registry_outside_allowed_registries_for_import_is_explained(
+    kube: Kube, namespace: str, run_module: ModuleRunner, audit: AuditLog
+) -> None:
+    params = {"source_type": "DockerImage", "reference": True, "namespace": namespace}
+    with allowed_registries_for_import(kube, [{"domainName": "quay.io"}, {"domainName": "*.example.com"}]):
+        mark = audit.mark()
+        refused = run_module(MODULE, {**params, "source": "ghcr.io/o/t:1", "dest": "tool:1"})
+        allowed = run_module(MODULE, {**params, "source": "registry.example.com/o/t:1", "dest": "tool:2"})
+    assert refused["failed"] is True
+    assert "the cluster does not allow images from registry 'ghcr.io' (422)" in refused["msg"]
+    assert "spec.allowedRegistriesForImport of images.config.openshift.io/cluster" in refused["msg"]
+    assert '"quay.io:443"' in refused["msg"]
+    assert allowed["changed"] is True, allowed.get("msg")
+    assert spec_tag(kube, namespace, "tool", "1") is None
+    assert spec_tag(kube, namespace, "tool", "2") is not None
+    accepted = [w for w in audit.writes(since=mark, namespace=namespace) if w["responseStatus"]["code"] < 400]
+    assert [(w["verb"], w["objectRef"]["resource"]) for w in accepted] == [("create", "imagestreams")]
 
 
 # --- bad input: a clear error and the cluster unchanged ---------------------------------------------------------------

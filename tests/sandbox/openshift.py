@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -373,9 +373,21 @@ def _count_packages(go: str, tree: Path, component: Component, env: dict[str, st
 # Configuration (pure: ports and paths in, documents out)
 
 
-def apiserver_config(*, port: int, etcd_port: int, pki: Path, kubeconfig: Path) -> dict[str, Any]:
+def apiserver_config(
+    *,
+    port: int,
+    etcd_port: int,
+    pki: Path,
+    kubeconfig: Path,
+    allowed_registries_for_import: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """OpenShiftAPIServerConfig for openshift-apiserver on 127.0.0.1, storing in the sandbox's etcd under its own
-    prefix (keys /openshift.io/imagestreams/...)."""
+    prefix (keys /openshift.io/imagestreams/...). ``allowed_registries_for_import`` is images.config's
+    ``spec.allowedRegistriesForImport`` as cluster-openshift-apiserver-operator copies it into
+    ``imagePolicyConfig`` (empty: every registry allowed)."""
+    image_policy: dict[str, Any] = {"internalRegistryHostname": INTERNAL_REGISTRY}
+    if allowed_registries_for_import:
+        image_policy["allowedRegistriesForImport"] = [dict(entry) for entry in allowed_registries_for_import]
     return {
         "apiVersion": "openshiftcontrolplane.config.openshift.io/v1",
         "kind": "OpenShiftAPIServerConfig",
@@ -392,7 +404,7 @@ def apiserver_config(*, port: int, etcd_port: int, pki: Path, kubeconfig: Path) 
         },
         "kubeClientConfig": {"kubeConfig": str(kubeconfig)},
         "auditConfig": {"enabled": False},
-        "imagePolicyConfig": {"internalRegistryHostname": INTERNAL_REGISTRY},
+        "imagePolicyConfig": image_policy,
         "apiServers": {
             "perGroupOptions": [
                 {"name": "apps.openshift.io", "disabledVersions": ["v1"]},

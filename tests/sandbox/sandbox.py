@@ -841,42 +841,18 @@ def start_openshift(
     """openshift-apiserver aggregated behind kube-apiserver, then openshift-controller-manager (spec §2.2)."""
     import materials  # noqa: PLC0415 (see up())
 
-    oas_port, ocm_port, etcd_port = ports
+    oas_port, ocm_port, _etcd_port = ports
     pki = Path(state["pki"])
-    _write_private(
-        STATE_DIR / "openshift-apiserver.yaml",
-        materials.to_yaml(
-            openshift.apiserver_config(
-                port=oas_port, etcd_port=etcd_port, pki=pki, kubeconfig=STATE_DIR / "openshift-apiserver.kubeconfig"
-            )
-        ),
-    )
+    _write_apiserver_config(state)
     _write_private(
         STATE_DIR / "openshift-controller-manager.yaml",
         materials.to_yaml(openshift.controller_manager_config(port=ocm_port, pki=pki)),
     )
     commands = openshift.process_commands(binaries, state_dir=STATE_DIR)
-    # Imports verify the registry's certificate against Go's system pool, which honours SSL_CERT_FILE
-    # (imagePolicyConfig.additionalTrustedCA is read but unused at this commit: spec gotcha 3).
-    oas = launch(
-        "openshift-apiserver", commands["openshift-apiserver"], env={**os.environ, "SSL_CERT_FILE": str(pki / "ca.crt")}
-    )
-    admin = _https_context(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
-    wait_until(
-        "openshift-apiserver /readyz",
-        lambda: http_get(f"https://127.0.0.1:{oas_port}/readyz", context=admin, timeout=3)[0] == 200,
-        timeout=120,
-        procs=[*depends_on, oas],
-    )
+    oas = _launch_openshift_apiserver(state, launch, depends_on)
     for collection, body in openshift.aggregation_objects(port=oas_port, ca_pem=(pki / "ca.crt").read_bytes()):
         kube.create(collection, body)
-    for group in openshift.AGGREGATED_GROUPS:
-        wait_until(
-            f"APIService v1.{group} to be Available",
-            lambda group=group: _apiservice_available(kube, f"v1.{group}"),
-            timeout=60,
-            procs=[*depends_on, oas],
-        )
+    _wait_for_apiservices(kube, [*depends_on, oas])
     for collection, body in openshift.controller_prerequisites(sa_pub=(pki / "sa.pub").read_bytes()):
         kube.create(collection, body)
     tmp = STATE_DIR / "tmp"
@@ -891,6 +867,75 @@ def start_openshift(
         timeout=120,
         procs=[*depends_on, oas, ocm],
     )
+
+
+def _write_apiserver_config(state: dict[str, Any], allowed_registries_for_import: Sequence[Any] = ()) -> None:
+    import materials  # noqa: PLC0415 (see up())
+
+    config = openshift.apiserver_config(
+        port=state["ports"]["openshift-apiserver"],
+        etcd_port=state["ports"]["etcd"],
+        pki=Path(state["pki"]),
+        kubeconfig=STATE_DIR / "openshift-apiserver.kubeconfig",
+        allowed_registries_for_import=allowed_registries_for_import,
+    )
+    _write_private(STATE_DIR / "openshift-apiserver.yaml", materials.to_yaml(config))
+
+
+def _launch_openshift_apiserver(state: dict[str, Any], launch: Any, depends_on: Sequence[Proc]) -> Proc:
+    """Start openshift-apiserver from its written config and wait until it serves (readyz)."""
+    pki = Path(state["pki"])
+    commands = openshift.process_commands(Path(state["openshift_binaries"]), state_dir=STATE_DIR)
+    # Imports verify the registry's certificate against Go's system pool, which honours SSL_CERT_FILE
+    # (imagePolicyConfig.additionalTrustedCA is read but unused at this commit: spec gotcha 3).
+    oas = launch(
+        "openshift-apiserver", commands["openshift-apiserver"], env={**os.environ, "SSL_CERT_FILE": str(pki / "ca.crt")}
+    )
+    admin = _https_context(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
+    port = state["ports"]["openshift-apiserver"]
+    wait_until(
+        "openshift-apiserver /readyz",
+        lambda: http_get(f"https://127.0.0.1:{port}/readyz", context=admin, timeout=3)[0] == 200,
+        timeout=120,
+        procs=[*depends_on, oas],
+    )
+    return oas
+
+
+def _wait_for_apiservices(kube: Any, procs: Sequence[Proc]) -> None:
+    for group in openshift.AGGREGATED_GROUPS:
+        wait_until(
+            f"APIService v1.{group} to be Available",
+            lambda group=group: _apiservice_available(kube, f"v1.{group}"),
+            timeout=60,
+            procs=procs,
+        )
+
+
+def restart_openshift_apiserver(*, allowed_registries_for_import: Sequence[Any] = ()) -> None:
+    """Stop openshift-apiserver and start it again (its config re-rendered, with images.config's
+    ``allowedRegistriesForImport`` as the operator would copy it in), then wait until its APIs are Available.
+    Requests to the image API fail with 503 in between, as on a cluster whose openshift-apiserver pods roll."""
+    with state_lock():
+        state = read_state()
+        if state is None or not is_up():
+            raise SandboxError("the sandbox is not up; run `make sandbox-up`")
+        procs = recorded_processes(state)
+        old = [proc for proc in procs if proc.name == "openshift-apiserver"]
+        stop_processes(old)
+        _write_apiserver_config(state, allowed_registries_for_import)
+        others = [proc for proc in procs if proc.name != "openshift-apiserver"]
+
+        def launch(name: str, command: Sequence[str], env: dict[str, str] | None = None) -> Proc:
+            proc = start_process(name, command, env=env)
+            state["processes"] = [vars(p) for p in [*others, proc]]
+            write_state(state)
+            return proc
+
+        depends_on = [proc for proc in others if proc.name in ("etcd", "kube-apiserver")]
+        oas = _launch_openshift_apiserver(state, launch, depends_on)
+        support = sandbox_support()
+        _wait_for_apiservices(support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher"), [oas])
 
 
 def _apiservice_available(kube: Any, name: str) -> bool:
@@ -1079,6 +1124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed_parser.add_argument("--reset", action="store_true", help="also put modified seeded objects back")
     sub.add_parser("env", help="print .sandbox/env.sh")
     sub.add_parser("build-openshift", help="build (or find) the cached OpenShift binaries and print their directory")
+    restart_parser = sub.add_parser(
+        "restart-openshift-apiserver", help="stop and start openshift-apiserver, optionally with an import allowlist"
+    )
+    restart_parser.add_argument(
+        "--allowed-registry",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="allowedRegistriesForImport entry (repeat; DOMAIN may carry :port and * globs); none: every registry",
+    )
     args = parser.parse_args(argv)
 
     def print_env() -> int:
@@ -1104,6 +1159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build-openshift": lambda: print(build_openshift()) or 0,
         "seed": lambda: seed_command(reset=args.reset),
         "env": print_env,
+        "restart-openshift-apiserver": lambda: (
+            restart_openshift_apiserver(
+                allowed_registries_for_import=[{"domainName": domain} for domain in args.allowed_registry]
+            )
+            or 0
+        ),
     }
     with errors_to_exit():
         return commands[args.command]()
