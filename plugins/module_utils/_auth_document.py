@@ -204,7 +204,7 @@ def _parse_json(content: str | bytes, source: str) -> Any:
         raise InvalidInputError(f"{source} is not valid JSON: {error}") from None
 
 
-# --- schema validation: jsonschema when importable, else a small validator for the subset the schema uses -------------
+# --- schema validation: direct checks for the subset of JSON Schema the schema uses -----------------------------------
 def _resolve_ref(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
     if not ref.startswith("#/"):
         raise ValueError(f"only local $ref values are supported, not {ref!r}")
@@ -268,62 +268,14 @@ def _builtin_violations(
                 yield from _builtin_violations(item, extra, root, (*path, name))
 
 
-@lru_cache(maxsize=1)
-def _jsonschema_validator() -> Any:
-    try:
-        from jsonschema import Draft202012Validator  # noqa: PLC0415 - optional dependency, imported on first use
-    except ImportError:
-        return None
-    return Draft202012Validator(AUTH_DOCUMENT_SCHEMA)
-
-
-def schema_violations(
-    document: Any, *, schema: Mapping[str, Any] | None = None, use_jsonschema: bool | None = None
-) -> list[SchemaViolation]:
+def schema_violations(document: Any, *, schema: Mapping[str, Any] | None = None) -> list[SchemaViolation]:
     """Every place ``document`` breaks the schema (default :data:`AUTH_DOCUMENT_SCHEMA`), sorted by path.
 
-    ``use_jsonschema``: None picks jsonschema when it is importable; True/False force one validator (tests).
+    Always these direct checks, never jsonschema even where it is installed: the same document gets the same answer
+    on every host, and the modules need no third-party package. The unit tests hold them to jsonschema's answers.
     """
     schema = AUTH_DOCUMENT_SCHEMA if schema is None else schema
-    validator = None
-    if use_jsonschema is not False:
-        if schema is AUTH_DOCUMENT_SCHEMA:
-            validator = _jsonschema_validator()
-        else:
-            try:
-                from jsonschema import Draft202012Validator  # noqa: PLC0415
-
-                validator = Draft202012Validator(schema)
-            except ImportError:
-                validator = None
-        if validator is None and use_jsonschema:
-            raise RuntimeError("jsonschema is not importable")
-    if validator is None:
-        found = list(_builtin_violations(document, schema, schema, ()))
-    else:
-        found = []
-        for error in validator.iter_errors(document):
-            if error.validator == "required":
-                # jsonschema does not say which name is missing except inside its message; find it ourselves.
-                missing = [name for name in error.validator_value if name not in error.instance]
-                found.extend(SchemaViolation(tuple(error.absolute_path), "required", n, "missing") for n in missing)
-                continue
-            if error.validator == "additionalProperties" and error.validator_value is False:
-                # One error for all extra names in jsonschema; one per name (with its path) here.
-                known = error.schema.get("properties", {})
-                found.extend(
-                    SchemaViolation(
-                        (*error.absolute_path, name), "additionalProperties", False, _json_type(error.instance[name])
-                    )
-                    for name in error.instance
-                    if name not in known
-                )
-                continue
-            found.append(
-                SchemaViolation(
-                    tuple(error.absolute_path), str(error.validator), error.validator_value, _json_type(error.instance)
-                )
-            )
+    found = list(_builtin_violations(document, schema, schema, ()))
     found = [replace(v, expected=tuple(v.expected)) if isinstance(v.expected, list) else v for v in found]
     return sorted(set(found), key=lambda v: ([str(p) for p in v.path], v.keyword, str(v.expected)))
 

@@ -28,6 +28,15 @@ class ClusterStateError(ImagesError):
     """The cluster is in a state that prevents the change (e.g. a source tag with no image yet)."""
 
 
+class PartialChangeError(ClusterStateError):
+    """A step failed after an earlier one had changed the cluster; ``result`` is what the module reports with the
+    failure (``changed`` and what the cluster now holds), and the message says how to get back."""
+
+    def __init__(self, message: str, *, result: dict[str, object]) -> None:
+        super().__init__(message)
+        self.result = dict(result)
+
+
 class KubeConnectionError(ImagesError):
     """The API server could not be reached or spoken to: DNS, refused connection, TLS, timeout."""
 

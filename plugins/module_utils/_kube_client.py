@@ -10,6 +10,7 @@ module run compiles its module_utils from source, so code a run does not use sti
 from __future__ import annotations
 
 import copy
+import dataclasses
 import http.client
 import json
 import os
@@ -18,7 +19,8 @@ import ssl
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -55,6 +57,9 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
 }
 MAX_ATTEMPTS = 4
+# Exec credentials are fetched again this long before they expire, so no request is sent with one that expires
+# on the way.
+CREDENTIAL_REFRESH_MARGIN = timedelta(seconds=10)
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 RETRY_AFTER_CAP = 10.0
@@ -214,6 +219,7 @@ class KubeClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = MAX_ATTEMPTS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config = config
         self._server = urlsplit(config.server)
@@ -232,6 +238,9 @@ class KubeClient:
         self.connection_factory: Callable[[], http.client.HTTPConnection] = self._new_connection
         self.connections_opened = 0
         self.requests_sent = 0
+        # Told about every secret a refresh of exec credentials brings (a module passes no_log_values.update).
+        self.on_new_secrets: Callable[[Iterable[str]], None] = lambda _values: None
+        self._clock = clock
 
     @property
     def default_namespace(self) -> str:
@@ -279,12 +288,13 @@ class KubeClient:
         method = method.upper()
         target = self._target(path, query)
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
-        headers = list(self._headers)
-        if payload is not None:
-            headers.append(("Content-Type", content_type))
+        refreshed = self._refresh_expiring_credentials()
         attempt = 0
         while True:
             attempt += 1
+            headers = list(self._headers)
+            if payload is not None:
+                headers.append(("Content-Type", content_type))
             try:
                 status, reason, retry_after, data = self._exchange(method, target, payload, headers)
             except _TransportFailure as failure:
@@ -313,6 +323,11 @@ class KubeClient:
                 continue
             if 200 <= status < 300:
                 return self._decode(data, method, path)
+            if status == 401 and not refreshed and self.config.refresh_credentials is not None:
+                # client-go's exec authenticator asks the plugin again when the server refuses its credential
+                refreshed = self._refresh_credentials()
+                attempt -= 1
+                continue
             delay = retry_delay(
                 method=method,
                 attempt=attempt,
@@ -341,6 +356,35 @@ class KubeClient:
         self.close()
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def _refresh_expiring_credentials(self) -> bool:
+        """Run the exec plugin again when its credential expires within the next seconds (a long wait outlives
+        tokens of a few minutes); True when it did."""
+        expires = self.config.token_expires_at
+        if expires is None or self.config.refresh_credentials is None:
+            return False
+        if self._clock() < expires - CREDENTIAL_REFRESH_MARGIN:
+            return False
+        return self._refresh_credentials()
+
+    def _refresh_credentials(self) -> bool:
+        refresh = self.config.refresh_credentials
+        if refresh is None:
+            return False
+        credential = refresh()
+        self.on_new_secrets([value for value in (credential.token, credential.client_key_data) if value])
+        changes: dict[str, Any] = {"token_expires_at": credential.expires_at}
+        if credential.token:
+            changes["token"] = credential.token
+        if credential.client_certificate_data:
+            changes["client_cert_data"] = credential.client_certificate_data
+            changes["client_key_data"] = credential.client_key_data
+        self.config = dataclasses.replace(self.config, **changes)
+        self._headers = self._static_headers()
+        if credential.client_certificate_data and self._https:
+            self._ssl_context = build_ssl_context(self.config)
+            self.close()  # the next request handshakes with the new certificate
+        return True
 
     def _static_headers(self) -> list[tuple[str, str]]:
         config = self.config
@@ -562,4 +606,6 @@ def client_from_module(module: Any) -> KubeClient:
     config = resolve_cluster_config(module.params)
     for value in config.secret_values():
         module.no_log_values.add(value)
-    return KubeClient(config)
+    client = KubeClient(config)
+    client.on_new_secrets = module.no_log_values.update
+    return client

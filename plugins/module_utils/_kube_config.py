@@ -12,15 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
     CONNECTION_ENV_VARS,
@@ -32,7 +33,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import ExecPlugin
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (
+        ExecCredential,
+        ExecPlugin,
+    )
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -110,6 +114,10 @@ class ClusterConfig:
     source: str = "module options"
     user_label: str = ""
     token_expires_at: datetime | None = None
+    # Secrets as they were written where they came from (a kubeconfig dict is a module argument): for masking only.
+    written_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Runs the exec credential plugin again, for credentials that expire (or are refused) during a run.
+    refresh_credentials: Callable[[], ExecCredential] | None = field(default=None, repr=False, compare=False)
 
     @property
     def credential_kind(self) -> str:
@@ -123,11 +131,35 @@ class ClusterConfig:
         return " and ".join(kinds) or "no credentials (anonymous)"
 
     def secret_values(self) -> list[str]:
-        """Every secret this configuration holds, for ``module.no_log_values``."""
+        """Every secret this configuration holds, in each form it may be printed in, for ``module.no_log_values``:
+        the proxy URL's password (raw and percent-decoded, with ``user:``, and as the Proxy-Authorization value),
+        and the secrets of a kubeconfig as written there (``client-key-data`` is base64, not the PEM)."""
         values = [value for value in (self.token, self.password, self.client_key_data) if value]
         if self.username is not None and self.password:
             values.append(basic_auth_value(self.username, self.password))
+        values += proxy_secret_values(self.proxy)
+        values += [value for value in self.written_secrets if value]
         return values
+
+
+def proxy_secret_values(proxy: str | None) -> list[str]:
+    """The password of ``http://user:password@host:port`` in every form it can appear in."""
+    if not proxy or "@" not in proxy:
+        return []
+    userinfo = proxy.split("://", 1)[-1].rsplit("@", 1)[0]
+    user, colon, password = userinfo.partition(":")
+    if not colon or not password:
+        return []
+    decoded_user, decoded_password = unquote(user), unquote(password)
+    return sorted(
+        {
+            password,
+            decoded_password,
+            userinfo,
+            f"{decoded_user}:{decoded_password}",
+            basic_auth_value(decoded_user, decoded_password),
+        }
+    )
 
 
 def basic_auth_value(username: str, password: str) -> str:
@@ -456,6 +488,7 @@ class _Draft:
     token_expires_at: datetime | None = None
     exec_plugin: ExecPlugin | None = None
     exec_cluster: dict[str, Any] = field(default_factory=dict)
+    written_secrets: list[str] = field(default_factory=list)
 
 
 def _pem(entry: Mapping[str, Any], name: str, where: str) -> tuple[str | None, str]:
@@ -492,6 +525,7 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
 
 
 def _apply_user_entry(draft: _Draft, user: Mapping[str, Any], where: str) -> None:
+    draft.written_secrets += [str(user[key]) for key in ("token", "password", "client-key-data") if user.get(key)]
     if user.get("token"):
         draft.token = str(user["token"]).strip()
     elif user.get("tokenFile"):
@@ -626,6 +660,10 @@ def resolve_cluster_config(
             draft.client_cert_data = credential.client_certificate_data
             draft.client_key_data = credential.client_key_data
         draft.token_expires_at = credential.expires_at
+        plugin, cluster, user_where = draft.exec_plugin, draft.exec_cluster, f"user {draft.user_label!r}"
+        refresh = functools.partial(_run_exec_plugin_now, plugin, cluster, dict(environ), where=user_where)
+    else:
+        refresh = None
     if draft.impersonate_groups and not draft.impersonate_user:
         raise InvalidInputError("impersonate_groups needs impersonate_user: the API server only accepts both together")
     return ClusterConfig(
@@ -648,7 +686,19 @@ def resolve_cluster_config(
         source=_describe_source(draft),
         user_label=draft.user_label,
         token_expires_at=draft.token_expires_at,
+        written_secrets=tuple(draft.written_secrets),
+        refresh_credentials=refresh,
     )
+
+
+def _run_exec_plugin_now(
+    plugin: ExecPlugin, cluster: Mapping[str, Any], environ: Mapping[str, str], *, where: str
+) -> ExecCredential:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (  # noqa: PLC0415 - compiled only when needed
+        run_exec_plugin,
+    )
+
+    return run_exec_plugin(plugin, cluster, environ, where=where, now=datetime.now(UTC))
 
 
 def _draft_from_kubeconfig(

@@ -39,7 +39,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._credential_o
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
     ConflictError,
+    ImagesError,
     InvalidInputError,
+    NotFoundError,
+    PartialChangeError,
     RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
@@ -518,9 +521,52 @@ def _write_secret(
     outcome = read_modify_write(ctx.client, ctx.path, compute, create_path=ctx.collection, check_mode=ctx.check_mode)
     plan = plans[-1]
     if plan.action == "recreate" and not ctx.check_mode and plan.secret is not None and outcome.before is not None:
-        _delete_unchanged(ctx.client, ctx.path, outcome.before)
-        _create_after_delete(ctx.client, ctx.collection, plan.secret, sleep=ctx.sleep)
+        _recreate(ctx, outcome.before, plan.secret)
     return plan, outcome.before
+
+
+def _recreate(ctx: _Context, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """A type change: delete exactly the secret that was read, create the new one; if that fails, put the old one
+    back. Every failure says what the namespace holds now."""
+    where = f"{ctx.namespace}/{ctx.request.name}"
+    change = f"to change its type from {old.get('type') or 'Opaque'} to {new.get('type')}"
+    try:
+        _delete_unchanged(ctx.client, ctx.path, old)
+    except ConflictError:
+        raise ClusterStateError(
+            f"the secret {where} changed since it was read, so it was not deleted {change}; nothing was changed. "
+            "Run the task again"
+        ) from None
+    try:
+        _create_after_delete(ctx.client, ctx.collection, new, sleep=ctx.sleep)
+    except ImagesError as error:
+        try:
+            _create_after_delete(ctx.client, ctx.collection, _as_new_object(old), sleep=ctx.sleep, attempts=3)
+        except ImagesError as restore_error:
+            raise PartialChangeError(
+                f"the secret {where} was deleted {change}, but creating the new one failed ({error}) and putting the "
+                f"old one back failed too ({restore_error}): the namespace has no secret {ctx.request.name} now. "
+                "Run the task again to create it",
+                result={"changed": True, "action": "deleted"},
+            ) from None
+        raise PartialChangeError(
+            f"the secret {where} was deleted {change}, but creating the new one failed ({error}); the old secret was "
+            "put back with the same data, type, labels and annotations (a new uid). Fix the cause and run the task "
+            "again",
+            result={"changed": True, "action": "restored"},
+        ) from None
+
+
+def _as_new_object(secret: Mapping[str, Any]) -> dict[str, Any]:
+    """``secret`` without the fields the server assigns, ready to be created again."""
+    metadata = secret.get("metadata") or {}
+    kept = {key: metadata[key] for key in ("name", "namespace", "labels", "annotations") if metadata.get(key)}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": kept,
+        **{key: secret[key] for key in ("type", "data", "immutable") if key in secret},
+    }
 
 
 def _link_accounts(ctx: _Context, state: str) -> list[LinkOutcome]:
@@ -629,16 +675,35 @@ def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tupl
     return result, diff
 
 
+def _delete_what_was_checked(ctx: _Context, *, attempts: int = 5) -> dict[str, Any] | None:
+    """Read the secret, check it is a pull secret, delete exactly that one (uid and resourceVersion as
+    preconditions); when it changed in between (409), read and check again. Returns what was deleted, or None."""
+    for attempt in range(1, attempts + 1):
+        existing = ctx.client.get(ctx.path, allow_missing=True)
+        ctx.register_secret_values(secret_data_values(existing))
+        if existing is None:
+            return None
+        if existing.get("type") not in (*DATA_KEYS, PODMANCONFIGJSON) and not ctx.request.force:
+            raise ClusterStateError(
+                f"the secret {ctx.namespace}/{ctx.request.name} has type {existing.get('type') or 'Opaque'}, which "
+                "is not a pull secret; it was not deleted. Set force: true to delete it anyway"
+            )
+        if ctx.check_mode:
+            return existing
+        try:
+            _delete_unchanged(ctx.client, ctx.path, existing)
+        except NotFoundError:
+            return None  # someone else deleted it meanwhile: nothing left for this task to do
+        except ConflictError:
+            if attempt == attempts:
+                raise
+            continue  # changed since it was read: decide again on what is there now
+        return existing
+    return None
+
+
 def _apply_absent(ctx: _Context) -> tuple[dict[str, Any], dict[str, Any]]:
-    existing = ctx.client.get(ctx.path, allow_missing=True)
-    ctx.register_secret_values(secret_data_values(existing))
-    if existing is not None and existing.get("type") not in (*DATA_KEYS, PODMANCONFIGJSON) and not ctx.request.force:
-        raise ClusterStateError(
-            f"the secret {ctx.namespace}/{ctx.request.name} has type {existing.get('type') or 'Opaque'}, which is not "
-            "a pull secret; it was not deleted. Set force: true to delete it anyway"
-        )
-    if existing is not None and not ctx.check_mode:
-        ctx.client.delete(ctx.path, allow_missing=True)
+    existing = _delete_what_was_checked(ctx)
     before_document = read_secret_document(existing) if existing is not None else None
     result: dict[str, Any] = {
         "changed": existing is not None,

@@ -269,7 +269,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._credential_o
     credential_check_argument_spec,
     registry_credentials_argument_spec,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
     DOCKERCONFIGJSON,
@@ -308,6 +308,8 @@ def main() -> None:
             want_diff=module._diff,
             register_secret_values=module.no_log_values.update,
         )
+    except PartialChangeError as error:
+        module.fail_json(msg=str(error), **error.result)
     except ImagesError as error:
         module.fail_json(msg=str(error))
     for warning in warnings:

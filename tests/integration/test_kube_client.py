@@ -6,6 +6,7 @@ and a silent socket, neither of which pretends to be the API."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -334,6 +335,82 @@ def test_exec_plugin_token(sandbox: Sandbox, kube: Kube, namespace: str, tmp_pat
     assert created["metadata"]["name"] == "from-exec"
 
 
+def _counting_plugin(tmp_path: Path, sandbox: Sandbox, namespace: str, tokens: list[str], expires: list[str | None]):
+    """A kubeconfig whose exec plugin hands out ``tokens`` one per run (the last one again after that), each with
+    the matching ``expires`` (RFC 3339 or None); the runs are counted in ``<tmp_path>/runs``."""
+    (tmp_path / "tokens.json").write_text(json.dumps({"tokens": tokens, "expires": expires}))
+    plugin = tmp_path / "counting-plugin"
+    plugin.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, pathlib\n"
+        "base = pathlib.Path(os.environ['PLUGIN_DIR'])\n"
+        "runs = int((base / 'runs').read_text()) + 1 if (base / 'runs').exists() else 1\n"
+        "(base / 'runs').write_text(str(runs))\n"
+        "spec = json.loads((base / 'tokens.json').read_text())\n"
+        "index = min(runs, len(spec['tokens'])) - 1\n"
+        "status = {'token': spec['tokens'][index]}\n"
+        "if spec['expires'][index]: status['expirationTimestamp'] = spec['expires'][index]\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential',"
+        " 'status': status}))\n"
+    )
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    user = {
+        "exec": {
+            "command": str(plugin),
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "env": [{"name": "PLUGIN_DIR", "value": str(tmp_path)}],
+            "interactiveMode": "Never",
+        }
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "sandbox", "cluster": {"server": sandbox.api, "certificate-authority": sandbox.ca}}],
+        "users": [{"name": "exec", "user": user}],
+        "contexts": [{"name": "exec", "context": {"cluster": "sandbox", "user": "exec", "namespace": namespace}}],
+        "current-context": "exec",
+    }
+
+
+def test_exec_credentials_are_fetched_again_before_they_expire(
+    sandbox: Sandbox, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    first, second = (service_account_token(kube, namespace, name) for name in ("exec-first", "exec-second"))
+    expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    stamp = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (expiry + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = _counting_plugin(tmp_path, sandbox, namespace, [first, second], [stamp, later])
+    now = [dt.datetime.now(dt.UTC)]
+    config = resolve_cluster_config({"kubeconfig": document}, clean_environ(tmp_path), service_account_dir="/x")
+    client = KubeClient(config, clock=lambda: now[0])
+    seen: list[str] = []
+    client.on_new_secrets = seen.extend
+    assert whoami(client)["username"] == f"system:serviceaccount:{namespace}:exec-first"
+    assert (tmp_path / "runs").read_text() == "1"
+    now[0] = expiry - dt.timedelta(seconds=5)  # a long wait later: the credential is about to expire
+    assert whoami(client)["username"] == f"system:serviceaccount:{namespace}:exec-second"
+    assert (tmp_path / "runs").read_text() == "2"
+    assert seen == [second]  # the new token is registered for masking
+    whoami(client)
+    assert (tmp_path / "runs").read_text() == "2"  # and used until it nears its own expiry
+
+
+def test_a_refused_exec_credential_is_fetched_again_once(
+    sandbox: Sandbox, kube: Kube, namespace: str, tmp_path: Path
+) -> None:
+    good = service_account_token(kube, namespace, "exec-good")
+    document = _counting_plugin(tmp_path, sandbox, namespace, ["revoked-token-xyz", good, "never-used"], [None] * 3)
+    client = client_for(clean_environ(tmp_path), kubeconfig=document)
+    assert whoami(client)["username"] == f"system:serviceaccount:{namespace}:exec-good"
+    assert (tmp_path / "runs").read_text() == "2"
+    # a credential refused right after a refresh is not fetched a third time: the 401 is reported
+    (tmp_path / "bad").mkdir()
+    bad = _counting_plugin(tmp_path / "bad", sandbox, namespace, ["revoked-1", "revoked-2", "revoked-3"], [None] * 3)
+    with pytest.raises(UnauthorizedError):
+        whoami(client_for(clean_environ(tmp_path), kubeconfig=bad))
+    assert (tmp_path / "bad" / "runs").read_text() == "2"
+
+
 def test_impersonation(sandbox: Sandbox, environ: dict[str, str], namespace: str) -> None:
     as_user = client_for(environ, kubeconfig=sandbox.kubeconfig, impersonate_user="sandbox-user")
     assert whoami(as_user)["username"] == "sandbox-user"
@@ -503,3 +580,49 @@ def test_read_modify_write_missing_without_create_path(admin: KubeClient, namesp
     path = f"/api/v1/namespaces/{namespace}/configmaps/absent"
     with pytest.raises(NotFoundError, match="does not exist and this task does not create it"):
         read_modify_write(admin, path, lambda current: configmap("absent"), check_mode=True)
+
+
+def test_proxy_credentials_and_an_inline_kubeconfig_never_reach_the_output(
+    sandbox: Sandbox, proxy: ConnectProxy, run_playbook: Any, namespace: str
+) -> None:
+    # A kubeconfig passed as a dict is a module argument (not no_log) and so is the proxy URL: both are printed
+    # with the invocation at -vvv unless the secrets inside them are registered.
+    kubeconfig = yaml.safe_load(Path(sandbox.kubeconfig).read_text(encoding="utf-8"))
+    key_data = kubeconfig["users"][0]["user"]["client-key-data"]
+    key_pem = base64.b64decode(key_data).decode()
+    password = "s3cret-Proxy-pw"
+    playbook = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - openshift_ops.images.pull_secret:
+        kubeconfig: "{{ inline_kubeconfig }}"
+        proxy: "{{ proxy_url }}"
+        name: sealed
+        namespace: "{{ namespace }}"
+        registries:
+          - server: registry.example.com
+            username: robot
+            password: robot-Passw0rd-1
+"""
+    completed = run_playbook(
+        playbook,
+        extra_vars={
+            "inline_kubeconfig": kubeconfig,
+            "proxy_url": f"http://bob:{password}@127.0.0.1:{proxy.port}",
+            "namespace": namespace,
+        },
+        diff=True,
+        verbosity=3,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-3000:]
+    assert (
+        proxy.authorizations
+        and proxy.authorizations[0] == "Basic " + base64.b64encode(f"bob:{password}".encode()).decode()
+    )
+    for secret in (password, base64.b64encode(f"bob:{password}".encode()).decode(), key_data, "robot-Passw0rd-1"):
+        assert secret not in output, secret[:12]
+    body_lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
+    assert body_lines and not any(line in output for line in body_lines)
+    assert f"127.0.0.1:{proxy.port}" in output  # the rest of the proxy URL stays visible

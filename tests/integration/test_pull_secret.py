@@ -15,6 +15,18 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ClusterStateError,
+    ForbiddenError,
+    PartialChangeError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
+    PullSecretRequest,
+    apply_pull_secret,
+)
+
 from .sandbox_support import (
     AuditLog,
     AuditMark,
@@ -534,6 +546,131 @@ def test_absent_refuses_to_delete_a_secret_that_is_not_a_pull_secret(
     assert kube.get(secret_path(namespace, "tls")) is not None
     assert assert_ok(run_module("pull_secret", {**params, "force": True}))["changed"] is True
     assert kube.get(secret_path(namespace, "tls")) is None
+
+
+class _InterleavingClient:
+    """The collection's real client; right after its first GET of ``path`` another writer acts for real."""
+
+    def __init__(self, client: Any, path: str, interleave: Any) -> None:
+        self._client = client
+        self._path = path
+        self._interleave = interleave
+        self._done = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        answer = self._client.get(path, **kwargs)
+        if path == self._path and not self._done:
+            self._done = True
+            self._interleave()
+        return answer
+
+
+def _admin_client(sandbox: Sandbox) -> Any:
+    return KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {}))
+
+
+def _request(**params: Any) -> PullSecretRequest:
+    return PullSecretRequest.from_params({"registry_validate_certs": True, **params})
+
+
+def _opaque(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "type": "Opaque",
+        "data": {"tls.key": b64("not a pull secret")},
+    }
+
+
+def test_absent_deletes_only_the_secret_it_checked(
+    sandbox: Sandbox, kube: Kube, namespace: str, audit: AuditLog
+) -> None:
+    collection = f"/api/v1/namespaces/{namespace}/secrets"
+    document = json.dumps({"auths": {"quay.io": {"auth": LINKED_AUTH}}})
+    kube.create(
+        collection,
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "swap"},
+            "type": DOCKERCONFIGJSON,
+            "data": {".dockerconfigjson": b64(document)},
+        },
+    )
+
+    def replace_with_an_opaque_secret() -> None:  # someone re-creates the name as another kind of secret
+        kube.delete(secret_path(namespace, "swap"))
+        kube.create(collection, _opaque("swap"))
+
+    client = _InterleavingClient(_admin_client(sandbox), secret_path(namespace, "swap"), replace_with_an_opaque_secret)
+    mark = audit.mark()
+    with pytest.raises(ClusterStateError, match="has type Opaque, which is not a pull secret; it was not deleted"):
+        apply_pull_secret(
+            client,
+            _request(name="swap", namespace=namespace, state="absent"),
+            check_mode=False,
+            want_diff=False,
+            register_secret_values=lambda values: None,
+        )
+    assert kube.get(secret_path(namespace, "swap"))["type"] == "Opaque"  # theirs is still there
+    ours = [
+        e
+        for e in audit.writes(since=mark, resource="secrets", namespace=namespace)
+        if e.get("userAgent", "").startswith("openshift_ops.images")
+    ]
+    # the DELETE carried the uid that was read: refused (409), then the fresh read found another kind of secret
+    assert [(e["verb"], e["responseStatus"]["code"]) for e in ours] == [("delete", 409)]
+
+
+def test_a_type_change_that_cannot_create_the_new_secret_puts_the_old_one_back(
+    sandbox: Sandbox, kube: Kube, namespace: str
+) -> None:
+    collection = f"/api/v1/namespaces/{namespace}/secrets"
+    old = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "legacy", "labels": {"app": "x"}, "annotations": {"owner": "ops"}},
+        "type": "kubernetes.io/dockercfg",
+        "data": {".dockercfg": b64(json.dumps({"quay.io": {"auth": LINKED_AUTH}}))},
+    }
+    kube.create(collection, old)
+
+    class RefusingCreate:
+        """The real client, except that the first create of the new secret fails as a webhook or quota would."""
+
+        def __init__(self, client: Any) -> None:
+            self._client = client
+            self.refused = False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._client, name)
+
+        def create(self, path: str, body: dict[str, Any]) -> Any:
+            if body.get("type") == DOCKERCONFIGJSON and not self.refused:
+                self.refused = True
+                raise ForbiddenError("POST: exceeded quota: secrets", status=403, method="POST", path=path)
+            return self._client.create(path, body)
+
+    client = RefusingCreate(_admin_client(sandbox))
+    request = _request(
+        name="legacy", namespace=namespace, force=True, registries=[{"server": sandbox.registry, "auth": LINKED_AUTH}]
+    )
+    with pytest.raises(PartialChangeError) as failed:
+        apply_pull_secret(client, request, check_mode=False, want_diff=False, register_secret_values=lambda v: None)
+    message = str(failed.value)
+    assert "was deleted to change its type from kubernetes.io/dockercfg to kubernetes.io/dockerconfigjson" in message
+    assert "exceeded quota" in message
+    assert "the old secret was put back" in message
+    assert failed.value.result == {"changed": True, "action": "restored"}
+    restored = kube.get(secret_path(namespace, "legacy"))
+    assert restored["type"] == "kubernetes.io/dockercfg"
+    assert restored["data"] == old["data"]
+    assert restored["metadata"]["labels"] == {"app": "x"}
+    assert restored["metadata"]["annotations"] == {"owner": "ops"}
 
 
 # --- bad input --------------------------------------------------------------------------------------------------------

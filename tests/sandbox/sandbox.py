@@ -18,6 +18,7 @@ import base64
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import gzip
 import hashlib
 import io
@@ -935,7 +936,28 @@ def restart_openshift_apiserver(*, allowed_registries_for_import: Sequence[Any] 
         depends_on = [proc for proc in others if proc.name in ("etcd", "kube-apiserver")]
         oas = _launch_openshift_apiserver(state, launch, depends_on)
         support = sandbox_support()
-        _wait_for_apiservices(support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher"), [oas])
+        kube = support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher")
+        # The APIServices still say Available from before the stop, and kube-apiserver's proxy answers 503 until
+        # its availability check has seen the new process: wait for real answers through kube-apiserver.
+        for group in openshift.AGGREGATED_GROUPS:
+            wait_until(
+                f"{group} to be served through kube-apiserver again",
+                functools.partial(_served_steadily, kube, f"/apis/{group}/v1"),
+                timeout=90,
+                procs=[*depends_on, oas],
+            )
+
+
+def _served_steadily(kube: Any, path: str, *, times: int = 3, interval: float = 0.3) -> bool:
+    """``path`` answered without error ``times`` times in a row."""
+    for attempt in range(times):
+        try:
+            kube.request("GET", path)
+        except Exception:  # any failure means "not yet"
+            return False
+        if attempt < times - 1:
+            time.sleep(interval)
+    return True
 
 
 def _apiservice_available(kube: Any, name: str) -> bool:

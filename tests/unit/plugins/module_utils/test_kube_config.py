@@ -36,6 +36,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config 
     normalize_server_url,
     parse_connection_options,
     parse_kubeconfig_text,
+    proxy_secret_values,
     read_kubeconfig_files,
     resolve_cluster_config,
     select_context,
@@ -900,6 +901,43 @@ def test_basic_auth_options_and_secret_values() -> None:
     config = resolve({"host": "https://h", "username": "dev", "password": "pw"})
     assert set(config.secret_values()) == {"pw", basic_auth_value("dev", "pw")}
     assert config.user_label == "dev"
+
+
+def test_a_kubeconfig_dict_registers_its_secrets_as_written() -> None:
+    # the form in the module arguments (base64, not the PEM it decodes to) is what must be masked
+    written_key = b64(KEY_PEM)
+    document = kubeconfig(
+        users={
+            "u1": {
+                "client-certificate-data": b64(CERT_PEM),
+                "client-key-data": written_key,
+                "token": "  tok-with-spaces  ",
+            }
+        }
+    )
+    config = resolve({"kubeconfig": document})
+    assert config.client_key_data == KEY_PEM
+    values = set(config.secret_values())
+    assert {written_key, KEY_PEM, "  tok-with-spaces  ", "tok-with-spaces"} <= values
+    assert written_key not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("proxy", "expected"),
+    [
+        ("http://proxy:3128", set()),
+        ("http://bob@proxy:3128", set()),
+        (
+            "http://bob:p%40ss@proxy:3128",
+            {"p%40ss", "p@ss", "bob:p%40ss", "bob:p@ss", basic_auth_value("bob", "p@ss")},
+        ),
+        ("socks5://a:b@h:1", {"b", "a:b", basic_auth_value("a", "b")}),
+    ],
+)
+def test_proxy_credentials_are_secret_values(proxy: str, expected: set[str]) -> None:
+    config = ClusterConfig(server="https://h", proxy=proxy)
+    assert set(config.secret_values()) == expected
+    assert set(proxy_secret_values(proxy)) == expected
 
 
 def test_repr_hides_secrets() -> None:
