@@ -74,9 +74,12 @@ test: lint sanity test-unit test-cluster
 # by the integration tests against the sandbox, whose modules run in subprocesses.
 space := $(subst ,, )
 comma := ,
-PURE_CORE := _auth_document _credential_lookup _credential_options _pull_policy _image_reference _tag_semantics \
-	_rbac_subjects _service_account_links _global_pull_secret _machine_config_rollout _kube_config _errors \
-	_kube_yaml _kube_api_errors _kube_proxy
+PURE_CORE := _errors \
+	_kube/config _kube/yaml_subset _kube/api_errors _kube/proxy \
+	_registry/auth_document _registry/credential_lookup _registry/credential_options \
+	_images/pull_policy _images/reference \
+	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan \
+	_global_pull_secret/plan _global_pull_secret/rollout
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))
 test-unit: venv
 	$(PYTEST) tests/unit -q -p no:cacheprovider -n 2 \

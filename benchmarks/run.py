@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the connection layer costs per module run, measured on this machine.
 
-(a) Import + setup of the core (``_errors``, ``_kube_config``, ``_kube_client``, resolve the configuration, build the
+(a) Import + setup of the core (``_errors``, ``_kube/config``, ``_kube/client``, resolve the configuration, build the
     client; no request): inside fresh interpreters, with ``python -X importtime``, and as real ``ansible`` runs of a
     tiny module that does exactly that, next to ``ansible.builtin.ping``.
 (b) GET latency against the sandbox API server: keep-alive vs a new connection per request vs a new client per
@@ -40,15 +40,20 @@ COLLECTIONS = REPO / ".build" / "collections"
 RESULTS = REPO / "benchmarks" / "results"
 ENV_FILE = REPO / ".sandbox" / "env.sh"
 UTILS = "ansible_collections.openshift_ops.images.plugins.module_utils"
-OUR_MODULES = (f"{UTILS}._errors", f"{UTILS}._connection_options", f"{UTILS}._kube_config", f"{UTILS}._kube_client")
+OUR_MODULES = (
+    f"{UTILS}._errors",
+    f"{UTILS}._kube.connection_options",
+    f"{UTILS}._kube.config",
+    f"{UTILS}._kube.client",
+)
 
 # The core path of every module run, minus the request: import, resolve, build the client.
 SETUP_CODE = f"""
 import time
 started, started_cpu = time.perf_counter(), time.process_time()
 from {UTILS}._errors import ImagesError
-from {UTILS}._kube_config import resolve_cluster_config
-from {UTILS}._kube_client import KubeClient
+from {UTILS}._kube.config import resolve_cluster_config
+from {UTILS}._kube.client import KubeClient
 client = KubeClient(resolve_cluster_config({{"kubeconfig": KUBECONFIG}}))
 print((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000)
 """
@@ -61,8 +66,8 @@ print((time.perf_counter() - started) * 1000, (time.process_time() - started_cpu
 
 PROBE_MODULE = f"""
 from ansible.module_utils.basic import AnsibleModule
-from {UTILS}._connection_options import connection_argument_spec
-from {UTILS}._kube_client import client_from_module
+from {UTILS}._kube.connection_options import connection_argument_spec
+from {UTILS}._kube.client import client_from_module
 
 
 def main():
@@ -194,11 +199,12 @@ def module_utils_zip(workdir: Path) -> Path:
         parts = package.split("/")
         for depth in range(1, len(parts) + 1):
             archive.writestr("/".join(parts[:depth]) + "/__init__.py", "")
-        # The lazily imported _kube_* helpers are packed too, as AnsiballZ packs them; only what runs is compiled.
-        sources = {REPO / "plugins" / "module_utils" / f"{name.rsplit('.', 1)[1]}.py" for name in OUR_MODULES}
-        sources.update((REPO / "plugins" / "module_utils").glob("_kube_*.py"))
+        # The lazily imported _kube helpers are packed too, as AnsiballZ packs them; only what runs is compiled.
+        utils = REPO / "plugins" / "module_utils"
+        sources = {utils / f"{name.removeprefix(UTILS + '.').replace('.', '/')}.py" for name in OUR_MODULES}
+        sources.update((utils / "_kube").glob("*.py"))
         for source in sorted(sources):
-            archive.write(source, f"{package}/{source.name}")
+            archive.write(source, f"{package}/{source.relative_to(utils)}")
     return path
 
 
@@ -335,8 +341,8 @@ def measure_playbook_runs(kubeconfig: str, runs: int, workdir: Path) -> dict[str
 
 def measure_latency(kubeconfig: str, runs: int) -> dict[str, Any]:
     sys.path.insert(0, str(COLLECTIONS))
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient  # noqa: PLC0415
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import (  # noqa: PLC0415
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient  # noqa: PLC0415
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (  # noqa: PLC0415
         resolve_cluster_config,
     )
 

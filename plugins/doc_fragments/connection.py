@@ -1,6 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Documentation of the connection options; the argument spec is ``_connection_options.connection_argument_spec``."""
+"""Documentation of the connection options; the argument spec is
+``_kube/connection_options.connection_argument_spec``."""
 
 from __future__ import annotations
 

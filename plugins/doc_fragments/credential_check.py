@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Documentation of the registry credential check options; the argument spec is
-``_credential_options.credential_check_argument_spec``."""
+``_registry/credential_options.credential_check_argument_spec``."""
 
 from __future__ import annotations
 

@@ -74,11 +74,11 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import dump_document
-from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     registry_entries_from_list,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 
 
 def _credential_items(credentials: Any) -> list[Any]:

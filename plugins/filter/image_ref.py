@@ -129,7 +129,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     guess_source_kind,
     normalize_image,
     parse_docker_reference,

@@ -47,7 +47,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_policy import default_pull_policy
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.pull_policy import default_pull_policy
 
 
 def pull_policy(image: Any) -> str:

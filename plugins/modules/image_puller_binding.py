@@ -248,16 +248,16 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.apply import (
     AccessNotGrantedError,
     PullerBindingRequest,
     apply_image_puller_binding,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
+    connection_argument_spec,
+)
 
 IMAGE_PULLER_BINDING_ARGS: dict[str, dict] = {
     "namespace": {"type": "str"},

@@ -262,15 +262,15 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
     ImageTagRequest,
     apply_image_tags,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
+    connection_argument_spec,
+)
 
 IMAGE_TAG_ARGS: dict[str, dict[str, Any]] = {
     "source": {"type": "str"},

@@ -262,20 +262,20 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
-    credential_check_argument_spec,
-    registry_credentials_argument_spec,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCONFIGJSON,
     SECRET_TYPE_CHOICES,
     PullSecretRequest,
-    apply_pull_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    credential_check_argument_spec,
+    registry_credentials_argument_spec,
 )
 
 PULL_SECRET_ARGS = {

@@ -170,12 +170,12 @@ missing_secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import client_from_module
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import (
     SecretLinkRequest,
     apply_secret_link,
 )

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
     ImageTagRequest,
     apply_image_tags,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
 
 from .sandbox_support import (
     AuditLog,

@@ -34,11 +34,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
     KubeClient,
     read_modify_write,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
 
 from .sandbox_support import Kube, Sandbox
 

@@ -20,12 +20,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ForbiddenError,
     PartialChangeError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import resolve_cluster_config
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
-    PullSecretRequest,
-    apply_pull_secret,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import PullSecretRequest
 
 from .sandbox_support import (
     AuditLog,

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     dump_document,
     entry_from_auth,
     entry_from_credentials,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import (
     ACCEPTED,
     REJECTED,
     UNCHECKED,

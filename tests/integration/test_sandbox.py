@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import rendered_file
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import rendered_file
 
 from .mco_stand_in import (
     CONTROLLER_CONFIG_PATH,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     managed_secret_name_prefix,
 )
 

@@ -15,8 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from ansible_collections.openshift_ops.images.plugins.module_utils import _auth_document as ad
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document as ad
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 

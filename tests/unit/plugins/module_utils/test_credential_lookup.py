@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils import _credential_lookup as cl
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import credential_lookup as cl
 
 AUTH = base64.b64encode(b"u:p").decode()
 

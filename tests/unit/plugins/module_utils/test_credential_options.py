@@ -10,12 +10,12 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.openshift_ops.images.plugins.doc_fragments.registry_credentials import ModuleDocFragment
-from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     collect_registry_entries,
     registry_credentials_argument_spec,
     registry_entries_from_list,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 
 
 def b64(text: str) -> str:

@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
-    document_secret_values,
-    dump_document,
-    entry_from_credentials,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
+    DEFAULT_BACKUP_DIR,
+    GlobalPullSecretRequest,
+    write_backup,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
     DATA_KEY,
     DOCKERCONFIGJSON_TYPE,
     TELEMETRY_KEY,
@@ -38,10 +38,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret_apply import (
-    DEFAULT_BACKUP_DIR,
-    GlobalPullSecretRequest,
-    write_backup,
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    document_secret_values,
+    dump_document,
+    entry_from_credentials,
 )
 
 WHERE = "openshift-config/pull-secret"
@@ -456,7 +456,7 @@ def test_merge_keeps_everything_not_named_and_is_idempotent(existing: dict[str, 
     assert not plan_document(plan.after, change, where=WHERE).changed
 
 
-# --- the request and the backup file (_global_pull_secret_apply) ------------------------------------------------
+# --- the request and the backup file (_global_pull_secret/apply) ------------------------------------------------
 
 
 def params(**given: Any) -> dict[str, Any]:

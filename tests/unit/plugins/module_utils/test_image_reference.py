@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     DockerImageReference,
     NormalizedImage,
     SourceKind,

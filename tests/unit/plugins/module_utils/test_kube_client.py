@@ -34,7 +34,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
     ApiPath,
     RequestContext,
     api_error,
@@ -44,7 +44,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_err
     parse_status,
     verb_for,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
     BACKOFF_CAP,
     RETRY_AFTER_CAP,
     USER_AGENT,
@@ -56,8 +56,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client 
     parse_retry_after,
     retry_delay,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import ClusterConfig, basic_auth_value
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_proxy import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig, basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import (
     ProxyEndpoint,
     no_proxy_matches,
     parse_proxy_url,

@@ -18,16 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
-    CONNECTION_ENV_VARS,
-    DEFAULT_REQUEST_TIMEOUT,
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     InvalidInputError,
     KubeAuthConfigError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (
     ClusterConfig,
     basic_auth_value,
     in_cluster_available,
@@ -41,7 +36,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config 
     resolve_cluster_config,
     select_context,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
+    CONNECTION_ENV_VARS,
+    DEFAULT_REQUEST_TIMEOUT,
+    connection_argument_spec,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import (
     ExecCredential,
     ExecPlugin,
     exec_info,
@@ -49,7 +49,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_cr
     parse_exec_plugin,
     run_exec_plugin,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_yaml import read_block_yaml
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import read_block_yaml
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 V1 = "client.authentication.k8s.io/v1"

@@ -17,7 +17,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     ServerError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (
     CONTROLLER_CONFIG_PATH,
     MACHINE_CONFIGS_PATH,
     POOLS_PATH,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_policy import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.pull_policy import (
     default_pull_policy,
     defaulted_tag,
 )

@@ -11,12 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
-    entry_from_auth,
-    entry_from_credentials,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCFG,
     DOCKERCONFIGJSON,
     PODMANCONFIGJSON,
@@ -26,12 +23,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_
     encode_document,
     plan_pull_secret,
     read_secret_document,
-    read_text_file,
     registry_check_failure,
     registry_check_warnings,
     resolve_secret_type,
     secret_content,
     secret_data_values,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    entry_from_auth,
+    entry_from_credentials,
 )
 
 NS, NAME = "project-a", "private-registry"

@@ -1,4 +1,4 @@
-"""Unit tests for _rbac_subjects: subject parsing, RoleBinding decisions, access reviews and rule matching."""
+"""Unit tests for _image_puller_binding/plan: subject parsing, RoleBinding decisions, access reviews, rule matching."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils import _rbac_subjects as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._rbac_subjects import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
 
 SA_A = Subject("ServiceAccount", "default", "project-a")
 SA_BUILDER = Subject("ServiceAccount", "builder", "project-a")

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link_apply import SecretLinkRequest
-from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import SecretLinkRequest
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     PURPOSE_FIELDS,
     linked_names,
     managed_dockercfg_secret,

@@ -11,13 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
-    SourceKind,
-    StreamTag,
-    TagSource,
-    parse_source,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantics import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import (
     DesiredTag,
     ResolvedSource,
     TagAction,
@@ -38,6 +32,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantic
     source_namespace,
     tag_diff,
     validate_tag_request,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
+    SourceKind,
+    StreamTag,
+    TagSource,
+    parse_source,
 )
 
 DIGEST = "sha256:" + "a" * 64

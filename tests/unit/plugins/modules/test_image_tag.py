@@ -7,18 +7,18 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import StreamTag
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag_apply import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
     ImageTagRequest,
     image_stream_path,
     image_streams_path,
     parse_dests,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantics import TagOptions
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import TagOptions
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import StreamTag
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
+    connection_argument_spec,
+)
 from ansible_collections.openshift_ops.images.plugins.modules import image_tag
 
 

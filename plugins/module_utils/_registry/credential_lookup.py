@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     normalize_registry_key,
     split_registry_key,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import normalize_image
 
 _KUBELET_DEFAULT_REGISTRY = "index.docker.io"
 _CONTAINERS_DOCKER_HUB = frozenset({"docker.io", "registry-1.docker.io"})

@@ -18,15 +18,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ImagesError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
-    StreamTag,
-    TagSource,
-    parse_source,
-    parse_stream_tag,
-    validate_namespace_name,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantics import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import (
     DesiredTag,
     ImageStream,
     ResolvedSource,
@@ -44,6 +36,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._tag_semantic
     tag_diff,
     validate_tag_request,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
+    StreamTag,
+    TagSource,
+    parse_source,
+    parse_stream_tag,
+    validate_namespace_name,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
 
 SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import normalize_image
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
 
 ALWAYS = "Always"
 IF_NOT_PRESENT = "IfNotPresent"

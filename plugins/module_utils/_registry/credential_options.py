@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     entry_basic_credentials,
     entry_from_auth,
     entry_from_credentials,
@@ -19,7 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._auth_documen
     registry_keys_equivalent,
     validate_registry_key,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 
 
 def registry_credentials_argument_spec() -> dict[str, Any]:

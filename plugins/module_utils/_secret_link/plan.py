@@ -3,7 +3,7 @@
 """Which secrets a ServiceAccount names for pulling (``imagePullSecrets``) and mounting (``secrets``), and how to add
 or remove names there while keeping every other entry, OpenShift's managed registry pull secret included.
 
-Pure functions; the reads and writes live in ``_secret_link_apply.py``.
+Pure functions; the reads and writes live in ``_secret_link/apply.py``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 """Talking to the API server on the standard library: one keep-alive TLS connection per run, proxies, bounded
 retries, API errors turned into actionable messages, and the GET/compute/PUT loop that survives conflicts.
 
-Proxy rules (``_kube_proxy``) and error explanations (``_kube_api_errors``) are imported only when needed: a
+Proxy rules (``_kube/proxy``) and error explanations (``_kube/api_errors``) are imported only when needed: a
 module run compiles its module_utils from source, so code a run does not use still costs it time.
 """
 
@@ -33,18 +33,18 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     KubeConnectionError,
     NotFoundError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (
     ClusterConfig,
     basic_auth_value,
     resolve_cluster_config,
 )
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
         FailureKind,
         RequestContext,
     )
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_proxy import ProxyEndpoint
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import ProxyEndpoint
 
 USER_AGENT = (
     f"openshift_ops.images ansible-core/{ANSIBLE_VERSION} "
@@ -76,7 +76,7 @@ def choose_proxy(server: str, proxy: str | None, no_proxy: str | None) -> ProxyE
     """The proxy to use for ``server``, or ``None`` to connect directly."""
     if not proxy:
         return None
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_proxy import (  # noqa: PLC0415 - compiled only when needed
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import (  # noqa: PLC0415 - compiled only when needed
         no_proxy_matches,
         parse_proxy_url,
     )
@@ -298,7 +298,7 @@ class KubeClient:
             try:
                 status, reason, retry_after, data = self._exchange(method, target, payload, headers)
             except _TransportFailure as failure:
-                from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (  # noqa: PLC0415 - compiled only when needed
+                from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                     classify_failure,
                     connection_error,
                 )
@@ -337,7 +337,7 @@ class KubeClient:
                 max_attempts=self._max_attempts,
             )
             if delay is None:
-                from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (  # noqa: PLC0415 - compiled only when needed
+                from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                     api_error,
                 )
 
@@ -412,7 +412,7 @@ class KubeClient:
 
     def _context(self, method: str, path: str, attempt: int) -> RequestContext:
         """Who sent the request to where, built only to explain a failure."""
-        from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (  # noqa: PLC0415 - compiled only when needed
+        from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
             RequestContext,
         )
 
@@ -502,7 +502,7 @@ class KubeClient:
         try:
             document = json.loads(data)
         except ValueError:
-            from ansible_collections.openshift_ops.images.plugins.module_utils._kube_api_errors import (  # noqa: PLC0415 - compiled only when needed
+            from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                 body_text,
             )
 

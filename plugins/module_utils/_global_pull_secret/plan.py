@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     DOCKERCONFIGJSON_KEY,
     DOCKERCONFIGJSON_TYPE,
     diff_entries,
@@ -28,7 +29,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._auth_documen
     summarize_document,
     validate_registry_key,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 
 DATA_KEY = DOCKERCONFIGJSON_KEY
 # The cluster-monitoring-operator reads auths["cloud.openshift.com"].auth, key matched exactly (§8.3).

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     entry_basic_credentials,
     split_registry_key,
 )

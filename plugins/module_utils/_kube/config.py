@@ -3,7 +3,7 @@
 """Where to connect and how to authenticate: module options and ``K8S_AUTH_*``, kubeconfig files merged the way
 kubectl merges them, the in-cluster service account, and exec credential plugins, resolved into one ``ClusterConfig``.
 
-Exec plugins (``_kube_exec_credential``) and YAML reading (``_kube_yaml``, then PyYAML) are imported only when a
+Exec plugins (``_kube/exec_credential``) and YAML reading (``_kube/yaml_subset``, then PyYAML) are imported only when a
 kubeconfig needs them: a module run compiles its module_utils from source, so unused code still costs it time.
 """
 
@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._connection_options import (
-    CONNECTION_ENV_VARS,
-    DEFAULT_REQUEST_TIMEOUT,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     InvalidInputError,
     KubeAuthConfigError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
+    CONNECTION_ENV_VARS,
+    DEFAULT_REQUEST_TIMEOUT,
+)
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import (
         ExecCredential,
         ExecPlugin,
     )
@@ -330,7 +330,7 @@ def parse_kubeconfig_text(text: str, where: str) -> dict[str, Any]:
         except ValueError:
             document = None
     if document is None:
-        from ansible_collections.openshift_ops.images.plugins.module_utils._kube_yaml import (  # noqa: PLC0415 - compiled only when needed
+        from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import (  # noqa: PLC0415 - compiled only when needed
             read_block_yaml,
         )
 
@@ -541,7 +541,7 @@ def _apply_user_entry(draft: _Draft, user: Mapping[str, Any], where: str) -> Non
     if bool(draft.client_cert_data) != bool(draft.client_key_data):
         raise KubeAuthConfigError(f"{where} has a client certificate without its key, or a key without its certificate")
     if user.get("exec"):
-        from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (  # noqa: PLC0415 - compiled only when needed
+        from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import (  # noqa: PLC0415 - compiled only when needed
             parse_exec_plugin,
         )
 
@@ -646,7 +646,7 @@ def resolve_cluster_config(
 
     _apply_options(draft, options)
     if draft.exec_plugin is not None:
-        from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (  # noqa: PLC0415 - compiled only when needed
+        from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import (  # noqa: PLC0415 - compiled only when needed
             run_exec_plugin,
         )
 
@@ -694,7 +694,7 @@ def resolve_cluster_config(
 def _run_exec_plugin_now(
     plugin: ExecPlugin, cluster: Mapping[str, Any], environ: Mapping[str, str], *, where: str
 ) -> ExecCredential:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_exec_credential import (  # noqa: PLC0415 - compiled only when needed
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import (  # noqa: PLC0415 - compiled only when needed
         run_exec_plugin,
     )
 

@@ -14,21 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import (
-    document_secret_values,
-    document_warnings,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._credential_lookup import key_reading_warnings
-from ansible_collections.openshift_ops.images.plugins.module_utils._credential_options import (
-    collect_registry_entries,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ForbiddenError,
     ImagesError,
     InvalidInputError,
     RegistryCheckError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
     NOTHING_WRITTEN,
     TELEMETRY_KEY,
     DocumentChange,
@@ -43,8 +35,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._machine_config_rollout import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (
     CONTROLLER_CONFIG_PATH,
     INFRASTRUCTURE_PATH,
     KUBELET_AUTH_FILE,
@@ -60,11 +51,20 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._machine_conf
     template_failure,
     wait_for_rollout,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret_apply import (
-    read_text_file,
-    registry_check_failure,
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import registry_check_failure
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    document_secret_values,
+    document_warnings,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry_check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
+    key_reading_warnings,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    collect_registry_entries,
+)
 
 DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
 # Twenty playbooks adding twenty registries at once must all land: each 409 means another writer succeeded.

@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Link secrets to a ServiceAccount and unlink them: the reads and the conflict-safe write around
-``_service_account_links.py``. Serves the ``secret_link`` module and ``pull_secret``'s ``link_service_accounts``.
+``_secret_link/plan.py``. Serves the ``secret_link`` module and ``pull_secret``'s ``link_service_accounts``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._auth_document import PULL_SECRET_DATA_KEYS
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
     ForbiddenError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._service_account_links import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import PULL_SECRET_DATA_KEYS
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     LinkPlan,
     managed_dockercfg_secret,
     managed_secret_name_prefix,

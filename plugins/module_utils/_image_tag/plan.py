@@ -16,7 +16,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_reference import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     SourceKind,
     StreamTag,
     TagSource,

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """HTTP proxies for the API connection: ``no_proxy`` matching (Go's rules) and parsing the proxy URL.
 
-Imported by ``_kube_client`` only when a proxy is configured, so other module runs do not compile it.
+Imported by ``_kube/client`` only when a proxy is configured, so other module runs do not compile it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_config import basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import basic_auth_value
 
 
 def no_proxy_matches(host: str, port: int | None, no_proxy: str | None) -> bool:

@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""I/O for ``image_puller_binding``: read RoleBindings, write the decisions ``_rbac_subjects`` makes, and prove
-the result with access reviews. All decisions are in ``_rbac_subjects``; this file only talks to the API server.
+"""I/O for ``image_puller_binding``: read RoleBindings, write the decisions ``plan`` makes, and prove the result with
+access reviews. All decisions are in ``_image_puller_binding/plan.py``; this file only talks to the API server.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from ansible_collections.openshift_ops.images.plugins.module_utils import _rbac_subjects as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
     ConflictError,
@@ -19,8 +18,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     NotFoundError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube_client import KubeClient, read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._rbac_subjects import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient, read_modify_write
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"

@@ -3,7 +3,7 @@
 """Failed requests turned into actionable errors: the API's ``Status`` explained per HTTP status, and transport
 failures (TLS, timeouts, refused connections, proxies) classified for retrying and explained.
 
-Imported by ``_kube_client`` only when a request fails, so successful module runs do not compile it.
+Imported by ``_kube/client`` only when a request fails, so successful module runs do not compile it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube_proxy import ProxyEndpoint
+    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import ProxyEndpoint
 
 _MESSAGE_LIMIT = 1000
 
