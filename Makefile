@@ -74,7 +74,7 @@ test: lint sanity test-unit test-cluster
 # by the integration tests against the sandbox, whose modules run in subprocesses.
 space := $(subst ,, )
 comma := ,
-PURE_CORE := _errors \
+PURE_CORE := _errors _operation _kube/names \
 	_kube/config _kube/yaml_subset _kube/api_errors _kube/proxy \
 	_registry/auth_document _registry/credential_lookup _registry/credential_options \
 	_images/pull_policy _images/reference \

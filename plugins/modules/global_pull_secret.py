@@ -314,16 +314,14 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    GlobalPullSecretError,
     GlobalPullSecretRequest,
     apply_global_pull_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     credential_check_argument_spec,
     registry_credentials_argument_spec,
@@ -351,23 +349,7 @@ def main() -> None:
         | GLOBAL_PULL_SECRET_ARGS,
         supports_check_mode=True,
     )
-    try:
-        request = GlobalPullSecretRequest.from_params(module.params)
-        client = client_from_module(module)
-        result, warnings = apply_global_pull_secret(
-            client,
-            request,
-            check_mode=module.check_mode,
-            want_diff=module._diff,
-            register_secret_values=module.no_log_values.update,
-        )
-    except GlobalPullSecretError as error:
-        module.fail_json(msg=str(error), **error.result)
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(module, GlobalPullSecretRequest.from_params, apply_global_pull_secret)
 
 
 if __name__ == "__main__":

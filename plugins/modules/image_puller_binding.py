@@ -248,16 +248,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.apply import (
-    AccessNotGrantedError,
     PullerBindingRequest,
     apply_image_puller_binding,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 
 IMAGE_PULLER_BINDING_ARGS: dict[str, dict] = {
     "namespace": {"type": "str"},
@@ -278,17 +276,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=connection_argument_spec() | IMAGE_PULLER_BINDING_ARGS, supports_check_mode=True
     )
-    try:
-        client = client_from_module(module)
-        request = PullerBindingRequest.from_params(module.params, default_namespace=client.default_namespace)
-        result = apply_image_puller_binding(
-            client, request, check_mode=module.check_mode, want_diff=module._diff, warn=module.warn
-        )
-    except AccessNotGrantedError as error:
-        module.fail_json(msg=str(error), **error.result)
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(module, PullerBindingRequest.from_params, apply_image_puller_binding)
 
 
 if __name__ == "__main__":

@@ -262,15 +262,14 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
     ImageTagRequest,
     apply_image_tags,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 
 IMAGE_TAG_ARGS: dict[str, dict[str, Any]] = {
     "source": {"type": "str"},
@@ -298,13 +297,7 @@ def main() -> None:
         required_if=[("state", "present", ("source",))],
         supports_check_mode=True,
     )
-    try:
-        request = ImageTagRequest.from_params(module.params)
-        client = client_from_module(module)
-        result = apply_image_tags(client, request, check_mode=module.check_mode, want_diff=module._diff)
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-    module.exit_json(**result)
+    run_module(module, ImageTagRequest.from_params, apply_image_tags)
 
 
 if __name__ == "__main__":

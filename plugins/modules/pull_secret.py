@@ -262,11 +262,10 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCONFIGJSON,
@@ -298,23 +297,7 @@ def main() -> None:
         | PULL_SECRET_ARGS,
         supports_check_mode=True,
     )
-    try:
-        request = PullSecretRequest.from_params(module.params)
-        client = client_from_module(module)
-        result, warnings = apply_pull_secret(
-            client,
-            request,
-            check_mode=module.check_mode,
-            want_diff=module._diff,
-            register_secret_values=module.no_log_values.update,
-        )
-    except PartialChangeError as error:
-        module.fail_json(msg=str(error), **error.result)
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(module, PullSecretRequest.from_params, apply_pull_secret)
 
 
 if __name__ == "__main__":

@@ -170,11 +170,10 @@ missing_secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import client_from_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import (
     SecretLinkRequest,
     apply_secret_link,
@@ -195,15 +194,7 @@ SECRET_LINK_ARGS = {
 
 def main() -> None:
     module = AnsibleModule(argument_spec=connection_argument_spec() | SECRET_LINK_ARGS, supports_check_mode=True)
-    try:
-        request = SecretLinkRequest.from_params(module.params)
-        client = client_from_module(module)
-        result, warnings = apply_secret_link(client, request, check_mode=module.check_mode, want_diff=module._diff)
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+    run_module(module, SecretLinkRequest.from_params, apply_secret_link)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.ap
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 
 from .sandbox_support import (
     AuditLog,
@@ -445,7 +446,7 @@ def test_conflict_is_retried_with_a_fresh_read(
     )
     request = ImageTagRequest(source="ruby:2.0", dest=("ruby:static-2.0",), namespace=namespace)
     mark = audit.mark()
-    result = apply_image_tags(client, request, check_mode=False, want_diff=False)
+    result = apply_image_tags(client, request, RunContext()).result
     assert [tag["action"] for tag in result["tags"]] == ["created"]
     assert client.gets == [path, path]  # the conflict made it read again
     updates = [

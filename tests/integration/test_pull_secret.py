@@ -22,6 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import PullSecretRequest
 
@@ -607,13 +608,7 @@ def test_absent_deletes_only_the_secret_it_checked(
     client = _InterleavingClient(_admin_client(sandbox), secret_path(namespace, "swap"), replace_with_an_opaque_secret)
     mark = audit.mark()
     with pytest.raises(ClusterStateError, match="has type Opaque, which is not a pull secret; it was not deleted"):
-        apply_pull_secret(
-            client,
-            _request(name="swap", namespace=namespace, state="absent"),
-            check_mode=False,
-            want_diff=False,
-            register_secret_values=lambda values: None,
-        )
+        apply_pull_secret(client, _request(name="swap", namespace=namespace, state="absent"), RunContext())
     assert kube.get(secret_path(namespace, "swap"))["type"] == "Opaque"  # theirs is still there
     ours = [
         e
@@ -658,7 +653,7 @@ def test_a_type_change_that_cannot_create_the_new_secret_puts_the_old_one_back(
         name="legacy", namespace=namespace, force=True, registries=[{"server": sandbox.registry, "auth": LINKED_AUTH}]
     )
     with pytest.raises(PartialChangeError) as failed:
-        apply_pull_secret(client, request, check_mode=False, want_diff=False, register_secret_values=lambda v: None)
+        apply_pull_secret(client, request, RunContext())
     message = str(failed.value)
     assert "was deleted to change its type from kubernetes.io/dockercfg to kubernetes.io/dockerconfigjson" in message
     assert "exceeded quota" in message

@@ -327,8 +327,14 @@ def test_missing_secret_is_an_error_unless_allowed(
     [
         ({"service_account": "nobody", "secrets": ["company-registry"]}, "service account {ns}/nobody does not exist"),
         ({"service_account": "default", "secrets": ["configmap/company-registry"]}, "expected a secret"),
-        ({"service_account": "default", "secrets": ["Company_Registry"]}, "secret name 'Company_Registry' is not"),
-        ({"service_account": "Default", "secrets": ["company-registry"]}, "service account name 'Default' is not"),
+        (
+            {"service_account": "default", "secrets": ["Company_Registry"]},
+            "secrets: 'Company_Registry' is not a valid secret name",
+        ),
+        (
+            {"service_account": "Default", "secrets": ["company-registry"]},
+            "service_account: 'Default' is not a valid service account name",
+        ),
         ({"service_account": "default", "secrets": ["company-registry"], "purpose": ["push"]}, "purpose"),
         ({"service_account": "default", "secrets": ["company-registry"], "wait_timeout": -1}, "wait_timeout"),
     ],

@@ -6,11 +6,12 @@ secret, the backup file on the managed host and the wait for the MachineConfigPo
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ForbiddenError,
     ImagesError,
     InvalidInputError,
+    PartialChangeError,
     RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
@@ -52,6 +54,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     wait_for_rollout,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import registry_check_failure
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
@@ -73,12 +77,8 @@ POLL_INTERVAL = 3.0
 _CREDENTIAL_OPTIONS = ("registries", "auth_file", "auth_content")
 
 
-class GlobalPullSecretError(ImagesError):
+class GlobalPullSecretError(PartialChangeError):
     """The secret was written but a later step failed; ``result`` is what the module reports with the failure."""
-
-    def __init__(self, message: str, *, result: Mapping[str, Any]) -> None:
-        super().__init__(message)
-        self.result = dict(result)
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class GlobalPullSecretRequest:
 
     @property
     def path(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/secrets/{self.name}"
+        return secret_path(self.namespace, self.name)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> GlobalPullSecretRequest:
@@ -306,23 +306,68 @@ def _written_entry_warnings(plan: DocumentPlan) -> list[str]:
     return [*key_reading_warnings(written), *document_warnings({"auths": written})]
 
 
+@dataclass(frozen=True)
+class _SecretWrite:
+    """The plan for one read of the secret: the document change, the Secret to PUT (None: no change), the bytes it
+    replaces (for the backup) and every secret value met on the way."""
+
+    document: DocumentPlan
+    stored: bytes
+    write: dict[str, Any] | None
+    secret_values: frozenset[str]
+
+
+def plan_secret_write(
+    current: dict[str, Any] | None,
+    *,
+    request: GlobalPullSecretRequest,
+    change: DocumentChange,
+    preconditions: _WritePreconditions,
+) -> _SecretWrite:
+    """Plan the write from the secret as read (again after every 409: the change is re-applied to the fresh
+    document, never the old result). Refuses when a write is due and the preconditions say it must not happen."""
+    if current is None:
+        raise missing_secret_error(request.where)
+    content = read_stored_content(current, where=request.where)
+    before = parse_stored_document(content, where=request.where)
+    plan = plan_document(before, change, where=request.where)
+    values = {content.decode("utf-8", errors="replace")}
+    values |= document_secret_values(before) | document_secret_values(plan.after)
+    if plan.changed:
+        preconditions.ensure_possible()
+    wanted = updated_secret(current, plan.after) if plan.changed else None
+    return _SecretWrite(plan, content, wanted, frozenset(values))
+
+
+class _Backup:
+    """The backup file of a run: written just before each write is sent, over the same file after a conflict."""
+
+    def __init__(self, request: GlobalPullSecretRequest) -> None:
+        self._request = request
+        self.path: str | None = None
+
+    def save(self, planned: _SecretWrite, _current: dict[str, Any] | None) -> None:
+        if self._request.backup:
+            self.path = write_backup(
+                self._request.backup_dir, where=self._request.where, content=planned.stored, path=self.path
+            )
+
+
 def apply_global_pull_secret(
     client: Any,
     request: GlobalPullSecretRequest,
+    run: RunContext,
     *,
-    check_mode: bool,
-    want_diff: bool,
-    register_secret_values: Callable[[Iterable[str]], None],
     read_text: Callable[[str], str] = read_text_file,
     check_credentials: Callable[..., list[Any]] = check_all,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[dict[str, Any], list[str]]:
-    """Run the module's request; return (the module result, warnings for ``module.warn``)."""
+) -> Outcome:
+    """Run the module's request. Every secret value met goes to ``run.hide`` before anything could print it."""
     entries: dict[str, dict[str, Any]] = {}
     if request.state == "present" and any(request.credential_params.values()):
         entries = collect_registry_entries(request.credential_params, read_text=read_text)
-        register_secret_values(document_secret_values({"auths": entries}))
+        run.hide(document_secret_values({"auths": entries}))
     clashes = conflicting_keys(entries, request.remove)
     if clashes:
         raise InvalidInputError(
@@ -342,31 +387,19 @@ def apply_global_pull_secret(
         replace=request.replace,
         allow_telemetry_change=request.allow_telemetry_change,
     )
-    plans: list[DocumentPlan] = []
-    backup: dict[str, str] = {}
-
-    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
-        # Called again after every 409: the change is re-applied to the fresh document, never the old result.
-        if current is None:
-            raise missing_secret_error(request.where)
-        content = read_stored_content(current, where=request.where)
-        register_secret_values({content.decode("utf-8", errors="replace")})
-        before = parse_stored_document(content, where=request.where)
-        register_secret_values(document_secret_values(before))
-        plan = plan_document(before, change, where=request.where)
-        register_secret_values(document_secret_values(plan.after))
-        plans.append(plan)
-        if not plan.changed:
-            return None
-        preconditions.ensure_possible()
-        if request.backup and not check_mode:
-            backup["path"] = write_backup(
-                request.backup_dir, where=request.where, content=content, path=backup.get("path")
-            )
-        return updated_secret(current, plan.after)
-
-    read_modify_write(client, request.path, compute, check_mode=check_mode, attempts=WRITE_ATTEMPTS)
-    plan = plans[-1]
+    backup = _Backup(request)
+    outcome = read_modify_write(
+        client,
+        request.path,
+        functools.partial(plan_secret_write, request=request, change=change, preconditions=preconditions),
+        check_mode=run.check_mode,
+        attempts=WRITE_ATTEMPTS,
+        before_write=backup.save,
+    )
+    if outcome.plan is None:  # the plan function always returns one; for the type checker
+        raise AssertionError("read_modify_write returned no plan")
+    run.hide(outcome.plan.secret_values)
+    plan = outcome.plan.document
     warnings = [*plan.warnings, *_written_entry_warnings(plan)]
     if plan.changed:
         warnings += _disruption_warnings(client)
@@ -378,14 +411,14 @@ def apply_global_pull_secret(
             "added": plan.added,
             "updated": plan.updated,
             "removed": plan.removed,
-            "backup_file": backup.get("path"),
+            "backup_file": backup.path,
             "rollout": {},
         }
     )
-    if want_diff:
+    if run.want_diff:
         result["diff"] = redacted_diff(plan, where=request.where)
 
-    if plan.changed and request.wait and not check_mode:
+    if plan.changed and request.wait and not run.check_mode:
         try:
             rolled = wait_for_rollout(
                 client,
@@ -405,4 +438,4 @@ def apply_global_pull_secret(
                 result=result,
             ) from None
         result["rollout"] = {name: pool.as_result() for name, pool in rolled.items()}
-    return result, warnings
+    return Outcome(result, warnings)

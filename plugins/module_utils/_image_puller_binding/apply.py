@@ -6,6 +6,7 @@ access reviews. All decisions are in ``_image_puller_binding/plan.py``; this fil
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,16 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient, read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    role_binding_path,
+    service_account_path,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
@@ -30,17 +37,13 @@ POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
 
 
-class AccessNotGrantedError(ClusterStateError):
+class AccessNotGrantedError(PartialChangeError):
     """Verification found a subject still unable to pull; ``result`` is what the run did before finding out."""
-
-    def __init__(self, message: str, result: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 @dataclass(frozen=True)
 class PullerBindingRequest:
-    namespace: str
+    namespace: str  # "": the kubeconfig context's, filled in when the run starts
     subjects: tuple[Subject, ...]
     role: str = "system:image-puller"
     binding_name: str | None = None
@@ -50,13 +53,15 @@ class PullerBindingRequest:
     wait_timeout: float = 120
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, default_namespace: str = "default") -> PullerBindingRequest:
-        """The request the module options describe; ``default_namespace`` is the kubeconfig context's."""
-        namespace = rbac.validate_namespace_name(params.get("namespace") or default_namespace, what="namespace")
-        role = rbac.validate_object_name(params["role"], what="role")
+    def from_params(cls, params: Mapping[str, Any]) -> PullerBindingRequest:
+        """The request the module options describe (no namespace: the kubeconfig context's)."""
+        namespace = params.get("namespace") or ""
+        if namespace:
+            rbac.validate_namespace_name(namespace, what="namespace")
+        role = rbac.validate_path_segment_name(params["role"], what="role")
         wanted_binding = params.get("binding_name") or None
         if wanted_binding is not None:
-            rbac.validate_object_name(wanted_binding, what="binding_name")
+            rbac.validate_path_segment_name(wanted_binding, what="binding_name")
         if params.get("wait_timeout", 0) < 0:
             raise InvalidInputError("wait_timeout must be zero or more seconds")
         return cls(
@@ -98,18 +103,13 @@ class _SubjectReport:
         return result
 
 
-def _bindings_path(namespace: str, name: str | None = None) -> str:
-    path = f"{RBAC_PATH}/namespaces/{namespace}/rolebindings"
-    return f"{path}/{name}" if name else path
-
-
 def _items(client: KubeClient, path: str) -> list[dict]:
     listing = client.get(path) or {}
     return list(listing.get("items") or [])
 
 
 def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
-    items = _items(client, _bindings_path(namespace))
+    items = _items(client, role_binding_path(namespace))
     for item in items:  # list items may omit it; decisions read the binding's namespace
         item.setdefault("metadata", {}).setdefault("namespace", namespace)
     return items
@@ -157,9 +157,7 @@ def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None
     """Whether the service accounts behind a subject exist yet, and what is missing (None: cannot tell)."""
     if subject.kind == rbac.SERVICE_ACCOUNT:
         try:
-            account = client.get(
-                f"/api/v1/namespaces/{subject.namespace}/serviceaccounts/{subject.name}", allow_missing=True
-            )
+            account = client.get(service_account_path(subject.namespace, subject.name), allow_missing=True)
         except ForbiddenError:
             return None, ""
         if account is not None:
@@ -349,11 +347,11 @@ def _present(
     try:
         outcome = read_modify_write(
             client,
-            _bindings_path(request.namespace, target),
+            role_binding_path(request.namespace, target),
             lambda current: rbac.add_subjects(
                 current, namespace=request.namespace, name=target, role=request.role, subjects=missing
             ),
-            create_path=_bindings_path(request.namespace),
+            create_path=role_binding_path(request.namespace),
             check_mode=check_mode,
         )
     except NotFoundError as error:
@@ -392,7 +390,7 @@ def _absent(
             continue
         name = rbac.binding_name(binding)
         before, after, changed = _remove_from_binding(
-            client, _bindings_path(request.namespace, name), subjects, check_mode=check_mode
+            client, role_binding_path(request.namespace, name), subjects, check_mode=check_mode
         )
         if changed:
             changes[name] = (before, after)
@@ -467,18 +465,16 @@ def _verify(
 # Entry point
 
 
-def apply_image_puller_binding(
-    client: KubeClient,
-    request: PullerBindingRequest,
-    *,
-    check_mode: bool,
-    want_diff: bool,
-    warn: Callable[[str], None],
-) -> dict[str, Any]:
+def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest, run: RunContext) -> Outcome:
     """Make ``request.subjects`` hold (or no longer hold) ``request.role`` in ``request.namespace``.
 
-    Returns the module result; raises ``AccessNotGrantedError`` (carrying that result) when verification fails.
+    Raises ``AccessNotGrantedError`` (carrying the result) when verification fails.
     """
+    namespace = rbac.validate_namespace_name(request.namespace or client.default_namespace, what="namespace")
+    request = dataclasses.replace(request, namespace=namespace)
+    check_mode = run.check_mode
+    warnings: list[str] = []
+    warn = warnings.append
     reports = [_SubjectReport(subject) for subject in request.subjects]
     reviewer = _Reviewer(client, request.namespace)
     _check_role(client, request, warn)
@@ -511,7 +507,7 @@ def apply_image_puller_binding(
         "bindings": sorted(changes),
         "subjects": [report.as_result() for report in reports],
     }
-    if want_diff:
+    if run.want_diff:
         result["diff"] = {
             "before": {name: rbac.binding_summary(before) for name, (before, _after) in changes.items() if before},
             "after": {name: rbac.binding_summary(after) for name, (_before, after) in changes.items() if after},
@@ -522,6 +518,6 @@ def apply_image_puller_binding(
         raise AccessNotGrantedError(
             f"access review in namespace {request.namespace}: {when} still not allowed to get imagestreams/layers "
             f"({names}); check the rules of ClusterRole {request.role} and any authorization webhook",
-            result,
+            result=result,
         )
-    return result
+    return Outcome(result, warnings)

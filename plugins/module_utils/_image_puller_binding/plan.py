@@ -9,7 +9,6 @@ SubjectAccessReviews that prove who may pull (``get imagestreams/layers``), foll
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,11 @@ from typing import Any
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
     InvalidInputError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    validate_dns_subdomain_name,
+    validate_namespace_name,
+    validate_path_segment_name,
 )
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
@@ -47,9 +51,6 @@ DEFAULT_PROJECT_BINDINGS: Mapping[str, str] = {
     "system:deployers": "system:deployer",
 }
 AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate"
-
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 @dataclass(frozen=True)
@@ -97,40 +98,8 @@ class Removal:
 # Names and subjects from module options
 
 
-def is_dns1123_label(value: str) -> bool:
-    return len(value) <= 63 and bool(_DNS1123_LABEL.match(value))
-
-
-def is_dns1123_subdomain(value: str) -> bool:
-    return len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value))
-
-
-def validate_namespace_name(value: str, *, what: str) -> str:
-    if not is_dns1123_label(value):
-        raise InvalidInputError(
-            f"{what}: {value!r} is not a valid namespace name; it must be at most 63 characters of lower-case "
-            "letters, digits and '-', starting and ending with a letter or digit (DNS-1123 label)"
-        )
-    return value
-
-
 def validate_service_account_name(value: str, *, what: str) -> str:
-    if not is_dns1123_subdomain(value):
-        raise InvalidInputError(
-            f"{what}: {value!r} is not a valid service account name; it must be at most 253 characters of "
-            "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123 subdomain)"
-        )
-    return value
-
-
-def validate_object_name(value: str, *, what: str) -> str:
-    """The API server's rule for RBAC object names (a path segment): not empty, '.', '..', no '/' or '%'."""
-    if not value or value in {".", ".."} or "/" in value or "%" in value or value != value.strip():
-        raise InvalidInputError(
-            f"{what}: {value!r} is not a valid name; it must not be empty, '.' or '..', contain '/' or '%', "
-            "or start or end with white space"
-        )
-    return value
+    return validate_dns_subdomain_name(value, what=what, kind="service account")
 
 
 def _service_account_from_parts(namespace: str, name: str, *, original: str) -> Subject:
@@ -187,7 +156,7 @@ def service_accounts_of_namespace(namespace: str) -> Subject:
 def parse_group(name: object) -> Subject:
     if not isinstance(name, str):
         raise InvalidInputError(f"groups: {name!r} must be a string")
-    validate_object_name(name, what="groups")
+    validate_path_segment_name(name, what="groups")
     if name.startswith(f"{SERVICE_ACCOUNTS_GROUP}:"):
         validate_namespace_name(name[len(SERVICE_ACCOUNTS_GROUP) + 1 :], what=f"group {name!r}")
     return Subject(GROUP, name)
@@ -200,7 +169,7 @@ def parse_user(name: object) -> Subject:
     """
     if not isinstance(name, str):
         raise InvalidInputError(f"users: {name!r} must be a string")
-    validate_object_name(name, what="users")
+    validate_path_segment_name(name, what="users")
     if name.startswith(SERVICE_ACCOUNT_USER_PREFIX):
         return parse_service_account(name)
     return Subject(USER, name)

@@ -7,7 +7,7 @@ tag, as ``oc tag -d`` does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +17,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ForbiddenError,
     ImagesError,
     InvalidInputError,
+    PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import (
     DesiredTag,
@@ -44,16 +45,13 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    image_stream_path,
+    image_stream_tag_path,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 
 SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-
-
-def image_streams_path(namespace: str) -> str:
-    return f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"
-
-
-def image_stream_path(namespace: str, name: str) -> str:
-    return f"{image_streams_path(namespace)}/{name}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,30 +204,6 @@ class _StreamPlan:
         return image_stream_path(self.namespace, self.name)
 
 
-def _write_with_retry(
-    client: Any,
-    plan: _StreamPlan,
-    path: str,
-    body: ImageStream,
-    compute: Callable[[ImageStream | None], ImageStream | None],
-    *,
-    create: bool = False,
-) -> ImageStream | None:
-    """Write ``body`` computed from the stream already read; on 409 read again and recompute (``read_modify_write``).
-
-    Returns what the server stored (``None`` if a recomputation found nothing left to do).
-    """
-    try:
-        if create:
-            return client.create(image_streams_path(plan.namespace), body)
-        return client.replace(path, body)
-    except ConflictError:
-        outcome = read_modify_write(
-            client, path, compute, create_path=image_streams_path(plan.namespace) if create else None
-        )
-        return outcome.after if outcome.changed else outcome.before
-
-
 def _plan_present(
     reader: _StreamReader, resolved: ResolvedSource, options: TagOptions, dests: Sequence[StreamTag]
 ) -> list[_StreamPlan]:
@@ -242,16 +216,29 @@ def _plan_present(
     return plans
 
 
+@dataclass(frozen=True)
+class _TagsUpdate:
+    """The stream to write (None: nothing to do) and what happens to each destination tag in it."""
+
+    write: ImageStream | None
+    changes: list[TagChange]
+
+
 def _write_present(client: Any, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
+    """Write the stream already read; on 409 read it again and plan again (``read_modify_write``)."""
     if plan.spec_update is None:
         return
     wanted: list[tuple[StreamTag, DesiredTag]] = [(dest, desired_tag(options, resolved, dest)) for dest in plan.dests]
 
-    def compute(current: ImageStream | None) -> ImageStream | None:
-        update, plan.changes = apply_tags(current, wanted, namespace=plan.namespace, name=plan.name)
-        return update
+    def update(current: ImageStream | None) -> _TagsUpdate:
+        stream, changes = apply_tags(current, wanted, namespace=plan.namespace, name=plan.name)
+        return _TagsUpdate(stream, changes)
 
-    _write_with_retry(client, plan, plan.path, plan.spec_update, compute, create=plan.current is None)
+    outcome = read_modify_write(
+        client, plan.path, update, current=plan.current, create_path=image_stream_path(plan.namespace)
+    )
+    if outcome.plan is not None:
+        plan.changes = outcome.plan.changes
 
 
 def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_StreamPlan]:
@@ -260,10 +247,6 @@ def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_Str
         current = reader.get(namespace, name)
         plans.append(_StreamPlan(namespace, name, group, current, plan_removal(current, group)))
     return plans
-
-
-def image_stream_tag_path(namespace: str, stream: str, tag: str) -> str:
-    return f"/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreamtags/{stream}:{tag}"
 
 
 def _write_absent(client: Any, plan: _StreamPlan) -> None:
@@ -294,9 +277,8 @@ def _write_absent(client: Any, plan: _StreamPlan) -> None:
             plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
 
 
-def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool, want_diff: bool) -> dict[str, Any]:
-    """Run the ``image_tag`` module's request and return its result (``changed``, ``tags`` and, in diff mode,
-    ``diff``).
+def apply_image_tags(client: Any, request: ImageTagRequest, run: RunContext) -> Outcome:
+    """Run the ``image_tag`` module's request: its result holds ``changed``, ``tags`` and, in diff mode, ``diff``.
 
     Everything is validated and the source resolved before the first write; then each destination stream is read
     once and written at most once.
@@ -317,7 +299,7 @@ def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool,
         resolved = resolve_source(client, reader, request.options, source, dests, current_namespace=current_namespace)
         plans = _plan_present(reader, resolved, request.options, dests)
 
-    if not check_mode:
+    if not run.check_mode:
         written: list[str] = []
         try:
             for plan in plans:
@@ -327,9 +309,13 @@ def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool,
                     _write_present(client, plan, resolved, request.options)
                 written.extend(str(change.dest) for change in plan.changes if change.changed)
         except ImagesError as error:
-            if written:
-                error.message = f"{error.message} (already changed before this error: {', '.join(written)})"
-            raise
+            if not written:
+                raise
+            raise PartialChangeError(
+                f"{error.message} (already changed before this error: {', '.join(written)}; the other destinations "
+                "were not touched: run the task again once the cause is fixed)",
+                result={"changed": True, "written": written},
+            ) from None
 
     order = {dest: index for index, dest in enumerate(dests)}
     changes = sorted((change for plan in plans for change in plan.changes), key=lambda change: order[change.dest])
@@ -337,6 +323,6 @@ def apply_image_tags(client: Any, request: ImageTagRequest, *, check_mode: bool,
         "changed": any(change.changed for change in changes),
         "tags": [describe_change(change) for change in changes],
     }
-    if want_diff:
+    if run.want_diff:
         result["diff"] = tag_diff(changes)
-    return result
+    return Outcome(result)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import is_dns1123_label
 
 # --- grammar of docker references (distribution/reference, as forked by library-go) -------------------------------
 # Written with mandatory separators so no sub-pattern can match the empty string: that keeps the regex linear on
@@ -38,7 +39,6 @@ _HEX_IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 
 _TAG_NAME = re.compile(_TAG)
 _STREAM_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
-_DNS1123_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?")
 _DIGEST_ALGORITHM = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*")
 _LOWER_HEX = re.compile(r"[a-f0-9]+")
 # The digest algorithms distribution accepts, with the length of their hex encoding.
@@ -238,7 +238,7 @@ def validate_tag_name(tag: str) -> None:
 
 def validate_namespace_name(namespace: str) -> None:
     """A namespace is a DNS-1123 label: lowercase alphanumerics and ``-``, alphanumeric at both ends, at most 63."""
-    if len(namespace) > 63 or not _DNS1123_LABEL.fullmatch(namespace):
+    if not is_dns1123_label(namespace):
         raise InvalidInputError(
             f'invalid namespace "{namespace}": a namespace must be a DNS-1123 label (lowercase letters, digits and '
             "'-', starting and ending with a letter or digit, at most 63 characters)"

@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, Protocol, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -524,32 +524,56 @@ def _object_missing(error: NotFoundError) -> bool:
 # Read, compute, write
 
 
-class WriteOutcome(NamedTuple):
+class Planned(Protocol):
+    """What a plan function may return instead of the bare object: a plan that names the object to write."""
+
+    @property
+    def write(self) -> dict | None: ...
+
+
+PlanT = TypeVar("PlanT")
+_UNREAD: Any = object()
+
+
+class WriteOutcome(NamedTuple, Generic[PlanT]):
+    """What ``read_modify_write`` did: the object before and after, and the plan it carried out (the one made from
+    the last object read, after any conflicts)."""
+
     before: dict | None
     after: dict | None
     changed: bool
     conflicts: int = 0
+    plan: PlanT | None = None
 
 
 def read_modify_write(
     client: KubeClient,
     path: str,
-    compute: Callable[[dict | None], dict | None],
+    plan: Callable[[dict | None], PlanT],
     *,
+    current: dict | None = _UNREAD,
     create_path: str | None = None,
     check_mode: bool = False,
     attempts: int = 5,
-) -> WriteOutcome:
-    """GET ``path``, let ``compute`` decide the wanted object (``None``: no change), PUT it (POST to ``create_path``
-    when missing), and on a 409 start again from a fresh GET. ``compute`` gets its own copy of the current object.
-    The current ``resourceVersion`` is sent with every PUT, so a concurrent change is detected, never overwritten.
+    before_write: Callable[[PlanT, dict | None], None] | None = None,
+) -> WriteOutcome[PlanT]:
+    """Plan from the current object, write what the plan says, and on a 409 read again and plan again.
+
+    ``plan(current)`` gets its own copy of the object (None when missing) and returns either the wanted object
+    (``None``: no change) or a plan whose ``write`` is that object; it must not change anything outside itself.
+    ``current`` is an object already read (the first GET is skipped). The wanted object is PUT with the current
+    ``resourceVersion`` (POSTed to ``create_path`` when missing), so a concurrent change is detected, never
+    overwritten. ``before_write(plan, current)`` runs before each write is sent (not in check mode): the place for
+    a side effect that belongs to the write, such as a backup of what it replaces.
     """
     conflicts = 0
     while True:
-        current = client.get(path, allow_missing=True)
-        wanted = compute(copy.deepcopy(current))
+        if current is _UNREAD:
+            current = client.get(path, allow_missing=True)
+        decided = plan(copy.deepcopy(current))
+        wanted = decided if decided is None or isinstance(decided, dict) else cast(Planned, decided).write
         if wanted is None or _same_object(current, wanted):
-            return WriteOutcome(before=current, after=current, changed=False, conflicts=conflicts)
+            return WriteOutcome(before=current, after=current, changed=False, conflicts=conflicts, plan=decided)
         if current is not None:
             wanted = _with_resource_version(wanted, current)
             write, target = client.replace, path
@@ -564,7 +588,9 @@ def read_modify_write(
                 path=path,
             )
         if check_mode:
-            return WriteOutcome(before=current, after=wanted, changed=True, conflicts=conflicts)
+            return WriteOutcome(before=current, after=wanted, changed=True, conflicts=conflicts, plan=decided)
+        if before_write is not None:
+            before_write(decided, current)
         try:
             after = write(target, wanted)
         except ConflictError as error:
@@ -581,8 +607,9 @@ def read_modify_write(
                 ) from None
             # Like client-go's DefaultRetry: a short, jittered pause before reading again.
             time.sleep(0.01 * conflicts * (1 + random.random()))  # noqa: S311 - jitter
+            current = _UNREAD
             continue
-        return WriteOutcome(before=current, after=after, changed=True, conflicts=conflicts)
+        return WriteOutcome(before=current, after=after, changed=True, conflicts=conflicts, plan=decided)
 
 
 def _same_object(current: dict | None, wanted: dict) -> bool:

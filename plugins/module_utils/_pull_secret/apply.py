@@ -7,6 +7,7 @@ service accounts.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DATA_KEYS,
     PODMANCONFIGJSON,
@@ -49,11 +52,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     collect_registry_entries,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import (
-    LinkOutcome,
-    link_secrets,
-    secret_path,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import LinkOutcome, link_secrets
 
 
 def read_text_file(path: str) -> str:
@@ -153,12 +152,11 @@ def _write_secret(
 ) -> tuple[PullSecretPlan, dict[str, Any] | None]:
     """Plan against the current secret and write it; return (the plan carried out, the secret as it was)."""
     request = ctx.request
-    plans: list[PullSecretPlan] = []
-
-    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
-        ctx.register_secret_values(secret_data_values(current))
-        plan = plan_pull_secret(
-            current,
+    outcome = read_modify_write(
+        ctx.client,
+        ctx.path,
+        functools.partial(
+            plan_pull_secret,
             name=request.name,
             namespace=ctx.namespace,
             secret_type=secret_type,
@@ -166,14 +164,14 @@ def _write_secret(
             merge=request.merge,
             remove_registries=request.remove_registries,
             force=request.force,
-        )
-        ctx.register_secret_values(secret_data_values(plan.secret))
-        plans.append(plan)
-        # A type change cannot be a PUT; it is done below as delete + create.
-        return plan.secret if plan.action in ("create", "update") else None
-
-    outcome = read_modify_write(ctx.client, ctx.path, compute, create_path=ctx.collection, check_mode=ctx.check_mode)
-    plan = plans[-1]
+        ),
+        create_path=ctx.collection,
+        check_mode=ctx.check_mode,
+    )
+    plan = outcome.plan
+    if plan is None:  # the plan function always returns one; for the type checker
+        raise AssertionError("read_modify_write returned no plan")
+    ctx.register_secret_values(plan.secret_values)
     if plan.action == "recreate" and not ctx.check_mode and plan.secret is not None and outcome.before is not None:
         _recreate(ctx, outcome.before, plan.secret)
     return plan, outcome.before
@@ -244,25 +242,20 @@ _ACTIONS = {"create": "created", "update": "updated", "recreate": "replaced", "n
 def apply_pull_secret(
     client: Any,
     request: PullSecretRequest,
+    run: RunContext,
     *,
-    check_mode: bool,
-    want_diff: bool,
-    register_secret_values: Callable[[Iterable[str]], None],
     read_text: Callable[[str], str] = read_text_file,
     check_credentials: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[dict[str, Any], list[str]]:
-    """Run the ``pull_secret`` module's request; return (the module result, warnings for ``module.warn``).
-
-    ``register_secret_values`` receives every secret value (from options, files and the cluster) before anything
-    could print it: pass ``module.no_log_values.update``.
-    """
+) -> Outcome:
+    """Run the ``pull_secret`` module's request. Every secret value (from options, files and the cluster) goes to
+    ``run.hide`` before anything could print it."""
     ctx = _Context(
         client=client,
         request=request,
         namespace=request.namespace or client.default_namespace,
-        check_mode=check_mode,
-        register_secret_values=register_secret_values,
+        check_mode=run.check_mode,
+        register_secret_values=run.hide,
         read_text=read_text,
         check_credentials=check_credentials,
         sleep=sleep,
@@ -273,9 +266,9 @@ def apply_pull_secret(
     else:
         result, diff = _apply_present(ctx, secret_type, warnings)
     _add_links(result, diff, _link_accounts(ctx, request.state), warnings)
-    if want_diff:
+    if run.want_diff:
         result["diff"] = diff
-    return result, warnings
+    return Outcome(result, warnings)
 
 
 def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -21,6 +21,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     InvalidInputError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import validate_dns_subdomain_name
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
@@ -36,9 +37,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     summarize_document,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import UNCHECKED
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
-    validate_object_name,
-)
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE
@@ -197,9 +195,16 @@ class PullSecretPlan:
     removed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    secret_values: frozenset[str] = frozenset()  # every secret in the Secret read and in the one to write
+
     @property
     def changed(self) -> bool:
         return self.action != "none"
+
+    @property
+    def write(self) -> dict[str, Any] | None:
+        """What a PUT or POST sends; a type change cannot be one (it is a delete + create) and sends nothing."""
+        return self.secret if self.action in ("create", "update") else None
 
 
 def plan_pull_secret(
@@ -217,7 +222,7 @@ def plan_pull_secret(
 
     ``merge=False``: the document holds exactly ``entries``. ``merge=True``: ``entries`` are merged into the current
     document (every other entry and field kept). Then ``remove_registries`` are removed. Equal documents (JSON-level)
-    mean no write, so the stored bytes stay as they are.
+    mean no write, so the stored bytes stay as they are. The plan names every secret value of both Secrets.
     """
     where = f"{namespace}/{name}"
     before = read_secret_document(existing) if existing is not None else None
@@ -264,15 +269,19 @@ def plan_pull_secret(
         )
 
     if existing is None:
-        return dataclasses.replace(unchanged, action="create", secret=new_secret(recreate=False))
+        return _with_secret_values(
+            existing, dataclasses.replace(unchanged, action="create", secret=new_secret(recreate=False))
+        )
 
     if not same_type:
         if not force:
             raise ClusterStateError(_type_conflict_message(where, existing.get("type"), secret_type))
-        return dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
+        return _with_secret_values(
+            existing, dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
+        )
 
     if before is not None and documents_equal(before, _stored_form(document, secret_type)):
-        return unchanged
+        return _with_secret_values(existing, unchanged)
 
     if existing.get("immutable"):
         if not force:
@@ -280,9 +289,18 @@ def plan_pull_secret(
                 f"the secret {where} is immutable, so its content cannot be changed; set force: true to delete and "
                 "re-create it"
             )
-        return dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
+        return _with_secret_values(
+            existing, dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
+        )
 
-    return dataclasses.replace(unchanged, action="update", secret=new_secret(recreate=False))
+    return _with_secret_values(
+        existing, dataclasses.replace(unchanged, action="update", secret=new_secret(recreate=False))
+    )
+
+
+def _with_secret_values(existing: Mapping[str, Any] | None, plan: PullSecretPlan) -> PullSecretPlan:
+    values = secret_data_values(existing) | secret_data_values(plan.secret)
+    return dataclasses.replace(plan, secret_values=frozenset(values))
 
 
 def _stored_form(document: Mapping[str, Any], secret_type: str) -> Mapping[str, Any]:
@@ -355,11 +373,11 @@ class PullSecretRequest:
     def from_params(cls, params: Mapping[str, Any]) -> PullSecretRequest:
         accounts = []
         for account in params.get("link_service_accounts") or []:
-            validate_object_name(account, what="service account")
+            validate_dns_subdomain_name(account, what="link_service_accounts", kind="service account")
             if account not in accounts:
                 accounts.append(account)
         request = cls(
-            name=validate_object_name(params["name"], what="secret"),
+            name=validate_dns_subdomain_name(params["name"], what="name", kind="secret"),
             namespace=params.get("namespace") or None,
             state=params.get("state") or "present",
             requested_type=params.get("type") or DOCKERCONFIGJSON,

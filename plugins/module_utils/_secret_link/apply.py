@@ -17,6 +17,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    secret_path,
+    service_account_path,
+    validate_dns_subdomain_name,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import PULL_SECRET_DATA_KEYS
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     LinkPlan,
@@ -28,7 +34,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.
     plan_links,
     service_account_lists,
     unlink_warnings,
-    validate_object_name,
 )
 
 # The kubelet builds its keyring only from these two types; any other type in imagePullSecrets is ignored (§3.3).
@@ -40,14 +45,6 @@ _POLL_INTERVAL = 1.0
 def default_purposes(state: str) -> list[str]:
     """Linking defaults to pull; unlinking to both lists, as ``oc secrets unlink`` removes from both."""
     return ["pull"] if state == "present" else ["pull", "mount"]
-
-
-def service_account_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}"
-
-
-def secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,9 @@ class SecretLinkRequest:
         if wait_timeout is None or wait_timeout < 0:
             raise InvalidInputError(f"wait_timeout must be zero or a positive number of seconds, got {wait_timeout!r}")
         return cls(
-            service_account=validate_object_name(params["service_account"], what="service account"),
+            service_account=validate_dns_subdomain_name(
+                params["service_account"], what="service_account", kind="service account"
+            ),
             namespace=params.get("namespace") or None,
             secrets=tuple(normalize_secret_names(params.get("secrets") or [])),
             purposes=tuple(normalize_purposes(params.get("purpose") or default_purposes(state))),
@@ -225,28 +224,23 @@ def link_secrets(
         else:
             wait_for_service_account(client, namespace, service_account, timeout=wait_timeout, sleep=sleep, clock=clock)
 
-    plans: list[LinkPlan] = []
-
-    def compute(current: dict[str, Any] | None) -> dict[str, Any] | None:
+    def decide(current: dict[str, Any] | None) -> LinkPlan:
         if current is None:
             if state == "absent":
-                plans.append(LinkPlan(service_account=None))
-                return None
+                return LinkPlan(service_account=None)
             raise ClusterStateError(
                 f"service account {namespace}/{service_account} does not exist; create it first or set "
                 "wait_for_service_account: true to wait until it exists"
             )
-        plan = plan_links(current, names, purposes, state=state)
-        plans.append(plan)
-        return plan.service_account
+        return plan_links(current, names, purposes, state=state)
 
     path = service_account_path(namespace, service_account)
-    outcome = read_modify_write(client, path, compute, check_mode=check_mode)
-    plan = plans[-1]
+    outcome = read_modify_write(client, path, decide, check_mode=check_mode)
+    links = outcome.plan or LinkPlan(service_account=None)
     if outcome.before is None:
         warnings.append(f"service account {namespace}/{service_account} does not exist; nothing to unlink")
     else:
-        warnings.extend(unlink_warnings(outcome.before, plan.removed))
+        warnings.extend(unlink_warnings(outcome.before, links.removed))
     return LinkOutcome(
         namespace=namespace,
         service_account=service_account,
@@ -254,17 +248,15 @@ def link_secrets(
         exists=outcome.before is not None,
         lists_before=service_account_lists(outcome.before),
         lists_after=service_account_lists(outcome.after if outcome.after is not None else outcome.before),
-        added=plan.added,
-        removed=plan.removed,
+        added=links.added,
+        removed=links.removed,
         missing_secrets=missing,
         warnings=warnings,
     )
 
 
-def apply_secret_link(
-    client: Any, request: SecretLinkRequest, *, check_mode: bool, want_diff: bool
-) -> tuple[dict[str, Any], list[str]]:
-    """Run the ``secret_link`` module's request; return (the module result, warnings for ``module.warn``)."""
+def apply_secret_link(client: Any, request: SecretLinkRequest, run: RunContext) -> Outcome:
+    """Run the ``secret_link`` module's request."""
     namespace = request.namespace or client.default_namespace
     outcome = link_secrets(
         client,
@@ -276,7 +268,7 @@ def apply_secret_link(
         allow_missing=request.allow_missing,
         wait=request.wait_for_service_account,
         wait_timeout=request.wait_timeout,
-        check_mode=check_mode,
+        check_mode=run.check_mode,
     )
     action = ("linked" if request.state == "present" else "unlinked") if outcome.changed else "unchanged"
     result: dict[str, Any] = {
@@ -287,11 +279,11 @@ def apply_secret_link(
         "removed": outcome.removed,
         "missing_secrets": outcome.missing_secrets,
     }
-    if want_diff:
+    if run.want_diff:
         result["diff"] = {
             "before_header": f"serviceaccount {namespace}/{request.service_account}",
             "after_header": f"serviceaccount {namespace}/{request.service_account}",
             "before": outcome.lists_before,
             "after": outcome.lists_after,
         }
-    return result, outcome.warnings
+    return Outcome(result, outcome.warnings)

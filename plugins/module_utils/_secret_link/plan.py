@@ -12,31 +12,15 @@ import base64
 import binascii
 import copy
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import validate_dns_subdomain_name
 
 # `oc secrets link --for=pull|mount` and the ServiceAccount field each purpose edits (§4).
 PURPOSE_FIELDS: dict[str, str] = {"pull": "imagePullSecrets", "mount": "secrets"}
-
-# RFC 1123 subdomain, the rule the API server applies to Secret and ServiceAccount names.
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_DNS_SUBDOMAIN_MAX = 253
-
-
-def validate_object_name(name: str, *, what: str) -> str:
-    """Return ``name`` when the API server would accept it as a Secret/ServiceAccount name, else explain why not."""
-    if not isinstance(name, str) or not name:
-        raise InvalidInputError(f"{what} name must be a non-empty string")
-    if len(name) > _DNS_SUBDOMAIN_MAX or not _DNS_SUBDOMAIN.fullmatch(name):
-        raise InvalidInputError(
-            f"{what} name {name!r} is not valid: it must be lowercase letters, digits, '-' and '.', start and end "
-            f"with a letter or digit, and be at most {_DNS_SUBDOMAIN_MAX} characters"
-        )
-    return name
 
 
 def secret_name_from_reference(reference: str) -> str:
@@ -48,7 +32,7 @@ def secret_name_from_reference(reference: str) -> str:
         kind, _slash, name = reference.partition("/")
         if kind not in ("secret", "secrets"):
             raise InvalidInputError(f"expected a secret, got {reference!r}: write NAME, secret/NAME or secrets/NAME")
-    return validate_object_name(name, what="secret")
+    return validate_dns_subdomain_name(name, what="secrets", kind="secret")
 
 
 def normalize_secret_names(references: Iterable[str]) -> list[str]:
@@ -168,6 +152,10 @@ class LinkPlan:
     @property
     def changed(self) -> bool:
         return self.service_account is not None
+
+    @property
+    def write(self) -> dict[str, Any] | None:
+        return self.service_account
 
 
 def plan_links(

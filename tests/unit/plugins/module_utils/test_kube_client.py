@@ -626,6 +626,12 @@ def temp_entries() -> set[str]:
     return {entry for entry in os.listdir(tempfile.gettempdir()) if entry.startswith("openshift_ops-")}
 
 
+@pytest.fixture(autouse=True)
+def private_temp_dir(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The temp-file checks count files in the temp directory: another test process (xdist) must not share it.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
 def test_ssl_context_with_ca_and_client_certificate(certificates: tuple[str, str, str, str]) -> None:
     ca, cert, key = certificates[:3]
     before = temp_entries()

@@ -501,3 +501,18 @@ def test_second_run_is_no_change(first: dict, second: dict, merge: bool, secret_
     assert stored_document is not None
     for key, entry in second.items():
         assert stored_document["auths"][key] == entry
+
+
+def test_the_plan_names_every_secret_of_both_secrets() -> None:
+    old = json.dumps({"auths": {"old.example.com": {"auth": auth("u", "old-Passw0rd")}}})
+    new = {"quay.io": entry_from_credentials(username="robot", password="new-Passw0rd")}
+    changed = plan(stored(DOCKERCONFIGJSON, old), new)
+    assert changed.action == "update" and changed.write is changed.secret
+    assert {"old-Passw0rd", "new-Passw0rd", auth("u", "old-Passw0rd")} <= changed.secret_values
+    assert secret_data_values(stored(DOCKERCONFIGJSON, old)) <= changed.secret_values
+    same = plan(changed.secret, new)
+    assert same.action == "none" and same.write is None
+    assert "new-Passw0rd" in same.secret_values
+    recreated = plan(stored(DOCKERCFG, json.dumps({"q": {"auth": auth("a", "cfg-Passw0rd")}})), new, force=True)
+    assert recreated.action == "recreate" and recreated.write is None  # a delete + create, not a PUT
+    assert "cfg-Passw0rd" in recreated.secret_values and "new-Passw0rd" in recreated.secret_values

@@ -15,6 +15,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    is_dns1123_label,
+    is_dns1123_subdomain,
+)
 
 SA_A = Subject("ServiceAccount", "default", "project-a")
 SA_BUILDER = Subject("ServiceAccount", "builder", "project-a")
@@ -118,8 +122,8 @@ def test_subject_faces(
     ],
 )
 def test_dns1123(value: str, label: bool, subdomain: bool) -> None:
-    assert rbac.is_dns1123_label(value) is label
-    assert rbac.is_dns1123_subdomain(value) is subdomain
+    assert is_dns1123_label(value) is label
+    assert is_dns1123_subdomain(value) is subdomain
 
 
 def test_validate_namespace_and_service_account_name_messages() -> None:
@@ -132,14 +136,14 @@ def test_validate_namespace_and_service_account_name_messages() -> None:
 
 
 @pytest.mark.parametrize("value", ["system:image-puller", "my-binding", "x", "a:b:c", "UPPER"])
-def test_validate_object_name_accepts(value: str) -> None:
-    assert rbac.validate_object_name(value, what="role") == value
+def test_validate_path_segment_name_accepts(value: str) -> None:
+    assert rbac.validate_path_segment_name(value, what="role") == value
 
 
 @pytest.mark.parametrize("value", ["", ".", "..", "a/b", "a%b", " lead", "trail "])
-def test_validate_object_name_rejects(value: str) -> None:
+def test_validate_path_segment_name_rejects(value: str) -> None:
     with pytest.raises(InvalidInputError, match=r"role: .* is not a valid name"):
-        rbac.validate_object_name(value, what="role")
+        rbac.validate_path_segment_name(value, what="role")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -207,8 +211,8 @@ def test_parse_service_account_never_fails_otherwise(text: str) -> None:
         subject = rbac.parse_service_account(text)
     except InvalidInputError:
         return
-    assert rbac.is_dns1123_label(subject.namespace)
-    assert rbac.is_dns1123_subdomain(subject.name)
+    assert is_dns1123_label(subject.namespace)
+    assert is_dns1123_subdomain(subject.name)
 
 
 def test_service_accounts_of_namespace() -> None:

@@ -20,7 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.
     secret_name_from_reference,
     service_account_lists,
     unlink_warnings,
-    validate_object_name,
 )
 
 
@@ -53,10 +52,10 @@ def test_secret_name_from_reference_accepts_oc_spellings(reference: str, name: s
         ("sa/x", "expected a secret"),
         ("secret/", "non-empty"),
         ("", "non-empty"),
-        ("Upper", "is not valid"),
-        ("-dash", "is not valid"),
-        ("a_b", "is not valid"),
-        ("secret/x/y", "is not valid"),
+        ("Upper", "is not a valid secret name"),
+        ("-dash", "is not a valid secret name"),
+        ("a_b", "is not a valid secret name"),
+        ("secret/x/y", "is not a valid secret name"),
         ("a" * 254, "at most 253"),
     ],
 )
@@ -68,12 +67,6 @@ def test_secret_name_from_reference_rejects(reference: str, fragment: str) -> No
 def test_secret_name_from_reference_rejects_non_strings() -> None:
     with pytest.raises(InvalidInputError, match="must be a string"):
         secret_name_from_reference(3)  # type: ignore[arg-type]
-
-
-def test_validate_object_name_names_what() -> None:
-    with pytest.raises(InvalidInputError, match=r"^service account name 'A' is not valid"):
-        validate_object_name("A", what="service account")
-    assert validate_object_name("a" * 253, what="secret") == "a" * 253
 
 
 def test_normalize_secret_names_keeps_order_and_drops_repeats() -> None:

@@ -10,8 +10,6 @@ import yaml
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
     ImageTagRequest,
-    image_stream_path,
-    image_streams_path,
     parse_dests,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import TagOptions
@@ -19,6 +17,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import image_stream_path
 from ansible_collections.openshift_ops.images.plugins.modules import image_tag
 
 
@@ -100,5 +99,5 @@ def test_deleting_accepts_odd_tag_names() -> None:
 
 
 def test_paths() -> None:
-    assert image_streams_path("p") == "/apis/image.openshift.io/v1/namespaces/p/imagestreams"
+    assert image_stream_path("p") == "/apis/image.openshift.io/v1/namespaces/p/imagestreams"
     assert image_stream_path("p", "s") == "/apis/image.openshift.io/v1/namespaces/p/imagestreams/s"

@@ -1,0 +1,89 @@
+"""The operation boundary: run_module adapts AnsibleModule to a core entry point, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from ansible_collections.openshift_ops.images.plugins.module_utils import _operation
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    InvalidInputError,
+    PartialChangeError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext, run_module
+
+
+class FakeModule:
+    def __init__(self, params: Mapping[str, Any], *, check_mode: bool = False, diff: bool = False) -> None:
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = diff
+        self.no_log_values: set[str] = set()
+        self.calls: list[tuple[str, Any]] = []
+
+    def warn(self, warning: str) -> None:
+        self.calls.append(("warn", warning))
+
+    def fail_json(self, **kwargs: Any) -> None:
+        self.calls.append(("fail_json", kwargs))
+
+    def exit_json(self, **kwargs: Any) -> None:
+        self.calls.append(("exit_json", kwargs))
+
+
+@pytest.fixture
+def clients(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    made: list[Any] = []
+
+    def fake_client(module: Any) -> object:
+        made.append(module)
+        return "client"
+
+    monkeypatch.setattr(kube_client, "client_from_module", fake_client)
+    return made
+
+
+def test_result_and_warnings_reach_the_module(clients: list[Any]) -> None:
+    module = FakeModule({"name": "x"}, check_mode=True, diff=True)
+    seen: list[Any] = []
+
+    def apply(client: Any, request: dict[str, Any], run: RunContext) -> Outcome:
+        seen.append((client, request, run.check_mode, run.want_diff))
+        run.hide(["s3cret"])
+        return Outcome({"changed": True, "name": request["name"]}, ["careful"])
+
+    run_module(module, dict, apply)
+    assert seen == [("client", {"name": "x"}, True, True)]
+    assert module.no_log_values == {"s3cret"}
+    assert module.calls == [("warn", "careful"), ("exit_json", {"changed": True, "name": "x"})]
+
+
+def test_a_bad_request_fails_before_any_client_is_made(clients: list[Any]) -> None:
+    def refuse(params: Mapping[str, Any]) -> None:
+        raise InvalidInputError("name: 'X' is not a valid secret name")
+
+    module = FakeModule({})
+    run_module(module, refuse, lambda *_args: Outcome({}))
+    assert module.calls == [("fail_json", {"msg": "name: 'X' is not a valid secret name"})]
+    assert clients == []
+
+
+def test_a_partial_change_reports_what_was_changed(clients: list[Any]) -> None:
+    def apply(client: Any, request: Any, run: RunContext) -> Outcome:
+        raise PartialChangeError("the secret was written, the rollout failed", result={"changed": True, "added": ["q"]})
+
+    module = FakeModule({})
+    run_module(module, dict, apply)
+    assert module.calls == [
+        ("fail_json", {"msg": "the secret was written, the rollout failed", "changed": True, "added": ["q"]})
+    ]
+
+
+def test_the_default_context_writes_and_hides_nothing() -> None:
+    run = RunContext()
+    assert (run.check_mode, run.want_diff) == (False, False)
+    run.hide(["ignored"])  # a sink that drops values: callers outside a module (tests, tools)
+    assert _operation.Outcome({"changed": False}).warnings == []
