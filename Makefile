@@ -76,7 +76,7 @@ space := $(subst ,, )
 comma := ,
 PURE_CORE := _errors _operation _kube/names \
 	_kube/config _kube/yaml_subset _kube/api_errors _kube/proxy \
-	_registry/auth_document _registry/credential_lookup _registry/credential_options \
+	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
 	_images/pull_policy _images/reference \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan \
 	_global_pull_secret/plan _global_pull_secret/rollout

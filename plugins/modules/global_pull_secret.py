@@ -302,6 +302,13 @@ credential_checks:
       description: Whether the registry accepted the credential.
       type: bool
       returned: always
+    outcome:
+      description:
+        - V(accepted), V(anonymous) (the registry asks for no credentials), or V(unchecked) (the entry holds nothing
+          to check, or its key is a wildcard; a warning says so). V(rejected), V(unreachable) and V(error) fail the
+          task instead.
+      type: str
+      returned: always
     detail:
       description: What the registry answered, without the credential.
       type: str
@@ -309,6 +316,7 @@ credential_checks:
   sample:
     - registry: privateregistry.example.com
       ok: true
+      outcome: accepted
       detail: accepted with basic auth
 """
 

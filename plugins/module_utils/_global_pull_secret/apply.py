@@ -20,22 +20,17 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ImagesError,
     InvalidInputError,
     PartialChangeError,
-    RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
     NOTHING_WRITTEN,
     TELEMETRY_KEY,
     DocumentChange,
     DocumentPlan,
-    conflicting_keys,
-    missing_secret_error,
-    parse_stored_document,
-    plan_document,
-    read_stored_content,
+    SecretWrite,
+    plan_secret_write,
     redacted_diff,
     registries_result,
     removal_keys,
-    updated_secret,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (
     CONTROLLER_CONFIG_PATH,
@@ -57,17 +52,16 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import registry_check_failure
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
     document_warnings,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
+    check_credentials,
+    given_entries,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
-    collect_registry_entries,
 )
 
 DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
@@ -287,56 +281,11 @@ def rollout_target(plan: DocumentPlan) -> RolloutTarget:
     return RolloutTarget(entries=written, removed=tuple(plan.removed))
 
 
-def _check_credentials(
-    request: GlobalPullSecretRequest, entries: Mapping[str, Mapping[str, Any]], check: Callable[..., list[Any]]
-) -> list[dict[str, Any]]:
-    # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
-    checked = {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY}
-    results = check(checked, ca_file=request.registry_ca_cert, validate_certs=request.registry_validate_certs)
-    failure = registry_check_failure(results)
-    if failure:
-        raise RegistryCheckError(failure)
-    return [{"registry": result.key, "ok": result.ok, "detail": result.detail} for result in results]
-
-
 def _written_entry_warnings(plan: DocumentPlan) -> list[str]:
     """Warnings about the entries this task writes (not about entries others put there)."""
     auths = plan.after.get("auths") or {}
     written = {key: auths[key] for key in (*plan.added, *plan.updated) if key in auths}
     return [*key_reading_warnings(written), *document_warnings({"auths": written})]
-
-
-@dataclass(frozen=True)
-class _SecretWrite:
-    """The plan for one read of the secret: the document change, the Secret to PUT (None: no change), the bytes it
-    replaces (for the backup) and every secret value met on the way."""
-
-    document: DocumentPlan
-    stored: bytes
-    write: dict[str, Any] | None
-    secret_values: frozenset[str]
-
-
-def plan_secret_write(
-    current: dict[str, Any] | None,
-    *,
-    request: GlobalPullSecretRequest,
-    change: DocumentChange,
-    preconditions: _WritePreconditions,
-) -> _SecretWrite:
-    """Plan the write from the secret as read (again after every 409: the change is re-applied to the fresh
-    document, never the old result). Refuses when a write is due and the preconditions say it must not happen."""
-    if current is None:
-        raise missing_secret_error(request.where)
-    content = read_stored_content(current, where=request.where)
-    before = parse_stored_document(content, where=request.where)
-    plan = plan_document(before, change, where=request.where)
-    values = {content.decode("utf-8", errors="replace")}
-    values |= document_secret_values(before) | document_secret_values(plan.after)
-    if plan.changed:
-        preconditions.ensure_possible()
-    wanted = updated_secret(current, plan.after) if plan.changed else None
-    return _SecretWrite(plan, content, wanted, frozenset(values))
 
 
 class _Backup:
@@ -346,7 +295,7 @@ class _Backup:
         self._request = request
         self.path: str | None = None
 
-    def save(self, planned: _SecretWrite, _current: dict[str, Any] | None) -> None:
+    def save(self, planned: SecretWrite, _current: dict[str, Any] | None) -> None:
         if self._request.backup:
             self.path = write_backup(
                 self._request.backup_dir, where=self._request.where, content=planned.stored, path=self.path
@@ -359,26 +308,25 @@ def apply_global_pull_secret(
     run: RunContext,
     *,
     read_text: Callable[[str], str] = read_text_file,
-    check_credentials: Callable[..., list[Any]] = check_all,
+    check_credentials_with: Callable[..., list[Any]] = check_all,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """Run the module's request. Every secret value met goes to ``run.hide`` before anything could print it."""
-    entries: dict[str, dict[str, Any]] = {}
-    if request.state == "present" and any(request.credential_params.values()):
-        entries = collect_registry_entries(request.credential_params, read_text=read_text)
-        run.hide(document_secret_values({"auths": entries}))
-    clashes = conflicting_keys(entries, request.remove)
-    if clashes:
-        raise InvalidInputError(
-            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
-        )
+    entries = given_entries(request.credential_params, remove=request.remove, read_text=read_text, hide=run.hide)
     if request.replace and not entries:
         raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
 
     result: dict[str, Any] = {}
+    check_warnings: list[str] = []
     if request.validate_credentials and entries:
-        result["credential_checks"] = _check_credentials(request, entries, check_credentials)
+        # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
+        result["credential_checks"], check_warnings = check_credentials(
+            {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY},
+            check=check_credentials_with,
+            ca_file=request.registry_ca_cert,
+            validate_certs=request.registry_validate_certs,
+        )
 
     preconditions = _WritePreconditions(client, request)
     change = DocumentChange(
@@ -391,7 +339,12 @@ def apply_global_pull_secret(
     outcome = read_modify_write(
         client,
         request.path,
-        functools.partial(plan_secret_write, request=request, change=change, preconditions=preconditions),
+        functools.partial(
+            plan_secret_write,
+            where=request.where,
+            change=change,
+            ensure_possible=preconditions.ensure_possible,
+        ),
         check_mode=run.check_mode,
         attempts=WRITE_ATTEMPTS,
         before_write=backup.save,
@@ -400,7 +353,7 @@ def apply_global_pull_secret(
         raise AssertionError("read_modify_write returned no plan")
     run.hide(outcome.plan.secret_values)
     plan = outcome.plan.document
-    warnings = [*plan.warnings, *_written_entry_warnings(plan)]
+    warnings = [*check_warnings, *plan.warnings, *_written_entry_warnings(plan)]
     if plan.changed:
         warnings += _disruption_warnings(client)
 

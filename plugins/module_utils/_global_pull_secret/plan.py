@@ -11,7 +11,7 @@ import base64
 import binascii
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +20,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     DOCKERCONFIGJSON_KEY,
     DOCKERCONFIGJSON_TYPE,
     diff_entries,
+    document_secret_values,
     documents_equal,
     dump_document,
     load_auth_document,
     merge_entries,
-    registry_keys_equivalent,
     remove_entries,
     summarize_document,
     validate_registry_key,
@@ -204,12 +204,6 @@ def removal_keys(servers: Iterable[str], remove_registries: Iterable[str]) -> tu
     return tuple(keys)
 
 
-def conflicting_keys(entries: Iterable[str], remove: Iterable[str]) -> list[str]:
-    """Keys asked to be removed that are also given with credentials (spellings compared as the nodes read them)."""
-    given = list(entries)
-    return [key for key in remove if any(registry_keys_equivalent(key, other) for other in given)]
-
-
 def registries_result(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each registry key of ``document`` with its user name: nothing else, and never a credential."""
     summary = summarize_document(document)
@@ -233,3 +227,36 @@ def redacted_diff(plan: DocumentPlan, *, where: str) -> dict[str, Any]:
         "before": redacted_view(plan.before),
         "after": redacted_view(plan.after),
     }
+
+
+@dataclass(frozen=True)
+class SecretWrite:
+    """The plan for one read of the secret: the document change, the Secret to PUT (None: no change), the bytes it
+    replaces (for the backup) and every secret value met on the way."""
+
+    document: DocumentPlan
+    stored: bytes
+    write: dict[str, Any] | None
+    secret_values: frozenset[str]
+
+
+def plan_secret_write(
+    current: dict[str, Any] | None,
+    *,
+    where: str,
+    change: DocumentChange,
+    ensure_possible: Callable[[], None],
+) -> SecretWrite:
+    """Plan the write from the secret as read (again after every 409: the change is re-applied to the fresh
+    document, never the old result). ``ensure_possible`` raises when a write is due but must not happen."""
+    if current is None:
+        raise missing_secret_error(where)
+    content = read_stored_content(current, where=where)
+    before = parse_stored_document(content, where=where)
+    plan = plan_document(before, change, where=where)
+    values = {content.decode("utf-8", errors="replace")}
+    values |= document_secret_values(before) | document_secret_values(plan.after)
+    if plan.changed:
+        ensure_possible()
+    wanted = updated_secret(current, plan.after) if plan.changed else None
+    return SecretWrite(plan, content, wanted, frozenset(values))

@@ -20,7 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     NotFoundError,
     PartialChangeError,
-    RegistryCheckError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
@@ -31,26 +30,23 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     PullSecretPlan,
     PullSecretRequest,
     as_new_object,
-    conflicting_removals,
     plan_pull_secret,
     read_secret_document,
-    registry_check_failure,
-    registry_check_warnings,
     resolve_secret_type,
     secret_data_values,
     summary,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
     document_warnings,
     summarize_document,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
+    check_credentials,
+    given_entries,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
-    collect_registry_entries,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import LinkOutcome, link_secrets
 
@@ -117,34 +113,6 @@ class _Context:
     @property
     def header(self) -> str:
         return f"secret {self.namespace}/{self.request.name}"
-
-
-def _collect_entries(ctx: _Context) -> dict[str, dict[str, Any]]:
-    entries: dict[str, dict[str, Any]] = {}
-    if ctx.request.has_credentials:
-        entries = collect_registry_entries(ctx.request.credential_params, read_text=ctx.read_text)
-        ctx.register_secret_values(document_secret_values({"auths": entries}))
-    clashes = conflicting_removals(entries, ctx.request.remove_registries)
-    if clashes:
-        raise InvalidInputError(
-            f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; keep one"
-        )
-    return entries
-
-
-def _check_credentials(
-    ctx: _Context, entries: Mapping[str, Mapping[str, Any]], warnings: list[str]
-) -> list[dict[str, Any]]:
-    checks = ctx.check_credentials(
-        entries, ca_file=ctx.request.registry_ca_cert, validate_certs=ctx.request.registry_validate_certs
-    )
-    failure = registry_check_failure(checks)
-    if failure:
-        raise RegistryCheckError(failure)
-    warnings.extend(registry_check_warnings(checks))
-    return [
-        {"registry": check.key, "ok": check.ok, "outcome": check.outcome, "detail": check.detail} for check in checks
-    ]
 
 
 def _write_secret(
@@ -245,7 +213,7 @@ def apply_pull_secret(
     run: RunContext,
     *,
     read_text: Callable[[str], str] = read_text_file,
-    check_credentials: Callable[..., list[Any]] = check_all,
+    check_credentials_with: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """Run the ``pull_secret`` module's request. Every secret value (from options, files and the cluster) goes to
@@ -257,7 +225,7 @@ def apply_pull_secret(
         check_mode=run.check_mode,
         register_secret_values=run.hide,
         read_text=read_text,
-        check_credentials=check_credentials,
+        check_credentials=check_credentials_with,
         sleep=sleep,
     )
     secret_type, warnings = resolve_secret_type(request.requested_type)
@@ -272,10 +240,22 @@ def apply_pull_secret(
 
 
 def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    entries = _collect_entries(ctx)
+    entries = given_entries(
+        ctx.request.credential_params,
+        remove=ctx.request.remove_registries,
+        read_text=ctx.read_text,
+        hide=ctx.register_secret_values,
+    )
     result: dict[str, Any] = {}
     if ctx.request.validate_credentials:
-        result["credential_checks"] = _check_credentials(ctx, entries, warnings)
+        checks, check_warnings = check_credentials(
+            entries,
+            check=ctx.check_credentials,
+            ca_file=ctx.request.registry_ca_cert,
+            validate_certs=ctx.request.registry_validate_certs,
+        )
+        result["credential_checks"] = checks
+        warnings.extend(check_warnings)
     plan, before_secret = _write_secret(ctx, secret_type, entries)
     warnings.extend(plan.warnings)
     warnings.extend(document_warnings(plan.after))

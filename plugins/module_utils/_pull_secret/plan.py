@@ -32,11 +32,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     dump_document,
     load_auth_document,
     merge_entries,
-    registry_keys_equivalent,
     remove_entries,
     summarize_document,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import UNCHECKED
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE
@@ -319,29 +317,6 @@ def _type_conflict_message(where: str, current: Any, wanted: str) -> str:
         f"the secret {where} exists with type {current}{hint}, but this task writes {wanted}; the type of a Secret "
         "cannot be changed. Set force: true to delete and re-create it, or use another name"
     )
-
-
-def conflicting_removals(entries: Iterable[str], remove_registries: Iterable[str]) -> list[str]:
-    """Registry keys that are both given with credentials and asked to be removed (spellings compared like the
-    kubelet and containers/image do)."""
-    given = list(entries)
-    return [key for key in remove_registries if any(registry_keys_equivalent(key, other) for other in given)]
-
-
-def registry_check_failure(results: Iterable[Any]) -> str | None:
-    """One line per credential that was refused or could not be checked because of the registry (unreachable, not
-    a v2 answer), or None. Entries that hold nothing checkable (``unchecked``) are left to
-    :func:`registry_check_warnings`."""
-    failed = [result for result in results if not result.ok and result.outcome != UNCHECKED]
-    if not failed:
-        return None
-    lines = "\n".join(f"- {result.key}: {result.detail}" for result in failed)
-    return f"validate_credentials: {len(failed)} credential(s) refused or not verifiable; nothing was written:\n{lines}"
-
-
-def registry_check_warnings(results: Iterable[Any]) -> list[str]:
-    """Entries that were not checked (wildcard keys, token-only entries) and why."""
-    return [f"validate_credentials: {result.key}: {result.detail}" for result in results if result.outcome == UNCHECKED]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     TELEMETRY_KEY,
     DocumentChange,
     check_telemetry_guard,
-    conflicting_keys,
     missing_secret_error,
     parse_stored_document,
     plan_document,
+    plan_secret_write,
     read_stored_content,
     redacted_diff,
     redacted_view,
@@ -43,6 +43,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     dump_document,
     entry_from_credentials,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import conflicting_removals
 
 WHERE = "openshift-config/pull-secret"
 
@@ -391,11 +392,13 @@ def test_removal_keys_dedupes_and_validates() -> None:
 
 
 def test_conflicting_keys_compare_spellings() -> None:
-    assert conflicting_keys(["quay.io", "docker.io"], ["https://quay.io", "https://index.docker.io/v1/", "x.io"]) == [
+    assert conflicting_removals(
+        ["quay.io", "docker.io"], ["https://quay.io", "https://index.docker.io/v1/", "x.io"]
+    ) == [
         "https://quay.io",
         "https://index.docker.io/v1/",
     ]
-    assert conflicting_keys([], ["quay.io"]) == []
+    assert conflicting_removals([], ["quay.io"]) == []
 
 
 def test_registries_result_holds_keys_and_usernames_only() -> None:
@@ -542,3 +545,40 @@ def test_backup_errors_name_the_directory_and_stop_the_write(tmp_path: Path) -> 
     assert str(blocker / "sub") in str(caught.value)
     assert "nothing was written" in str(caught.value)
     assert "secret-content" not in str(caught.value)
+
+
+# --- the plan of one read-modify-write ---------------------------------------------------------------------------
+
+
+def test_plan_secret_write_names_the_secret_to_put_the_bytes_it_replaces_and_every_secret() -> None:
+    stored = json.dumps(cluster_document(), indent=2).encode()
+    asked: list[str] = []
+    planned = plan_secret_write(
+        secret_for(stored),
+        where=WHERE,
+        change=DocumentChange(entries={"privateregistry.example.com": NEW_ENTRY}),
+        ensure_possible=lambda: asked.append("asked"),
+    )
+    assert asked == ["asked"]  # a write is due: the preconditions are consulted
+    assert planned.stored == stored
+    assert planned.write is not None and planned.write["metadata"]["labels"] == {"keep": "me"}
+    assert "dev-SECRET-pw" in planned.secret_values and stored.decode() in planned.secret_values
+    assert b64("quay-user:quay-SECRET") in planned.secret_values
+
+    unchanged = plan_secret_write(
+        secret_for(stored), where=WHERE, change=DocumentChange(entries={}), ensure_possible=lambda: asked.append("x")
+    )
+    assert unchanged.write is None and asked == ["asked"]  # nothing to write: nothing to refuse
+
+    def refuse() -> None:
+        raise InvalidInputError("a paused pool; nothing was written")
+
+    with pytest.raises(InvalidInputError, match="paused pool"):
+        plan_secret_write(
+            secret_for(stored),
+            where=WHERE,
+            change=DocumentChange(entries={"privateregistry.example.com": NEW_ENTRY}),
+            ensure_possible=refuse,
+        )
+    with pytest.raises(ClusterStateError, match="does not exist"):
+        plan_secret_write(None, where=WHERE, change=DocumentChange(entries={}), ensure_possible=refuse)

@@ -18,13 +18,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     DOCKERCONFIGJSON,
     PODMANCONFIGJSON,
     PullSecretRequest,
-    conflicting_removals,
     desired_secret,
     encode_document,
     plan_pull_secret,
     read_secret_document,
-    registry_check_failure,
-    registry_check_warnings,
     resolve_secret_type,
     secret_content,
     secret_data_values,
@@ -32,6 +29,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     entry_from_auth,
     entry_from_credentials,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
+    conflicting_removals,
+    registry_check_failure,
+    registry_check_warnings,
 )
 
 NS, NAME = "project-a", "private-registry"

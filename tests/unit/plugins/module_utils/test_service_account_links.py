@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 
 import pytest
 from hypothesis import given
@@ -11,9 +13,15 @@ from hypothesis import strategies as st
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
+    LEGACY_SA_ANNOTATION,
+    PULL_REF_ANNOTATION,
     PURPOSE_FIELDS,
+    REGISTRY_AUTH_SA_ANNOTATION,
+    is_managed_secret_name,
     linked_names,
     managed_dockercfg_secret,
+    managed_secret_name_prefix,
+    managed_secret_ready,
     normalize_purposes,
     normalize_secret_names,
     plan_links,
@@ -260,3 +268,50 @@ def test_secret_link_request_from_params() -> None:
         SecretLinkRequest.from_params({"service_account": "default", "secrets": ["x"], "wait_timeout": -1})
     with pytest.raises(InvalidInputError, match="service account name"):
         SecretLinkRequest.from_params({"service_account": "Default", "secrets": ["x"]})
+
+
+# --- the managed registry pull secret -------------------------------------------------------------------------
+
+
+def test_managed_secret_names_follow_the_controllers_generator() -> None:
+    assert managed_secret_name_prefix("builder") == "builder-dockercfg-"
+    long_name = "a" * 48
+    prefix = managed_secret_name_prefix(long_name)
+    # library-go GetName: cut, an 8-hex FNV-1a of the whole name, the suffix; 58 characters before the random part
+    assert len(prefix) == 58 and prefix.endswith("-dockercfg-")
+    assert prefix.startswith("a" * 38 + "-") and prefix != managed_secret_name_prefix("a" * 49)
+
+
+def test_the_managed_secret_is_found_by_annotation_or_by_its_generated_name() -> None:
+    annotated = service_account(pull=["builder-dockercfg-x7k2p", "mine"])
+    annotated["metadata"]["annotations"] = {PULL_REF_ANNOTATION: "mine"}
+    assert managed_dockercfg_secret(annotated) == "mine"
+    assert is_managed_secret_name(annotated, "mine") and not is_managed_secret_name(annotated, "other")
+    unlisted = service_account(pull=["other"])
+    unlisted["metadata"]["annotations"] = {PULL_REF_ANNOTATION: "mine"}
+    assert managed_dockercfg_secret(unlisted) is None  # named but not linked yet
+    generated = service_account(pull=["team-secret", "builder-dockercfg-x7k2p"])
+    assert managed_dockercfg_secret(generated) == "builder-dockercfg-x7k2p"
+    assert is_managed_secret_name(generated, "builder-dockercfg-abcde")
+    assert not is_managed_secret_name(generated, "builder-dockercfg-toolong")
+
+
+def _dockercfg(data: object, **annotations: str) -> dict:
+    encoded = base64.b64encode(json.dumps(data).encode()).decode()
+    return {
+        "type": "kubernetes.io/dockercfg",
+        "metadata": {"annotations": annotations},
+        "data": {".dockercfg": encoded},
+    }
+
+
+def test_the_managed_secret_is_ready_once_it_holds_credentials_for_its_account() -> None:
+    token = {"image-registry.openshift-image-registry.svc:5000": {"auth": "dG9rZW4="}}
+    assert managed_secret_ready(_dockercfg(token, **{REGISTRY_AUTH_SA_ANNOTATION: "builder"}), "builder")
+    assert not managed_secret_ready(_dockercfg({}, **{REGISTRY_AUTH_SA_ANNOTATION: "builder"}), "builder")
+    assert not managed_secret_ready(_dockercfg(token, **{LEGACY_SA_ANNOTATION: "deployer"}), "builder")
+    assert not managed_secret_ready({"type": "kubernetes.io/dockerconfigjson"}, "builder")
+    assert not managed_secret_ready(None, "builder")
+    broken = _dockercfg(token)
+    broken["data"][".dockercfg"] = "%%%"
+    assert not managed_secret_ready(broken, "builder")
