@@ -454,13 +454,20 @@ def test_wait_refuses_an_already_degraded_pool_before_writing(
     ],
 )
 def test_a_pool_that_degrades_during_the_wait_fails_it_saying_the_secret_was_written(
-    kube: Kube, original: StoredSecret, run_module: Any, condition: str, message: str
+    kube: Kube, original: StoredSecret, run_module: Any, tmp_path: Path, *, condition: str, message: str
 ) -> None:
+    params = add_registry_params(wait=True, wait_timeout=120, backup=True, backup_dir=str(tmp_path))
     with MachineConfigOperator(kube) as mco:
         mco.degrade("worker", condition, message, when_rolling_out=True)
-        result = run_module("global_pull_secret", add_registry_params(wait=True, wait_timeout=120))
+        result = run_module("global_pull_secret", params)
     assert result["failed"] is True
     assert "was updated, but the MachineConfigPools did not finish" in result["msg"]
+    # and how to go back: the backup of what the write replaced
+    assert result["backup_file"] and Path(result["backup_file"]).read_bytes() == original.raw
+    assert (
+        "To go back to the previous document: oc set data secret/pull-secret -n openshift-config "
+        f"--from-file=.dockerconfigjson={result['backup_file']}"
+    ) in result["msg"]
     assert f"worker: {condition}: {message}" in result["msg"]
     assert result["changed"] is True
     assert result["added"] == [NEW_REGISTRY]

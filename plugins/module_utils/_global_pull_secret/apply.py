@@ -71,10 +71,6 @@ POLL_INTERVAL = 3.0
 _CREDENTIAL_OPTIONS = ("registries", "auth_file", "auth_content")
 
 
-class GlobalPullSecretError(PartialChangeError):
-    """The secret was written but a later step failed; ``result`` is what the module reports with the failure."""
-
-
 @dataclass(frozen=True)
 class GlobalPullSecretRequest:
     """What the ``global_pull_secret`` module was asked to do, checked for contradictions."""
@@ -385,9 +381,15 @@ def apply_global_pull_secret(
             )
         except RolloutError as error:
             result["rollout"] = {name: pool.as_result() for name, pool in error.pools.items()}
-            raise GlobalPullSecretError(
+            restore = (
+                f" To go back to the previous document: oc set data secret/{request.name} -n {request.namespace} "
+                f"--from-file=.dockerconfigjson={backup.path}"
+                if backup.path
+                else ""
+            )
+            raise PartialChangeError(
                 f"the secret {request.where} was updated, but the MachineConfigPools did not finish rolling it "
-                f"out: {error}",
+                f"out: {error}.{restore}",
                 result=result,
             ) from None
         result["rollout"] = {name: pool.as_result() for name, pool in rolled.items()}

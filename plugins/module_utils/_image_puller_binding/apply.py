@@ -37,10 +37,6 @@ POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
 
 
-class AccessNotGrantedError(PartialChangeError):
-    """Verification found a subject still unable to pull; ``result`` is what the run did before finding out."""
-
-
 @dataclass(frozen=True)
 class PullerBindingRequest:
     namespace: str  # "": the kubeconfig context's, filled in when the run starts
@@ -468,7 +464,8 @@ def _verify(
 def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest, run: RunContext) -> Outcome:
     """Make ``request.subjects`` hold (or no longer hold) ``request.role`` in ``request.namespace``.
 
-    Raises ``AccessNotGrantedError`` (carrying the result) when verification fails.
+    Raises ``PartialChangeError`` (carrying the result: what the run did before finding out) when verification
+    finds a subject still unable to pull.
     """
     namespace = rbac.validate_namespace_name(request.namespace or client.default_namespace, what="namespace")
     request = dataclasses.replace(request, namespace=namespace)
@@ -515,7 +512,7 @@ def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest
     if refused:
         names = "; ".join(f"{report.subject.describe()}: {report.reason}" for report in refused)
         when = "is already bound but" if check_mode else "after the change,"
-        raise AccessNotGrantedError(
+        raise PartialChangeError(
             f"access review in namespace {request.namespace}: {when} still not allowed to get imagestreams/layers "
             f"({names}); check the rules of ClusterRole {request.role} and any authorization webhook",
             result=result,
