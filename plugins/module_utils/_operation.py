@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,9 @@ def run_module(
     apply: Callable[[Any, RequestT, RunContext], Outcome],
 ) -> None:
     """Build the request, connect, run the core and report, as every module does."""
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (  # noqa: PLC0415 - keeps this module free of the transport for its unit tests
-        client_from_module,
-    )
-
     try:
         request = request_from_params(module.params)
-        client = client_from_module(module)
+        client = kube_client.client_from_module(module)
         run = RunContext(check_mode=module.check_mode, want_diff=module._diff, hide=module.no_log_values.update)
         outcome = apply(client, request, run)
     except PartialChangeError as error:

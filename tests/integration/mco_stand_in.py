@@ -529,9 +529,10 @@ class MachineConfigOperator(_Controller):
     def _run(self) -> None:
         while not self._sleep(self.interval):
             self._template_pass()
+            machine_configs = self.kube.get(MC_PATH)["items"]
             for pool in self.kube.get(MCP_PATH)["items"]:
                 try:
-                    self._render_pass(pool)
+                    self._render_pass(pool, machine_configs)
                     self._node_pass(pool["metadata"]["name"])
                 except KubeTestError as error:
                     if error.status not in (404, 409):  # deleted or changed meanwhile: the next pass sees it
@@ -549,9 +550,9 @@ class MachineConfigOperator(_Controller):
             self.failures += 1
 
     # render controller
-    def _render_pass(self, pool: dict[str, Any]) -> None:
+    def _render_pass(self, pool: dict[str, Any], machine_configs: list[dict[str, Any]]) -> None:
         name = pool["metadata"]["name"]
-        sources = selected_machine_configs(pool, self.kube.get(MC_PATH)["items"])
+        sources = selected_machine_configs(pool, machine_configs)
         if not sources:
             self._render_failures[name] = f"Failed to render configuration for pool {name}: no MachineConfigs found"
             return

@@ -189,13 +189,19 @@ def _optional_read(client: Any, path: str) -> dict[str, Any] | None:
 
 
 class _WritePreconditions:
-    """What the cluster says before the write: why a write would be pointless or a wait could never finish (raised
-    only when a write is due), and the pools to wait for."""
+    """What the cluster says before the write: why a write would be pointless or a wait could never finish, and the
+    pools to wait for. Read only once a write is due (a run with nothing to change reads none of it), and once."""
 
     def __init__(self, client: Any, request: GlobalPullSecretRequest) -> None:
+        self._client = client
+        self._request = request
+        self._read = False
         self.before: dict[str, str] = {}
         self.problem: str | None = None
         self.watch_template_controller = True
+
+    def _evaluate(self) -> None:
+        client, request = self._client, self._request
         if (request.namespace, request.name) == GLOBAL_PULL_SECRET and is_hosted_control_plane(
             _optional_read(client, INFRASTRUCTURE_PATH)
         ):
@@ -254,6 +260,9 @@ class _WritePreconditions:
         return None
 
     def ensure_possible(self) -> None:
+        if not self._read:
+            self._read = True
+            self._evaluate()
         if self.problem is not None:
             raise InvalidInputError(f"{self.problem}; {NOTHING_WRITTEN}")
 
