@@ -1,19 +1,26 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one operation boundary every module goes through.
+"""The one operation boundary every module goes through, on either execution path.
 
-A module's request is built and checked from its options before any connection is made; its core entry point,
-``apply(client, request, run) -> Outcome``, never sees an ``AnsibleModule``: ``run`` says whether this is check
-mode or diff mode and takes every secret value the core meets (to hide it), and the ``Outcome`` carries the result
-and the warnings. A failure after something was changed is a ``PartialChangeError`` whose ``result`` says what.
-``run_module`` is the adapter to ``AnsibleModule`` and nothing else.
+A module is a ``ModuleInterface``: its argument spec, how a request is built and checked from its options (before
+any connection is made), and its core entry point ``apply(client, request, run) -> Outcome``, which never sees an
+``AnsibleModule``: ``run`` says whether this is check mode or diff mode and takes every secret value the core meets
+(to hide it), and the ``Outcome`` carries the result and the warnings. A failure after something was changed is a
+``PartialChangeError`` whose ``result`` says what.
+
+``run_operation`` runs an interface on validated options and returns a ``Report``; ``run_module`` is the adapter
+to ``AnsibleModule`` (a shipped module), and the action plugins' in-process path (``plugins/plugin_utils``) is the
+other adapter. Both report the same ``Report``, so a task's result is the same on both paths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
@@ -39,6 +46,54 @@ class Outcome:
 RequestT = TypeVar("RequestT")
 
 
+@dataclass(frozen=True)
+class ModuleInterface(Generic[RequestT]):
+    """Everything either execution path needs to run one module: its options and its core entry points."""
+
+    name: str
+    argument_spec: Mapping[str, Mapping[str, Any]]
+    request_from_params: Callable[[Mapping[str, Any]], RequestT]
+    apply: Callable[[Any, RequestT, RunContext], Outcome]
+    required_if: Sequence[tuple[str, Any, Sequence[str]]] = ()
+
+    def spec_arguments(self) -> dict[str, Any]:
+        """The argument spec and its rules, as ``AnsibleModule`` and ``ArgumentSpecValidator`` take them (copies,
+        since both may add to what they are given)."""
+        return {
+            "argument_spec": copy.deepcopy(dict(self.argument_spec)),
+            "required_if": [list(rule) for rule in self.required_if] or None,
+        }
+
+
+@dataclass
+class Report:
+    """The end of a run: the result (with ``msg`` when it failed) and the warnings, before any masking."""
+
+    result: dict[str, Any]
+    warnings: list[str]
+    failed: bool = False
+
+
+def run_operation(
+    interface: ModuleInterface[Any],
+    params: Mapping[str, Any],
+    *,
+    check_mode: bool,
+    want_diff: bool,
+    hide: Callable[[Iterable[str]], None],
+) -> Report:
+    """Build the request, connect, run the core; typed errors become a failed report, anything else propagates."""
+    try:
+        request = interface.request_from_params(params)
+        client = kube_client.client_for(params, hide)
+        outcome = interface.apply(client, request, RunContext(check_mode=check_mode, want_diff=want_diff, hide=hide))
+    except PartialChangeError as error:
+        return Report(result={**error.result, "msg": str(error)}, warnings=[], failed=True)
+    except ImagesError as error:
+        return Report(result={"msg": str(error)}, warnings=[], failed=True)
+    return Report(result=outcome.result, warnings=outcome.warnings)
+
+
 class _Module(Protocol):
     params: Mapping[str, Any]
     check_mode: bool
@@ -46,27 +101,24 @@ class _Module(Protocol):
     no_log_values: set[str]
 
     def warn(self, warning: str) -> None: ...
-    def fail_json(self, **kwargs: Any) -> None: ...
+    def fail_json(self, msg: str, **kwargs: Any) -> None: ...
     def exit_json(self, **kwargs: Any) -> None: ...
 
 
-def run_module(
-    module: _Module,
-    request_from_params: Callable[[Mapping[str, Any]], RequestT],
-    apply: Callable[[Any, RequestT, RunContext], Outcome],
-) -> None:
-    """Build the request, connect, run the core and report, as every module does."""
-    try:
-        request = request_from_params(module.params)
-        client = kube_client.client_from_module(module)
-        run = RunContext(check_mode=module.check_mode, want_diff=module._diff, hide=module.no_log_values.update)
-        outcome = apply(client, request, run)
-    except PartialChangeError as error:
-        module.fail_json(msg=str(error), **error.result)
+def run_module(module: _Module, interface: ModuleInterface[Any]) -> None:
+    """Run the interface for a shipped module: ``AnsibleModule`` validated the options and masks the result."""
+    report = run_operation(
+        interface,
+        module.params,
+        check_mode=module.check_mode,
+        want_diff=module._diff,
+        hide=module.no_log_values.update,
+    )
+    for warning in report.warnings:
+        # ansible-core 2.19 carries warnings as events, which the masking of exit_json does not reach.
+        module.warn(remove_values(warning, module.no_log_values))
+    if report.failed:
+        result = dict(report.result)
+        module.fail_json(msg=result.pop("msg"), **result)
         return
-    except ImagesError as error:
-        module.fail_json(msg=str(error))
-        return
-    for warning in outcome.warnings:
-        module.warn(warning)
-    module.exit_json(**outcome.result)
+    module.exit_json(**report.result)

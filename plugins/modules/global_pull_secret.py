@@ -37,6 +37,7 @@ author:
   - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
+  - openshift_ops.images.execution
   - openshift_ops.images.registry_credentials
   - openshift_ops.images.credential_check
 attributes:
@@ -322,42 +323,14 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    GlobalPullSecretRequest,
-    apply_global_pull_secret,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
-    connection_argument_spec,
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.interface import (
+    GLOBAL_PULL_SECRET,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
-    credential_check_argument_spec,
-    registry_credentials_argument_spec,
-)
-
-GLOBAL_PULL_SECRET_ARGS = {
-    "name": {"type": "str", "default": "pull-secret"},
-    "namespace": {"type": "str", "default": "openshift-config"},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "remove_registries": {"type": "list", "elements": "str", "default": []},
-    "replace": {"type": "bool", "default": False},
-    "allow_telemetry_change": {"type": "bool", "default": False},
-    "backup": {"type": "bool", "default": False},
-    "backup_dir": {"type": "path"},
-    "wait": {"type": "bool", "default": False},
-    "wait_timeout": {"type": "int", "default": 1800},
-}
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec()
-        | registry_credentials_argument_spec()
-        | credential_check_argument_spec()
-        | GLOBAL_PULL_SECRET_ARGS,
-        supports_check_mode=True,
-    )
-    run_module(module, GlobalPullSecretRequest.from_params, apply_global_pull_secret)
+    run_module(AnsibleModule(**GLOBAL_PULL_SECRET.spec_arguments(), supports_check_mode=True), GLOBAL_PULL_SECRET)
 
 
 if __name__ == "__main__":

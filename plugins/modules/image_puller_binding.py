@@ -29,6 +29,7 @@ author:
   - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
+  - openshift_ops.images.execution
 attributes:
   check_mode:
     support: full
@@ -248,35 +249,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.apply import (
-    PullerBindingRequest,
-    apply_image_puller_binding,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
-    connection_argument_spec,
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.interface import (
+    IMAGE_PULLER_BINDING,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 
-IMAGE_PULLER_BINDING_ARGS: dict[str, dict] = {
-    "namespace": {"type": "str"},
-    "service_accounts": {"type": "list", "elements": "raw", "default": []},
-    "from_namespaces": {"type": "list", "elements": "str", "default": []},
-    "groups": {"type": "list", "elements": "str", "default": []},
-    "users": {"type": "list", "elements": "str", "default": []},
-    "role": {"type": "str", "default": "system:image-puller"},
-    "binding_name": {"type": "str"},
-    "verify": {"type": "bool", "default": True},
-    "wait_for_service_accounts": {"type": "bool", "default": False},
-    "wait_timeout": {"type": "int", "default": 120},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-}
-
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec() | IMAGE_PULLER_BINDING_ARGS, supports_check_mode=True
-    )
-    run_module(module, PullerBindingRequest.from_params, apply_image_puller_binding)
+    run_module(AnsibleModule(**IMAGE_PULLER_BINDING.spec_arguments(), supports_check_mode=True), IMAGE_PULLER_BINDING)
 
 
 if __name__ == "__main__":

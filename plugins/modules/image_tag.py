@@ -29,6 +29,7 @@ author:
   - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
+  - openshift_ops.images.execution
 attributes:
   check_mode:
     support: full
@@ -258,46 +259,14 @@ diff:
       returned: in diff mode
 """
 
-from typing import Any
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
-    ImageTagRequest,
-    apply_image_tags,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
-    connection_argument_spec,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.interface import IMAGE_TAG
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
-
-IMAGE_TAG_ARGS: dict[str, dict[str, Any]] = {
-    "source": {"type": "str"},
-    "source_type": {
-        "type": "str",
-        "choices": ["auto", "ImageStreamTag", "ImageStreamImage", "DockerImage", "istag", "isimage", "docker"],
-        "default": "auto",
-    },
-    "dest": {"type": "list", "elements": "str", "required": True},
-    "namespace": {"type": "str"},
-    "alias": {"type": "bool", "default": False},
-    "scheduled": {"type": "bool", "default": False},
-    "insecure": {"type": "bool", "default": False},
-    "reference": {"type": "bool", "default": False},
-    "reference_policy": {"type": "str", "choices": ["source", "local"], "default": "source"},
-    "import_mode": {"type": "str", "choices": ["Legacy", "PreserveOriginal"]},
-    "reimport": {"type": "bool", "default": False},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-}
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec() | IMAGE_TAG_ARGS,
-        required_if=[("state", "present", ("source",))],
-        supports_check_mode=True,
-    )
-    run_module(module, ImageTagRequest.from_params, apply_image_tags)
+    run_module(AnsibleModule(**IMAGE_TAG.spec_arguments(), supports_check_mode=True), IMAGE_TAG)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ author:
   - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
+  - openshift_ops.images.execution
   - openshift_ops.images.registry_credentials
   - openshift_ops.images.credential_check
 attributes:
@@ -262,42 +263,12 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
-    DOCKERCONFIGJSON,
-    SECRET_TYPE_CHOICES,
-    PullSecretRequest,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
-    credential_check_argument_spec,
-    registry_credentials_argument_spec,
-)
-
-PULL_SECRET_ARGS = {
-    "name": {"type": "str", "required": True},
-    "namespace": {"type": "str"},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "type": {"type": "str", "choices": list(SECRET_TYPE_CHOICES), "default": DOCKERCONFIGJSON},
-    "merge": {"type": "bool", "default": False},
-    "remove_registries": {"type": "list", "elements": "str", "default": []},
-    "link_service_accounts": {"type": "list", "elements": "str", "default": []},
-    "force": {"type": "bool", "default": False},
-}
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.interface import PULL_SECRET
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=connection_argument_spec()
-        | registry_credentials_argument_spec()
-        | credential_check_argument_spec()
-        | PULL_SECRET_ARGS,
-        supports_check_mode=True,
-    )
-    run_module(module, PullSecretRequest.from_params, apply_pull_secret)
+    run_module(AnsibleModule(**PULL_SECRET.spec_arguments(), supports_check_mode=True), PULL_SECRET)
 
 
 if __name__ == "__main__":

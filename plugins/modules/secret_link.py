@@ -22,6 +22,7 @@ author:
   - openshift_ops maintainers (@openshift-ops)
 extends_documentation_fragment:
   - openshift_ops.images.connection
+  - openshift_ops.images.execution
 attributes:
   check_mode:
     support: full
@@ -170,31 +171,12 @@ missing_secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
-    connection_argument_spec,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import (
-    SecretLinkRequest,
-    apply_secret_link,
-)
-
-SECRET_LINK_ARGS = {
-    "service_account": {"type": "str", "required": True},
-    "namespace": {"type": "str"},
-    # Secret names, not secret values.
-    "secrets": {"type": "list", "elements": "str", "required": True, "no_log": False},
-    "purpose": {"type": "list", "elements": "str", "choices": ["pull", "mount"]},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "allow_missing": {"type": "bool", "default": False},
-    "wait_for_service_account": {"type": "bool", "default": False},
-    "wait_timeout": {"type": "int", "default": 120},
-}
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.interface import SECRET_LINK
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=connection_argument_spec() | SECRET_LINK_ARGS, supports_check_mode=True)
-    run_module(module, SecretLinkRequest.from_params, apply_secret_link)
+    run_module(AnsibleModule(**SECRET_LINK.spec_arguments(), supports_check_mode=True), SECRET_LINK)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import pytest
 
 from . import sandbox_support
 from .sandbox_support import (
+    EXECUTION_PATHS,
     AuditLog,
     Images,
     Kube,
@@ -34,6 +35,12 @@ from .sandbox_support import (
 
 # One module object under both names, so `except KubeTestError` works whichever import style a test uses.
 sys.modules.setdefault("sandbox_support", sandbox_support)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that runs a module or a playbook runs on both execution paths, with the same assertions."""
+    if {"run_module", "run_playbook"} & set(metafunc.fixturenames):
+        metafunc.parametrize("execution_path", EXECUTION_PATHS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -70,10 +77,10 @@ def seeded_state(sandbox: Sandbox, kube: Kube) -> None:
 
 
 @pytest.fixture(scope="session")
-def images(sandbox: Sandbox, kube: Kube, run_module: ModuleRunner) -> Images:
+def images(sandbox: Sandbox, kube: Kube) -> Images:
     """``images.push(repo, tag)``, ``images.import_tag(ns, stream, tag)``, ``images.wait_for_tag(...)``: real
     pushes to the sandbox registry and real imports by openshift-apiserver."""
-    return Images(sandbox, kube, run_module)
+    return Images(sandbox, kube, ModuleRunner(sandbox))
 
 
 @pytest.fixture(scope="session")
@@ -95,16 +102,18 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> Iterator[str]:
         kube.delete(f"/api/v1/namespaces/{name}")
 
 
-@pytest.fixture(scope="session")
-def run_module(sandbox: Sandbox) -> ModuleRunner:
-    """``run_module(name, params, check=False, diff=False, kubeconfig=None, env=None) -> dict``."""
-    return ModuleRunner(sandbox)
+@pytest.fixture
+def run_module(sandbox: Sandbox, execution_path: str) -> ModuleRunner:
+    """``run_module(name, params, check=False, diff=False, kubeconfig=None, env=None) -> dict``, on the test's
+    execution path (the shipped module, or its core as the action plugin runs it)."""
+    return ModuleRunner(sandbox, path=execution_path)
 
 
-@pytest.fixture(scope="session")
-def run_playbook(sandbox: Sandbox) -> PlaybookRunner:
-    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``."""
-    return PlaybookRunner(sandbox)
+@pytest.fixture
+def run_playbook(sandbox: Sandbox, execution_path: str) -> PlaybookRunner:
+    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``, with the
+    collection's tasks on the test's execution path."""
+    return PlaybookRunner(sandbox, path=execution_path)
 
 
 @pytest.fixture

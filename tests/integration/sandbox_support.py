@@ -42,6 +42,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILE = REPO_ROOT / ".sandbox" / "env.sh"
 COLLECTIONS_ROOT = REPO_ROOT / ".build" / "collections"
 MODULES_DIR = REPO_ROOT / "plugins" / "modules"
+IN_PROCESS_RUNNER = Path(__file__).resolve().parent / "in_process_runner.py"
+# The two ways a task runs: the module shipped as usual, or its core in the controller's process (action plugin).
+EXECUTION_PATHS = ("module", "in_process")
 
 # What OpenShift's integrated registry calls itself in image stream status (the sandbox has no such registry).
 INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
@@ -314,7 +317,10 @@ class Kube:
 # Running the collection's modules and playbooks
 
 
-def _subprocess_env(sandbox: Sandbox, *, kubeconfig: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+def _subprocess_env(
+    sandbox: Sandbox, *, kubeconfig: str | None, extra: Mapping[str, str | None] | None
+) -> dict[str, str]:
+    """The environment of a module or playbook run: the sandbox's, with ``extra`` on top (``None`` removes)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("K8S_AUTH_") and key != "KUBECONFIG"}
     env.update(sandbox.env)
     if kubeconfig is not None:
@@ -323,20 +329,29 @@ def _subprocess_env(sandbox: Sandbox, *, kubeconfig: str | None, extra: Mapping[
     env["ANSIBLE_COLLECTIONS_PATH"] = str(COLLECTIONS_ROOT)
     env["ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"] = "false"
     env["ANSIBLE_NOCOLOR"] = "1"
-    env.update(extra or {})
+    for name, value in (extra or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 
 class ModuleRunner:
     """``run_module(name, params, check=False, diff=False, kubeconfig=None, env=None) -> dict``.
 
-    Runs ``plugins/modules/<name>.py`` directly (as AnsiballZ would, minus the zip) and returns its JSON result.
-    ``last`` keeps the CompletedProcess of the latest run, to assert that a secret never reaches stdout/stderr.
+    On the ``module`` path, runs ``plugins/modules/<name>.py`` directly (as AnsiballZ would, minus the zip); on the
+    ``in_process`` path, runs the module's core as its action plugin does in the controller's process
+    (``in_process_runner.py``). Either way in a new process, returning the JSON result. ``last`` keeps the
+    CompletedProcess of the latest run, to assert that a secret never reaches stdout/stderr.
     """
 
-    def __init__(self, sandbox: Sandbox, *, timeout: float = 300.0) -> None:
+    def __init__(self, sandbox: Sandbox, *, timeout: float = 300.0, path: str = "module") -> None:
+        if path not in EXECUTION_PATHS:
+            raise ValueError(f"execution path {path!r} is not one of {EXECUTION_PATHS}")
         self.sandbox = sandbox
         self.timeout = timeout
+        self.path = path
         self.last: subprocess.CompletedProcess[str] | None = None
 
     def __call__(
@@ -347,7 +362,7 @@ class ModuleRunner:
         check: bool = False,
         diff: bool = False,
         kubeconfig: str | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> dict[str, Any]:
         module_path = MODULES_DIR / f"{name}.py"
         if not module_path.is_file():
@@ -361,13 +376,17 @@ class ModuleRunner:
                     "_ansible_tmpdir": tmp,
                     "_ansible_remote_tmp": tmp,
                     "_ansible_keep_remote_files": False,
+                    "_ansible_module_name": name,
                 }
             }
             args_file = Path(tmp, "args.json")
             args_file.touch(mode=0o600)
             args_file.write_text(json.dumps(args), encoding="utf-8")
+            command = [sys.executable, str(module_path), str(args_file)]
+            if self.path == "in_process":
+                command = [sys.executable, str(IN_PROCESS_RUNNER), name, str(args_file)]
             completed = subprocess.run(
-                [sys.executable, str(module_path), str(args_file)],
+                command,
                 capture_output=True,
                 text=True,
                 timeout=self.timeout,
@@ -397,11 +416,17 @@ def parse_module_output(name: str, completed: subprocess.CompletedProcess[str]) 
 
 
 class PlaybookRunner:
-    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``."""
+    """``run_playbook(yaml_text, *, extra_vars=None, check=False, diff=False, verbosity=0, env=None)``.
 
-    def __init__(self, sandbox: Sandbox, *, timeout: float = 900.0) -> None:
+    On the ``module`` path the in-process path is switched off (``OPENSHIFT_OPS_IMAGES_IN_PROCESS=false``), so
+    every task of the collection ships its module; on ``in_process`` the action plugins run the cores here."""
+
+    def __init__(self, sandbox: Sandbox, *, timeout: float = 900.0, path: str = "in_process") -> None:
+        if path not in EXECUTION_PATHS:
+            raise ValueError(f"execution path {path!r} is not one of {EXECUTION_PATHS}")
         self.sandbox = sandbox
         self.timeout = timeout
+        self.path = path
 
     def __call__(
         self,
@@ -411,7 +436,7 @@ class PlaybookRunner:
         check: bool = False,
         diff: bool = False,
         verbosity: int = 0,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         executable = Path(sys.executable).parent / "ansible-playbook"
         playbook_cmd = str(executable) if executable.exists() else (shutil.which("ansible-playbook") or "")
@@ -438,6 +463,7 @@ class PlaybookRunner:
                     "ANSIBLE_RETRY_FILES_ENABLED": "false",
                     "ANSIBLE_LOCAL_TEMP": str(Path(tmp, "local")),
                     "ANSIBLE_REMOTE_TEMP": str(Path(tmp, "remote")),
+                    "OPENSHIFT_OPS_IMAGES_IN_PROCESS": "false" if self.path == "module" else "",
                     **(env or {}),
                 },
             )

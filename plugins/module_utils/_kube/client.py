@@ -628,11 +628,11 @@ def _with_resource_version(wanted: dict, current: dict) -> dict:
 # Modules
 
 
-def client_from_module(module: Any) -> KubeClient:
-    """Resolve the connection from ``module.params``, hide every credential it read, and return the client."""
-    config = resolve_cluster_config(module.params)
-    for value in config.secret_values():
-        module.no_log_values.add(value)
+def client_for(params: Mapping[str, Any], hide: Callable[[Iterable[str]], None]) -> KubeClient:
+    """Resolve the connection from a module's options, hide every credential it read (and every one it reads
+    later, such as a refreshed exec token), and return the client."""
+    config = resolve_cluster_config(params)
+    hide(config.secret_values())
     client = KubeClient(config)
-    client.on_new_secrets = module.no_log_values.update
+    client.on_new_secrets = hide
     return client

@@ -52,7 +52,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
     backoff_delay,
     build_ssl_context,
     choose_proxy,
-    client_from_module,
+    client_for,
     parse_retry_after,
     retry_delay,
 )
@@ -726,20 +726,15 @@ def test_unknown_patch_type() -> None:
         KubeClient(ClusterConfig(server="https://h")).patch("/api/v1/namespaces/x", {}, patch_type="apply")
 
 
-class FakeModule:
-    """Only what client_from_module touches on AnsibleModule."""
-
-    def __init__(self, params: dict[str, Any]) -> None:
-        self.params = params
-        self.no_log_values: set[str] = set()
-
-
-def test_client_from_module_registers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_for_hides_every_secret_it_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in list(os.environ):
         if variable.startswith("K8S_AUTH_"):
             monkeypatch.delenv(variable)
-    module = FakeModule({"host": "https://h:6443", "username": "dev", "password": "pw", "request_timeout": 3})
-    client = client_from_module(module)
-    assert module.no_log_values == {"pw", basic_auth_value("dev", "pw")}
+    hidden: set[str] = set()
+    params = {"host": "https://h:6443", "username": "dev", "password": "pw", "request_timeout": 3}
+    client = client_for(params, hidden.update)
+    assert hidden == {"pw", basic_auth_value("dev", "pw")}
+    client.on_new_secrets(["refreshed-token"])
+    assert "refreshed-token" in hidden
     assert client.config.request_timeout == 3.0
     assert client.connections_opened == 0

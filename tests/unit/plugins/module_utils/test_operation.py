@@ -1,4 +1,4 @@
-"""The operation boundary: run_module adapts AnsibleModule to a core entry point, and nothing else."""
+"""The operation boundary: run_operation runs a module's interface; run_module adapts AnsibleModule to it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
-from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext, run_module
+from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
+    ModuleInterface,
+    Outcome,
+    RunContext,
+    run_module,
+)
 
 
 class FakeModule:
@@ -27,22 +32,26 @@ class FakeModule:
     def warn(self, warning: str) -> None:
         self.calls.append(("warn", warning))
 
-    def fail_json(self, **kwargs: Any) -> None:
-        self.calls.append(("fail_json", kwargs))
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
+        self.calls.append(("fail_json", {"msg": msg, **kwargs}))
 
     def exit_json(self, **kwargs: Any) -> None:
         self.calls.append(("exit_json", kwargs))
+
+
+def interface(request_from_params: Any, apply: Any) -> ModuleInterface[Any]:
+    return ModuleInterface(name="fake", argument_spec={}, request_from_params=request_from_params, apply=apply)
 
 
 @pytest.fixture
 def clients(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     made: list[Any] = []
 
-    def fake_client(module: Any) -> object:
-        made.append(module)
+    def fake_client(params: Mapping[str, Any], hide: Any) -> object:
+        made.append(params)
         return "client"
 
-    monkeypatch.setattr(kube_client, "client_from_module", fake_client)
+    monkeypatch.setattr(kube_client, "client_for", fake_client)
     return made
 
 
@@ -55,7 +64,7 @@ def test_result_and_warnings_reach_the_module(clients: list[Any]) -> None:
         run.hide(["s3cret"])
         return Outcome({"changed": True, "name": request["name"]}, ["careful"])
 
-    run_module(module, dict, apply)
+    run_module(module, interface(dict, apply))
     assert seen == [("client", {"name": "x"}, True, True)]
     assert module.no_log_values == {"s3cret"}
     assert module.calls == [("warn", "careful"), ("exit_json", {"changed": True, "name": "x"})]
@@ -66,7 +75,7 @@ def test_a_bad_request_fails_before_any_client_is_made(clients: list[Any]) -> No
         raise InvalidInputError("name: 'X' is not a valid secret name")
 
     module = FakeModule({})
-    run_module(module, refuse, lambda *_args: Outcome({}))
+    run_module(module, interface(refuse, lambda *_args: Outcome({})))
     assert module.calls == [("fail_json", {"msg": "name: 'X' is not a valid secret name"})]
     assert clients == []
 
@@ -76,7 +85,7 @@ def test_a_partial_change_reports_what_was_changed(clients: list[Any]) -> None:
         raise PartialChangeError("the secret was written, the rollout failed", result={"changed": True, "added": ["q"]})
 
     module = FakeModule({})
-    run_module(module, dict, apply)
+    run_module(module, interface(dict, apply))
     assert module.calls == [
         ("fail_json", {"msg": "the secret was written, the rollout failed", "changed": True, "added": ["q"]})
     ]
@@ -87,3 +96,23 @@ def test_the_default_context_writes_and_hides_nothing() -> None:
     assert (run.check_mode, run.want_diff) == (False, False)
     run.hide(["ignored"])  # a sink that drops values: callers outside a module (tests, tools)
     assert _operation.Outcome({"changed": False}).warnings == []
+
+
+def test_spec_arguments_are_copies_in_the_shape_ansible_module_takes() -> None:
+    spec: dict[str, dict[str, Any]] = {
+        "state": {"type": "str", "choices": ["present", "absent"]},
+        "source": {"type": "str"},
+    }
+    fake = ModuleInterface(
+        name="fake",
+        argument_spec=spec,
+        request_from_params=dict,
+        apply=lambda *_args: Outcome({}),
+        required_if=(("state", "present", ("source",)),),
+    )
+    arguments = fake.spec_arguments()
+    assert arguments == {"argument_spec": spec, "required_if": [["state", "present", ("source",)]]}
+    arguments["argument_spec"]["state"]["choices"].append("gone")
+    assert spec["state"]["choices"] == ["present", "absent"]
+    bare = ModuleInterface(name="bare", argument_spec={}, request_from_params=dict, apply=fake.apply)
+    assert bare.spec_arguments()["required_if"] is None

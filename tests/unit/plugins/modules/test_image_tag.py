@@ -12,6 +12,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.ap
     ImageTagRequest,
     parse_dests,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.interface import IMAGE_TAG_ARGS
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import TagOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import StreamTag
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
@@ -22,17 +23,17 @@ from ansible_collections.openshift_ops.images.plugins.modules import image_tag
 
 
 def _defaults() -> dict[str, object]:
-    return {name: spec.get("default") for name, spec in image_tag.IMAGE_TAG_ARGS.items()}
+    return {name: spec.get("default") for name, spec in IMAGE_TAG_ARGS.items()}
 
 
 def test_documented_options_match_the_argument_spec() -> None:
     documented = yaml.safe_load(image_tag.DOCUMENTATION)["options"]
-    assert set(documented) == set(image_tag.IMAGE_TAG_ARGS)
-    for name, spec in image_tag.IMAGE_TAG_ARGS.items():
+    assert set(documented) == set(IMAGE_TAG_ARGS)
+    for name, spec in IMAGE_TAG_ARGS.items():
         assert documented[name]["type"] == spec["type"], name
         assert documented[name].get("default") == spec.get("default"), name
         assert documented[name].get("choices") == spec.get("choices"), name
-    assert not set(image_tag.IMAGE_TAG_ARGS) & set(connection_argument_spec())
+    assert not set(IMAGE_TAG_ARGS) & set(connection_argument_spec())
 
 
 def test_examples_and_return_are_yaml() -> None:

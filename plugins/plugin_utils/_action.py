@@ -1,0 +1,88 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one action plugin every module of the collection has: its core in the controller's process when the task
+would run the module on the controller anyway, and the module shipped as usual otherwise."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.openshift_ops.images.plugins.plugin_utils._execution_path import (
+    IN_PROCESS_VARIABLE,
+    ExecutionPathError,
+    in_process_refusal,
+)
+
+if TYPE_CHECKING:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._operation import ModuleInterface
+
+display = Display()
+
+
+class InProcessModuleAction(ActionBase):
+    """Subclasses name their module's interface; nothing else."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def interface(self) -> ModuleInterface[Any]:
+        """The module's options and core entry points (imported when needed: the shipped path does not)."""
+        raise NotImplementedError
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp  # no effect, as in every action plugin since ansible-core 2.5
+
+        refusal = self._in_process_refusal(task_vars)
+        if refusal is None:
+            display.vvv(f"{self._task.action}: running in the controller's process", host=self._host_name())
+            return merge_hash(result, self._run_in_process())
+
+        display.vvv(f"{self._task.action}: running as a module ({refusal})", host=self._host_name())
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _in_process_refusal(self, task_vars: dict[str, Any]) -> str | None:
+        variable = task_vars.get(IN_PROCESS_VARIABLE)
+        try:
+            return in_process_refusal(
+                variable=None if variable is None else self._templar.template(variable),
+                environ=os.environ,
+                transport=str(getattr(self._connection, "transport", "")),
+                become=bool(self._play_context.become),
+                async_seconds=int(self._task.async_val or 0),
+                python=sys.version_info[:2],
+            )
+        except ExecutionPathError as error:
+            raise AnsibleActionFail(str(error)) from None
+
+    def _run_in_process(self) -> dict[str, Any]:
+        # Imported only here: the core needs the Python that in_process_refusal checked for.
+        from ansible_collections.openshift_ops.images.plugins.plugin_utils._in_process import (  # noqa: PLC0415
+            run_in_process,
+        )
+
+        environment: dict[str, Any] = {}
+        self._compute_environment_string(environment)
+        return run_in_process(
+            self.interface(),
+            self._task.action,
+            self._task.args,
+            check_mode=bool(self._task.check_mode),
+            diff=bool(self._task.diff),
+            environment=environment,
+        )
+
+    def _host_name(self) -> str | None:
+        return getattr(self._play_context, "remote_addr", None)
