@@ -14,7 +14,8 @@ attributes:
     description:
       - The module has an action plugin. When the task runs on the controller over a C(local) connection
         (a play on C(localhost), C(connection=local), C(delegate_to=localhost), an AWX job in an execution
-        environment), without C(become) and without C(async), the module's code runs inside Ansible's worker
+        environment), without C(become) and without C(async), with ansible-core 2.19 or newer, the module's
+        code runs inside Ansible's worker
         process instead of being shipped and started as a new Python process; a task then takes a fraction of
         the time of C(ansible.builtin.ping).
       - The result is the same on both paths (options checked with the module's argument spec and

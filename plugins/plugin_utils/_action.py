@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
@@ -63,6 +64,7 @@ class InProcessModuleAction(ActionBase):
                 become=bool(self._play_context.become),
                 async_seconds=int(self._task.async_val or 0),
                 python=sys.version_info[:2],
+                ansible_core=_version_numbers(ansible_version),
             )
         except ExecutionPathError as error:
             raise AnsibleActionFail(str(error)) from None
@@ -86,3 +88,11 @@ class InProcessModuleAction(ActionBase):
 
     def _host_name(self) -> str | None:
         return getattr(self._play_context, "remote_addr", None)
+
+
+def _version_numbers(version: str) -> tuple[int, ...]:
+    numbers = []
+    for part in version.split(".")[:2]:
+        digits = "".join(character for character in part if character.isdigit())
+        numbers.append(int(digits or 0))
+    return tuple(numbers)

@@ -12,6 +12,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 IN_PROCESS_VARIABLE = "openshift_ops_images_in_process"
 IN_PROCESS_ENVIRONMENT = "OPENSHIFT_OPS_IMAGES_IN_PROCESS"
 MINIMUM_PYTHON = (3, 11)
+# The oldest ansible-core whose results the in-process path is tested to match; older ones ship the module.
+MINIMUM_ANSIBLE_CORE = (2, 19)
 
 
 class ExecutionPathError(ValueError):
@@ -26,6 +28,7 @@ def in_process_refusal(
     become: bool,
     async_seconds: int,
     python: tuple[int, ...],
+    ansible_core: tuple[int, ...],
 ) -> str | None:
     """Why the task must run as a shipped module, or ``None`` when its core can run in the controller's process.
 
@@ -36,16 +39,24 @@ def in_process_refusal(
     switch = _switch_setting(variable, environ)
     if switch is not None:
         return switch
-    if transport != "local":
-        return f"the connection is {transport!r}, not local"
-    if become:
-        return "the task uses become"
-    if async_seconds:
-        return "the task is async"
-    if tuple(python[:2]) < MINIMUM_PYTHON:
-        wanted = ".".join(map(str, MINIMUM_PYTHON))
-        return f"the controller's Python {'.'.join(map(str, python[:2]))} is older than {wanted}"
-    return None
+    checks = (
+        (transport != "local", f"the connection is {transport!r}, not local"),
+        (become, "the task uses become"),
+        (bool(async_seconds), "the task is async"),
+        (
+            tuple(python[:2]) < MINIMUM_PYTHON,
+            f"the controller's Python {_dotted(python)} is older than {_dotted(MINIMUM_PYTHON)}",
+        ),
+        (
+            tuple(ansible_core[:2]) < MINIMUM_ANSIBLE_CORE,
+            f"ansible-core {_dotted(ansible_core)} is older than {_dotted(MINIMUM_ANSIBLE_CORE)}",
+        ),
+    )
+    return next((reason for refused, reason in checks if refused), None)
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version[:2]))
 
 
 def _switch_setting(variable: Any, environ: Mapping[str, str]) -> str | None:

@@ -19,6 +19,7 @@ LOCAL: dict[str, Any] = {
     "become": False,
     "async_seconds": 0,
     "python": (3, 11),
+    "ansible_core": (2, 19),
 }
 
 
@@ -39,6 +40,7 @@ def test_a_local_task_runs_in_process() -> None:
         ({"become": True}, "the task uses become"),
         ({"async_seconds": 30}, "the task is async"),
         ({"python": (3, 10, 12)}, "the controller's Python 3.10 is older than 3.11"),
+        ({"ansible_core": (2, 17)}, "ansible-core 2.17 is older than 2.19"),
         ({"variable": False}, "openshift_ops_images_in_process is false"),
         ({"variable": "no"}, "openshift_ops_images_in_process is false"),
         ({"environ": {IN_PROCESS_ENVIRONMENT: "false"}}, f"{IN_PROCESS_ENVIRONMENT} is false"),
