@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from abc import abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from ansible.errors import AnsibleActionFail
@@ -33,9 +34,9 @@ class InProcessModuleAction(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
+    @abstractmethod
     def interface(self) -> ModuleInterface[Any]:
         """The module's options and core entry points (imported when needed: the shipped path does not)."""
-        raise NotImplementedError
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
