@@ -29,7 +29,7 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: help venv venv-oldest oldest-run collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
+.PHONY: help venv venv-oldest venv-bench oldest-run collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
@@ -39,7 +39,7 @@ help:
 	@echo "make test-molecule     molecule scenarios of the roles against the sandbox cluster"
 	@echo "make sanity            ansible-test sanity"
 	@echo "make lint              ruff, mypy, yamllint, ansible-lint"
-	@echo "make bench             benchmarks against the sandbox cluster"
+	@echo "make bench             every tool side by side against the sandbox (report in benchmarks/results/)"
 	@echo "make sandbox-up | sandbox-down | sandbox-status"
 
 venv: $(VENV)/.installed collection
@@ -144,8 +144,21 @@ lint: venv
 demo: venv system-packages
 	$(BIN)/python tests/sandbox/with_sandbox.py --keep -- $(BIN)/ansible-playbook -i localhost, playbooks/demo.yml
 
-bench: venv system-packages
-	$(BIN)/python tests/sandbox/with_sandbox.py -- $(BIN)/python benchmarks/run.py
+# The peers come from PyPI in a venv of their own: ansible 12 (ansible-core 2.19, with kubernetes.core and
+# community.okd), the kubernetes client they need, matplotlib for the chart. Everything runs on its ansible-core.
+BENCH_VENV := $(CURDIR)/.venv-bench
+BENCH_REQUIREMENTS := 'ansible>=12,<13' 'kubernetes>=37,<38' 'matplotlib>=3.9,<4'
+BENCH_ARGS ?=
+
+venv-bench: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BENCH_REQUIREMENTS)
+	touch $@
+
+bench: venv system-packages venv-bench
+	$(BIN)/python tests/sandbox/with_sandbox.py -- $(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import InProcessModuleAction
+from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import (
+    InProcessModuleAction,
+    module_interface,
+    preload_core,
+)
 
 
 class ActionModule(InProcessModuleAction):
     def interface(self) -> Any:
-        # Imported only on the in-process path, which checked the controller's Python first.
-        from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret import interface  # noqa: PLC0415
+        return module_interface("pull_secret")
 
-        return interface.PULL_SECRET
+
+preload_core("pull_secret")

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import InProcessModuleAction
+from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import (
+    InProcessModuleAction,
+    module_interface,
+    preload_core,
+)
 
 
 class ActionModule(InProcessModuleAction):
     def interface(self) -> Any:
-        # Imported only on the in-process path, which checked the controller's Python first.
-        from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link import interface  # noqa: PLC0415
+        return module_interface("secret_link")
 
-        return interface.SECRET_LINK
+
+preload_core("secret_link")

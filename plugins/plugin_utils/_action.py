@@ -5,6 +5,7 @@ would run the module on the controller anyway, and the module shipped as usual o
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from abc import abstractmethod
@@ -18,6 +19,8 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.openshift_ops.images.plugins.plugin_utils._execution_path import (
     IN_PROCESS_VARIABLE,
+    MINIMUM_ANSIBLE_CORE,
+    MINIMUM_PYTHON,
     ExecutionPathError,
     in_process_refusal,
 )
@@ -89,6 +92,27 @@ class InProcessModuleAction(ActionBase):
 
     def _host_name(self) -> str | None:
         return getattr(self._play_context, "remote_addr", None)
+
+
+MODULE_UTILS = "ansible_collections.openshift_ops.images.plugins.module_utils"
+IN_PROCESS = "ansible_collections.openshift_ops.images.plugins.plugin_utils._in_process"
+
+
+def module_interface(module: str) -> ModuleInterface[Any]:
+    """``<MODULE>`` of ``module_utils/_<module>/interface.py``."""
+    return getattr(importlib.import_module(f"{MODULE_UTILS}._{module}.interface"), module.upper())
+
+
+def preload_core(module: str) -> None:
+    """Import the module's core when the controller loads its action plugin. Ansible loads an action plugin in its
+    main process (the strategy looks at its class) before it forks a worker for each task, so every worker starts
+    with the core already imported instead of importing it again, compiling it too where no bytecode cache can be
+    written. Only where the in-process path can run: the core needs the Python and ansible-core it checks for."""
+    if sys.version_info[:2] >= MINIMUM_PYTHON and _version_numbers(ansible_version) >= MINIMUM_ANSIBLE_CORE:
+        importlib.import_module(IN_PROCESS)
+        # most kubeconfigs are YAML (oc login writes YAML): its reader is otherwise imported on first use
+        importlib.import_module(f"{MODULE_UTILS}._kube.yaml_subset")
+        module_interface(module)
 
 
 def _version_numbers(version: str) -> tuple[int, ...]:

@@ -532,6 +532,10 @@ kind: Policy
 # One event per request (ResponseComplete), Metadata only: never request or response bodies, so no secret.
 omitStages: [RequestReceived]
 rules:
+  # The benchmark's own user: its reads too, so `make bench` can count every request an operation sends.
+  - level: Metadata
+    users: ["sandbox-bench"]
+    verbs: [get, list]
   - level: None
     verbs: [get, list, watch]
   # The namespace controller's sweep of a deleted namespace (~40 deletecollections each): most of the volume.
@@ -613,11 +617,17 @@ def _up() -> bool:
     etcd_port, etcd_peer, api_port, kcm_port, reg_port, token_reg_port, token_port, oas_port, ocm_port = free_ports(9)
     api = f"https://127.0.0.1:{api_port}"
     user_token = secrets.token_hex(24)
-    _write_private(STATE_DIR / "tokens.csv", f'{user_token},sandbox-user,sandbox-user-uid,"system:authenticated"\n')
+    bench_token = secrets.token_hex(24)
+    _write_private(
+        STATE_DIR / "tokens.csv",
+        f'{user_token},sandbox-user,sandbox-user-uid,"system:authenticated"\n'
+        f'{bench_token},sandbox-bench,sandbox-bench-uid,"system:authenticated"\n',
+    )
     _write_private(STATE_DIR / "audit-policy.yaml", AUDIT_POLICY)
     ca_pem = (pki / "ca.crt").read_bytes()
     admin_kubeconfig = STATE_DIR / "admin.kubeconfig"
     user_kubeconfig = STATE_DIR / "user.kubeconfig"
+    bench_kubeconfig = STATE_DIR / "bench.kubeconfig"
     kcm_kubeconfig = STATE_DIR / "kcm.kubeconfig"
     oas_kubeconfig = STATE_DIR / "openshift-apiserver.kubeconfig"
     ocm_kubeconfig = STATE_DIR / "openshift-controller-manager.kubeconfig"
@@ -651,6 +661,9 @@ def _up() -> bool:
     )
     _write_private(
         user_kubeconfig, materials.kubeconfig(server=api, ca_pem=ca_pem, user="sandbox-user", token=user_token)
+    )
+    _write_private(
+        bench_kubeconfig, materials.kubeconfig(server=api, ca_pem=ca_pem, user="sandbox-bench", token=bench_token)
     )
     _write_private(
         kcm_kubeconfig,
@@ -802,6 +815,7 @@ def _up() -> bool:
             "KUBECONFIG": str(admin_kubeconfig),
             "K8S_AUTH_KUBECONFIG": str(admin_kubeconfig),
             "SANDBOX_USER_KUBECONFIG": str(user_kubeconfig),
+            "SANDBOX_BENCH_KUBECONFIG": str(bench_kubeconfig),
             "SANDBOX_API": api,
             "SANDBOX_CA": str(pki / "ca.crt"),
             "SANDBOX_REGISTRY": f"127.0.0.1:{reg_port}",

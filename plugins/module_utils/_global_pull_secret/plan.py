@@ -25,6 +25,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     dump_document,
     load_auth_document,
     merge_entries,
+    registry_usernames,
     remove_entries,
     summarize_document,
     validate_registry_key,
@@ -206,8 +207,7 @@ def removal_keys(servers: Iterable[str], remove_registries: Iterable[str]) -> tu
 
 def registries_result(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each registry key of ``document`` with its user name: nothing else, and never a credential."""
-    summary = summarize_document(document)
-    return [{"server": key, "username": (summary.get(key) or {}).get("username")} for key in summary]
+    return [{"server": key, "username": username} for key, username in registry_usernames(document).items()]
 
 
 def redacted_view(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -594,6 +594,23 @@ def credential_fingerprint(entry: Mapping[str, Any]) -> str:
     return _fingerprint(json.dumps([*basic, *tokens], ensure_ascii=False))
 
 
+def entry_username(entry: Any) -> str | None:
+    """The user name of an entry: from ``auth`` when it has one, else from its ``username`` field."""
+    if not isinstance(entry, Mapping):
+        return None
+    basic = entry_basic_credentials(entry)
+    if basic:
+        return basic[0]
+    username = entry.get("username")
+    return username if isinstance(username, str) else None
+
+
+def registry_usernames(document: Mapping[str, Any]) -> dict[str, str | None]:
+    """``{key: username}`` for every entry, in order; no fingerprint (each costs a slow key derivation, and a
+    global pull secret can hold thousands of entries)."""
+    return {key: entry_username(entry) for key, entry in _auths_of(document).items()}
+
+
 def summarize_document(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """``{key: {"username", "email", "fingerprint"}}`` for every entry: safe for diff and return values (never a
     password, ``auth`` or token). ``username`` comes from ``auth`` when the entry has one, else from its field."""
@@ -602,10 +619,12 @@ def summarize_document(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]
         if not isinstance(entry, Mapping):
             summary[key] = {"username": None, "email": None, "fingerprint": None}
             continue
-        basic = entry_basic_credentials(entry)
-        username = basic[0] if basic else entry.get("username") if isinstance(entry.get("username"), str) else None
         email = entry.get("email") if isinstance(entry.get("email"), str) else None
-        summary[key] = {"username": username, "email": email, "fingerprint": credential_fingerprint(entry)}
+        summary[key] = {
+            "username": entry_username(entry),
+            "email": email,
+            "fingerprint": credential_fingerprint(entry),
+        }
     return summary
 
 

@@ -38,6 +38,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_secret_values,
     dump_document,
@@ -409,6 +410,17 @@ def test_registries_result_holds_keys_and_usernames_only() -> None:
     assert result[-1] == {"server": "r.example.com", "username": "developer"}
     assert all(set(item) == {"server", "username"} for item in result)
     assert "SECRET" not in json.dumps(result)
+
+
+def test_registries_result_derives_no_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a fingerprint is a slow key derivation: thousands of entries would take seconds for user names only
+    def refuse(_material: str) -> str:
+        raise AssertionError("registries_result must not fingerprint")
+
+    monkeypatch.setattr(auth_document, "_fingerprint", refuse)
+    document = cluster_document()
+    document["auths"]["r.example.com"] = NEW_ENTRY
+    assert registries_result(document)[-1] == {"server": "r.example.com", "username": "developer"}
 
 
 def test_redacted_diff_shows_no_secret() -> None:
