@@ -79,7 +79,7 @@ PURE_CORE := _errors _operation _kube/names \
 	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
 	_images/pull_policy _images/reference \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan \
-	_global_pull_secret/plan _global_pull_secret/rollout
+	_global_pull_secret/plan _global_pull_secret/rollout _masking
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))
 test-unit: venv
 	$(PYTEST) tests/unit -q -p no:cacheprovider -n 2 \

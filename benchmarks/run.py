@@ -160,7 +160,7 @@ def scale_section(
     namespace = names.namespace
     full = {"tags": (50, 10), "global": 2000, "link": 200, "puller": 200}
     if quick:
-        full = {"tags": (5, 10), "global": 200, "link": 20, "puller": 20}
+        full = {"tags": (10, 5), "global": 200, "link": 20, "puller": 20}
     streams, per_stream = full["tags"]
     projects = [f"{names.namespace}-p{number}" for number in range(full["puller"])]
     log(f"scale: creating {len(projects)} projects and {full['link']} secrets")
@@ -203,6 +203,10 @@ def scale_section(
         if case.module == "global_pull_secret":
             scale.set_global_registries(bench, case.size)
         measured[case.key] = scale.measure_case(bench, case, operations, core_runs=3)
+        if case.module == "global_pull_secret" and case.size in (10, full["global"]):
+            # the size target on the shipped path too, where a task costs ten times more to start with
+            row = scale.measure_case(bench, case, operations, core_runs=1, tool="module")
+            measured[row["key"]] = row
     growth = []
     for module, small, big in pairs:
         low, high = measured[small.key], measured[big.key]
@@ -233,6 +237,67 @@ def profiles(bench: Bench, names: workloads.Names, found: list[workloads.Workloa
             )
             result[workload.module] = {"core_seconds": timed.get("seconds"), "text": text}
     return result
+
+
+def _import_self_times(stderr: str) -> dict[str, int]:
+    """Module name -> self microseconds, from ``python -X importtime``."""
+    found = {}
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "self [us]" not in line:
+            self_us, _cumulative, name = (part.strip() for part in line.split(":", 1)[1].split("|"))
+            found[name] = int(self_us)
+    return found
+
+
+def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -> list[dict[str, Any]]:
+    """Each module's AnsiballZ payload (kept with ANSIBLE_KEEP_REMOTE_FILES) run alone, next to ping's: its size,
+    its time, and what its imports cost: our module_utils come from the zip, so they are compiled on every run."""
+    tasks = [{"name": "ping", "ansible.builtin.ping": {}}]
+    for workload in found:
+        if workload.tool == "module" and not workload.change and workload.tasks is not None:
+            tasks.append(workload.tasks(0)[0] | {"name": workload.module})
+    path = bench.workdir / "shipped.yml"
+    path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
+    remote = bench.workdir / "remote"
+    env = bench.environment(
+        OPENSHIFT_OPS_IMAGES_IN_PROCESS="false", ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote)
+    )
+    measure.subprocess.run(
+        [bench.ansible_playbook, "-i", "localhost,", "-c", "local", str(path)], env=env, capture_output=True, check=True
+    )
+    rows = []
+    for name in ["ping", *workloads.MODULES]:
+        payloads = sorted(remote.glob(f"*/AnsiballZ_{name}.py"))
+        if not payloads:
+            continue
+        payload = str(payloads[0])
+        walls = []
+        for _number in range(runs):
+            started = time.perf_counter()
+            measure.subprocess.run([bench.python, payload], env=env, capture_output=True, check=True)
+            walls.append(time.perf_counter() - started)
+        traced = measure.subprocess.run(
+            [bench.python, "-X", "importtime", payload], env=env, capture_output=True, text=True, check=True
+        )
+        imports = _import_self_times(traced.stderr)
+        ours = sum(us for module, us in imports.items() if module.startswith("ansible_collections.openshift_ops"))
+        heaviest = sorted(
+            ((us, module) for module, us in imports.items() if module.startswith("ansible_collections.openshift_ops")),
+            reverse=True,
+        )[:4]
+        rows.append(
+            {
+                "module": name,
+                "payload_kib": payloads[0].stat().st_size / 1024,
+                "run_alone": measure.statistics.median(walls),
+                "our_imports": ours / 1e6,
+                "other_imports": (sum(imports.values()) - ours) / 1e6,
+                "heaviest": [
+                    (module.rsplit(".", 2)[-2] + "." + module.rsplit(".", 1)[-1], us / 1e3) for us, module in heaviest
+                ],
+            }
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"execution paths: {results['paths_checked']}")
             results["latency"] = latency(bench, found, rounds, operations)
             results["profiles"] = profiles(bench, names, found)
+            results["shipped"] = shipped_profiles(bench, found, 3 if args.quick else 10)
             debug = report._median(report._find(results["latency"], "debug"))
             results["profile_note"] = (
                 f"An in-process task is Ansible's own per-task cost (an action that runs on the controller, "

@@ -141,10 +141,10 @@ def core_run(bench: Bench, module: str, params: dict[str, Any], *, profile: int 
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def measure_case(bench: Bench, case: Case, operations: int, core_runs: int) -> dict[str, Any]:
+def measure_case(bench: Bench, case: Case, operations: int, core_runs: int, tool: str = "in_process") -> dict[str, Any]:
     workload = Workload(
-        case.key,
-        "in_process",
+        case.key if tool == "in_process" else f"{case.key}-{tool}",
+        tool,
         case.module,
         True,
         tasks=lambda index: [{"name": "main", f"openshift_ops.images.{case.module}": case.params(index)}],
@@ -155,8 +155,8 @@ def measure_case(bench: Bench, case: Case, operations: int, core_runs: int) -> d
     # the core alone: every run is a change (alternating from the state the playbook left)
     cores = [core_run(bench, case.module, case.params(operations + 1 + number)) for number in range(core_runs)]
     summary |= {
-        "key": case.key,
-        "case": case.label,
+        "key": workload.key,
+        "case": case.label if tool == "in_process" else f"{case.label}, shipped module",
         "size": case.size,
         "core_seconds": statistics.median(core["seconds"] for core in cores),
         "core_maxrss_mib": max(core["maxrss_kib"] for core in cores) / 1024,

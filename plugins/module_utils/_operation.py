@@ -24,6 +24,7 @@ from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def run_module(module: _Module, interface: ModuleInterface[Any]) -> None:
     for warning in report.warnings:
         # ansible-core 2.19 carries warnings as events, which the masking of exit_json does not reach.
         module.warn(remove_values(warning, module.no_log_values))
+    # exit_json masks the result and module_args with no_log_values; those that occur in neither cannot change
+    # them, and a large pull secret registers thousands (see _masking.py)
+    module.no_log_values = set(secrets_in({"result": report.result, "params": module.params}, module.no_log_values))
     if report.failed:
         result = dict(report.result)
         module.fail_json(msg=result.pop("msg"), **result)

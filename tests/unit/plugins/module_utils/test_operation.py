@@ -28,9 +28,11 @@ class FakeModule:
         self._diff = diff
         self.no_log_values: set[str] = set()
         self.calls: list[tuple[str, Any]] = []
+        self.masked_with: list[set[str]] = []  # no_log_values when each warning was recorded
 
     def warn(self, warning: str) -> None:
         self.calls.append(("warn", warning))
+        self.masked_with.append(set(self.no_log_values))
 
     def fail_json(self, msg: str, **kwargs: Any) -> None:
         self.calls.append(("fail_json", {"msg": msg, **kwargs}))
@@ -66,8 +68,21 @@ def test_result_and_warnings_reach_the_module(clients: list[Any]) -> None:
 
     run_module(module, interface(dict, apply))
     assert seen == [("client", {"name": "x"}, True, True)]
-    assert module.no_log_values == {"s3cret"}
+    assert module.masked_with == [{"s3cret"}]
     assert module.calls == [("warn", "careful"), ("exit_json", {"changed": True, "name": "x"})]
+    # exit_json masks with the secrets that occur in the result or the options only: none here
+    assert module.no_log_values == set()
+
+
+def test_exit_json_masks_with_every_secret_that_occurs(clients: list[Any]) -> None:
+    module = FakeModule({"name": "x", "token": "tok-en-1"})
+
+    def apply(client: Any, request: dict[str, Any], run: RunContext) -> Outcome:
+        run.hide(["s3cret", "tok-en-1", "unused-secret"])
+        return Outcome({"changed": True, "msg": "wrote s3cret"}, [])
+
+    run_module(module, interface(dict, apply))
+    assert module.no_log_values == {"s3cret", "tok-en-1"}
 
 
 def test_a_bad_request_fails_before_any_client_is_made(clients: list[Any]) -> None:
