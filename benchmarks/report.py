@@ -234,9 +234,10 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         axis.invert_yaxis()
         axis.set_xlabel("seconds per task (median)")
         axis.set_title("a change" if change else "nothing to change")
-    axes[1].legend(loc="lower right", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=len(TOOLS), fontsize=8, frameon=False)
     figure.suptitle(f"openshift_ops.images: per-task latency by tool ({results['date']})")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True

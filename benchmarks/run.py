@@ -306,7 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="ansible-playbook processes per workload (default 2)")
     parser.add_argument("--operations", type=int, help="timed operations per process (default 20)")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--render", metavar="JSON", help="only write the report and chart of an earlier run")
     args = parser.parse_args(argv)
+    if args.render:
+        results = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        write_report(results)
+        return 0
     rounds = args.rounds or (1 if args.quick else 2)
     operations = args.operations or (5 if args.quick else 20)
 
@@ -370,14 +375,18 @@ def main(argv: list[str] | None = None) -> int:
             clean_up(admin, namespaces)
     results["load_after"] = os.getloadavg()[0]
 
-    stem = RESULTS / date
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    write_report(results)
+    return 0 if all(results.get("paths_checked", {}).values()) else 1
+
+
+def write_report(results: dict[str, Any]) -> None:
+    date = results["date"]
     chart_path = RESULTS / f"{date}-latency.png"
     has_chart = report.chart(results, chart_path)
     (RESULTS / f"{date}.md").write_text(report.markdown(results, chart_path.name if has_chart else None))
     print((RESULTS / f"{date}.md").read_text())
-    log(f"written: {stem}.md, {stem}.json{', ' + str(chart_path) if has_chart else ''}")
-    return 0 if all(results.get("paths_checked", {}).values()) else 1
+    log(f"written: {RESULTS / date}.md, .json{', ' + str(chart_path) if has_chart else ''}")
 
 
 def peers() -> str:
