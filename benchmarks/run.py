@@ -27,6 +27,8 @@ import json
 import os
 import platform
 import secrets
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -133,7 +135,7 @@ def check_paths(bench: Bench, names: workloads.Names) -> dict[str, bool]:
         path = bench.workdir / f"{workload.key}.yml"
         path.write_text(json.dumps(measure.playbook(workload, 0, {})))
         env = bench.environment(OPENSHIFT_OPS_IMAGES_IN_PROCESS="true" if tool == "in_process" else "false")
-        completed = measure.subprocess.run(
+        completed = subprocess.run(
             [bench.ansible_playbook, "-vvv", "-i", "localhost,", "-c", "local", str(path)],
             env=env,
             capture_output=True,
@@ -262,7 +264,7 @@ def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -
     env = bench.environment(
         OPENSHIFT_OPS_IMAGES_IN_PROCESS="false", ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=str(remote)
     )
-    measure.subprocess.run(
+    subprocess.run(
         [bench.ansible_playbook, "-i", "localhost,", "-c", "local", str(path)], env=env, capture_output=True, check=True
     )
     rows = []
@@ -274,9 +276,9 @@ def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -
         walls = []
         for _number in range(runs):
             started = time.perf_counter()
-            measure.subprocess.run([bench.python, payload], env=env, capture_output=True, check=True)
+            subprocess.run([bench.python, payload], env=env, capture_output=True, check=True)
             walls.append(time.perf_counter() - started)
-        traced = measure.subprocess.run(
+        traced = subprocess.run(
             [bench.python, "-X", "importtime", payload], env=env, capture_output=True, text=True, check=True
         )
         imports = _import_self_times(traced.stderr)
@@ -289,7 +291,7 @@ def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -
             {
                 "module": name,
                 "payload_kib": payloads[0].stat().st_size / 1024,
-                "run_alone": measure.statistics.median(walls),
+                "run_alone": statistics.median(walls),
                 "our_imports": ours / 1e6,
                 "other_imports": (sum(imports.values()) - ours) / 1e6,
                 "heaviest": [

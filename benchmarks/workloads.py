@@ -60,6 +60,11 @@ def _source(index: int, change: bool) -> str:
     return f"registry.example.com/bench/app:{'2.0' if change and index % 2 else '1.0'}"
 
 
+def _pick(module: str, *builders: Callable[[int], Any]) -> Callable[[int], Any]:
+    """The builder for ``module``, from one builder per module given in the order of MODULES."""
+    return dict(zip(MODULES, builders, strict=True))[module]
+
+
 def _main(module: str, options: dict[str, Any], **keywords: Any) -> Task:
     return {"name": "main", module: options, **keywords}
 
@@ -105,13 +110,7 @@ def ours(module: str, names: Names, key: str, change: bool) -> Callable[[int], l
         server = f"{key}.bench.example.com"
         return {"registries": [{"server": server, "username": "robot", "password": _password(index, change)}]}
 
-    options = {
-        "image_tag": image_tag,
-        "pull_secret": pull_secret,
-        "secret_link": secret_link,
-        "image_puller_binding": image_puller_binding,
-        "global_pull_secret": global_pull_secret,
-    }[module]
+    options = _pick(module, image_tag, pull_secret, secret_link, image_puller_binding, global_pull_secret)
     return lambda index: [_main(fqcn, options(index))]
 
 
@@ -205,14 +204,7 @@ def k8s(module: str, names: Names, key: str, change: bool) -> Callable[[int], li
             _main("kubernetes.core.k8s", {"state": "present", "definition": secret}, no_log=True),
         ]
 
-    builders = {
-        "image_tag": image_tag,
-        "pull_secret": pull_secret,
-        "secret_link": secret_link,
-        "image_puller_binding": image_puller_binding,
-        "global_pull_secret": global_pull_secret,
-    }
-    return builders[module]
+    return _pick(module, image_tag, pull_secret, secret_link, image_puller_binding, global_pull_secret)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -276,14 +268,7 @@ def oc(module: str, names: Names, key: str, change: bool) -> Callable[[int], lis
             ["{oc}", "set", "data", f"secret/{GLOBAL['name']}", *where, "--from-file=.dockerconfigjson={file}"],
         ]
 
-    builders = {
-        "image_tag": image_tag,
-        "pull_secret": pull_secret,
-        "secret_link": secret_link,
-        "image_puller_binding": image_puller_binding,
-        "global_pull_secret": global_pull_secret,
-    }
-    return builders[module]
+    return _pick(module, image_tag, pull_secret, secret_link, image_puller_binding, global_pull_secret)
 
 
 def workloads(names: Names) -> list[Workload]:

@@ -4,18 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import (
-    InProcessModuleAction,
-    module_interface,
-    preload_core,
-)
+from ansible_collections.openshift_ops.images.plugins.plugin_utils._action import InProcessModuleAction, preload_core
 
 
 class ActionModule(InProcessModuleAction):
-    def interface(self) -> Any:
-        return module_interface("pull_secret")
+    module = "pull_secret"
 
 
-preload_core("pull_secret")
+preload_core(ActionModule.module)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from abc import abstractmethod
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -32,14 +31,15 @@ display = Display()
 
 
 class InProcessModuleAction(ActionBase):
-    """Subclasses name their module's interface; nothing else."""
+    """Subclasses name their module; nothing else."""
 
     _supports_check_mode = True
     _supports_async = True
+    module: ClassVar[str]  # e.g. "image_tag": its interface is module_utils/_image_tag/interface.py
 
-    @abstractmethod
     def interface(self) -> ModuleInterface[Any]:
-        """The module's options and core entry points (imported when needed: the shipped path does not)."""
+        """The module's options and core entry points (preloaded where the in-process path can run)."""
+        return module_interface(self.module)
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
