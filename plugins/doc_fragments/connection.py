@@ -54,6 +54,10 @@ options:
     description:
       - Whether to verify the API server's TLS certificate. When not set, the kubeconfig's
         C(insecure-skip-tls-verify) decides, and certificates are verified when it is absent.
+      - Certificates are verified against the kubeconfig cluster's CA (or O(ca_cert)) and its C(tls-server-name). When
+        verification fails the task fails before any request or credential is sent.
+      - With verification off the task runs with a warning, since anyone on the network path could pose as the API
+        server and receive the credentials. Prefer O(ca_cert).
       - Can also be set with the E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL) environment variable.
     type: bool
     aliases: [verify_ssl]

@@ -29,6 +29,10 @@ options:
   registry_validate_certs:
     description:
       - Whether O(validate_credentials) verifies the registries' TLS certificates.
+      - V(false) marks the registries insecure, as Docker's C(insecure-registries) and an image import's C(insecure)
+        do. TLS is not verified, and credentials may be sent over plain HTTP to a registry whose key starts with
+        C(http://). Otherwise they never are, and such a check fails.
+      - Redirects are never followed, so credentials go only to the registry and to the token service it names.
     type: bool
     default: true
 """

@@ -41,6 +41,16 @@ class KubeConnectionError(ImagesError):
     """The API server could not be reached or spoken to: DNS, refused connection, TLS, timeout."""
 
 
+class UncertainWriteError(KubeConnectionError):
+    """A write was sent but its answer was lost (connection broken, timeout, 500/502/504): it may or may not have
+    been applied. Never repeated blindly; the object is read again first (``read_modify_write``)."""
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
 class KubeAuthConfigError(ImagesError):
     """No usable cluster configuration or credentials (kubeconfig, in-cluster, exec plugin)."""
 

@@ -83,16 +83,20 @@ def run_operation(
     want_diff: bool,
     hide: Callable[[Iterable[str]], None],
 ) -> Report:
-    """Build the request, connect, run the core; typed errors become a failed report, anything else propagates."""
+    """Build the request, connect, run the core; typed errors become a failed report, anything else propagates.
+
+    The connection's own warnings (verification turned off, plain HTTP) come first, failed or not."""
+    connection_warnings: list[str] = []
     try:
         request = interface.request_from_params(params)
         client = kube_client.client_for(params, hide)
+        connection_warnings = list(client.config.warnings)
         outcome = interface.apply(client, request, RunContext(check_mode=check_mode, want_diff=want_diff, hide=hide))
     except PartialChangeError as error:
-        return Report(result={**error.result, "msg": str(error)}, warnings=[], failed=True)
+        return Report(result={**error.result, "msg": str(error)}, warnings=connection_warnings, failed=True)
     except ImagesError as error:
-        return Report(result={"msg": str(error)}, warnings=[], failed=True)
-    return Report(result=outcome.result, warnings=outcome.warnings)
+        return Report(result={"msg": str(error)}, warnings=connection_warnings, failed=True)
+    return Report(result=outcome.result, warnings=[*connection_warnings, *outcome.warnings])
 
 
 class _Module(Protocol):

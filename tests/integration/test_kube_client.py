@@ -216,13 +216,15 @@ def test_connection_refused_names_the_host(sandbox: Sandbox, environ: dict[str, 
         client.get("/api/v1/namespaces/default")
 
 
-def test_timeout_is_reported_and_not_retried(sandbox: Sandbox, environ: dict[str, str]) -> None:
+def test_timeout_is_retried_once_then_reported(sandbox: Sandbox, environ: dict[str, str]) -> None:
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
         client = client_for(environ, host=f"https://127.0.0.1:{port}", api_key="x", request_timeout=0.5)
-        with pytest.raises(KubeConnectionError, match=rf"no answer from 127.0.0.1:{port} within 0.5 s; check"):
+        with pytest.raises(
+            KubeConnectionError, match=rf"no answer from 127.0.0.1:{port} within 0.5 s \(after 2 attempts\); check"
+        ):
             client.get("/api/v1/namespaces/default")
 
 

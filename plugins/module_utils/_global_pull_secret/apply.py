@@ -6,9 +6,11 @@ secret, the backup file on the managed host and the wait for the MachineConfigPo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -153,27 +155,46 @@ def _backup_prefix(where: str) -> str:
 
 def write_backup(directory: str, *, where: str, content: bytes, path: str | None = None) -> str:
     """Write ``content`` to a new 0600 file in ``directory`` (created 0700), or over ``path`` from an earlier
-    attempt of the same run; return the path. Errors name the directory, never the content."""
+    attempt of the same run; return the path. Errors name the directory, never the content.
+
+    The bytes go to a temporary file created in the same directory with ``O_CREAT | O_EXCL`` and mode 0600
+    (``mkstemp``: private from its first moment, whatever the umask, and never an existing file or symlink), which
+    is then renamed into place: the backup appears whole or not at all, and ``path`` is replaced the same way."""
     directory = os.path.expanduser(directory)
+    temporary: str | None = None
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         if path is None:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-            # mkstemp creates the file 0600 and never reuses a name.
-            handle, path = tempfile.mkstemp(prefix=f"{_backup_prefix(where)}{stamp}.", suffix=".json", dir=directory)
-        else:
-            handle = os.open(path, os.O_WRONLY | os.O_TRUNC)
+            # A name nobody can predict: the directory may be shared (backup_dir: /tmp).
+            path = os.path.join(directory, f"{_backup_prefix(where)}{stamp}.{secrets.token_hex(8)}.json")
+        handle, temporary = tempfile.mkstemp(prefix=f".{_backup_prefix(where)}", suffix=".tmp", dir=directory)
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(path, 0o600)
+        os.replace(temporary, path)  # rename(2): atomic, and it replaces a symlink rather than following it
+        temporary = None
+        _sync_directory(directory)
     except OSError as error:
         raise InvalidInputError(
             f"cannot write the backup of the secret {where} in {directory}: {error.strerror or error}; "
             f"{NOTHING_WRITTEN}. Set backup_dir to a writable directory"
         ) from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
     return path
+
+
+def _sync_directory(directory: str) -> None:
+    """Make the rename durable (a crash right after the write must not lose the backup)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")

@@ -28,10 +28,13 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ConflictError,
+    ImagesError,
     InvalidInputError,
+    KubeApiError,
     KubeAuthConfigError,
     KubeConnectionError,
     NotFoundError,
+    UncertainWriteError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (
     ClusterConfig,
@@ -57,6 +60,11 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
 }
 MAX_ATTEMPTS = 4
+# A timed-out request already cost request_timeout: tried twice at most.
+TIMEOUT_ATTEMPTS = 2
+SAFE_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+# POSTed like a create, but only asked: sending one again changes nothing.
+REVIEW_RESOURCES = ("subjectaccessreviews", "selfsubjectaccessreviews", "selfsubjectrulesreviews", "tokenreviews")
 # Exec credentials are fetched again this long before they expire, so no request is sent with one that expires
 # on the way.
 CREDENTIAL_REFRESH_MARGIN = timedelta(seconds=10)
@@ -104,6 +112,14 @@ def backoff_delay(attempt: int, jitter: float) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + jitter / 2)
 
 
+def retry_safe(method: str, path: str) -> bool:
+    """A request that may be sent again whatever happened to the last one: reads, and the access reviews, which are
+    POSTed but change nothing."""
+    if method in SAFE_METHODS:
+        return True
+    return method == "POST" and path.split("?", 1)[0].rstrip("/").endswith(REVIEW_RESOURCES)
+
+
 def retry_delay(
     *,
     method: str,
@@ -112,27 +128,52 @@ def retry_delay(
     status: int | None = None,
     retry_after: str | None = None,
     failure: FailureKind | None = None,
+    phase: Literal["connect", "send", "response"] | None = None,
+    safe: bool | None = None,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> float | None:
     """Seconds to wait before trying again after ``attempt`` (1-based) failed, or ``None`` to give up.
 
-    Retried: any request that failed before it was sent (connect, send), safe methods whatever happened, 429 and
-    503 (the server did not process the request; its ``Retry-After`` is honoured, capped) and other 5xx on safe
-    methods when the server sent ``Retry-After``. Never retried: TLS failures and timeouts (neither heals in a
-    second, and a timeout already cost ``request_timeout``), other statuses.
+    Retried with backoff: anything that failed before it was sent (connect, send); safe requests (``safe``, by
+    default the safe methods) after a broken answer or a 500/502/503/504; any request after a 429 or 503, which
+    the server sends for requests it did not process (its ``Retry-After`` honoured, capped). A timeout is retried
+    once, when the request was safe or never sent: each costs ``request_timeout``. Never retried: TLS failures,
+    other statuses, and a write whose answer was lost (``write_outcome_unknown``: it is read again instead).
     """
     if attempt >= max_attempts:
         return None
+    is_safe = method in SAFE_METHODS if safe is None else safe
     if failure is not None:
-        unsent = failure in ("connect", "send")
-        return backoff_delay(attempt, jitter) if unsent or (failure == "response" and method in SAFE_METHODS) else None
+        return backoff_delay(attempt, jitter) if _transport_retryable(failure, phase, attempt, safe=is_safe) else None
     wait = parse_retry_after(retry_after)
-    retryable = status in (429, 503) or (
-        status is not None and status >= 500 and wait is not None and method in SAFE_METHODS
-    )
+    retryable = status in (429, 503) or (is_safe and status in SAFE_RETRY_STATUSES)
     if not retryable:
         return None
     return min(wait, RETRY_AFTER_CAP) if wait is not None else backoff_delay(attempt, jitter)
+
+
+def _transport_retryable(
+    failure: FailureKind, phase: Literal["connect", "send", "response"] | None, attempt: int, *, safe: bool
+) -> bool:
+    if failure == "timeout":
+        return attempt < TIMEOUT_ATTEMPTS and (safe or phase == "connect")
+    return failure != "tls" and (safe or failure in ("connect", "send"))
+
+
+def write_outcome_unknown(
+    *,
+    safe: bool,
+    status: int | None = None,
+    failure: FailureKind | None = None,
+    phase: Literal["connect", "send", "response"] | None = None,
+) -> bool:
+    """Whether a write that failed may nevertheless have been applied: it was sent and its answer was lost, or a
+    gateway or the server failed after taking it (500, 502, 504; a 503 or 429 is never processed)."""
+    if safe:
+        return False
+    if failure is not None:
+        return failure == "response" or (failure == "timeout" and phase != "connect")
+    return status in (500, 502, 504)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -284,10 +325,17 @@ class KubeClient:
         query: Mapping[str, Any] | None = None,
         content_type: str = "application/json",
     ) -> dict:
-        """Send one request (retrying what is safe to retry) and return the decoded JSON answer."""
+        """Send one request (retrying what is safe to retry) and return the decoded JSON answer.
+
+        A write whose answer was lost raises ``UncertainWriteError`` (``read_modify_write`` reads the object again
+        and decides). A DELETE is settled here: it is sent again, its preconditions (uid, resourceVersion) keeping
+        it to the object first meant, and a 404 to the repeat says the lost one was applied. Reading the object
+        instead would not do: an image stream tag without an image answers GET with 404 while it still exists."""
         method = method.upper()
         target = self._target(path, query)
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        safe = retry_safe(method, path)
+        lost_delete = False
         refreshed = self._refresh_expiring_credentials()
         attempt = 0
         while True:
@@ -303,46 +351,69 @@ class KubeClient:
                     connection_error,
                 )
 
+                kind = classify_failure(failure.error, phase=failure.phase)
                 delay = retry_delay(
                     method=method,
                     attempt=attempt,
                     jitter=self._random.random(),
-                    failure=classify_failure(failure.error, phase=failure.phase),
+                    failure=kind,
+                    phase=failure.phase,
+                    safe=safe,
                     max_attempts=self._max_attempts,
                 )
-                if delay is None:
-                    raise connection_error(
-                        failure.error,
-                        context=self._context(method, path, attempt),
-                        proxy=self._proxy,
-                        ca_origin=self.config.ca_origin,
-                        timeout=self.config.request_timeout,
-                        tls_server_name=self.config.tls_server_name,
-                    ) from None
-                self._sleep(delay)
-                continue
-            if 200 <= status < 300:
-                return self._decode(data, method, path)
-            if status == 401 and not refreshed and self.config.refresh_credentials is not None:
-                # client-go's exec authenticator asks the plugin again when the server refuses its credential
-                refreshed = self._refresh_credentials()
-                attempt -= 1
-                continue
-            delay = retry_delay(
-                method=method,
-                attempt=attempt,
-                jitter=self._random.random(),
-                status=status,
-                retry_after=retry_after,
-                max_attempts=self._max_attempts,
-            )
-            if delay is None:
+                if delay is not None:
+                    self._sleep(delay)
+                    continue
+                error = connection_error(
+                    failure.error,
+                    context=self._context(method, path, attempt),
+                    proxy=self._proxy,
+                    ca_origin=self.config.ca_origin,
+                    timeout=self.config.request_timeout,
+                    tls_server_name=self.config.tls_server_name,
+                )
+                if not write_outcome_unknown(safe=safe, failure=kind, phase=failure.phase):
+                    raise error from None
+                lost: ImagesError = error
+            else:
+                if 200 <= status < 300:
+                    return self._decode(data, method, path)
+                if status == 401 and not refreshed and self.config.refresh_credentials is not None:
+                    # client-go's exec authenticator asks the plugin again when the server refuses its credential
+                    refreshed = self._refresh_credentials()
+                    attempt -= 1
+                    continue
+                delay = retry_delay(
+                    method=method,
+                    attempt=attempt,
+                    jitter=self._random.random(),
+                    status=status,
+                    retry_after=retry_after,
+                    safe=safe,
+                    max_attempts=self._max_attempts,
+                )
+                if delay is not None:
+                    self._sleep(delay)
+                    continue
+                if status == 404 and lost_delete:
+                    return {}  # the DELETE whose answer was lost was applied
                 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                     api_error,
                 )
 
-                raise api_error(status, data, self._context(method, path, attempt), reason=reason)
-            self._sleep(delay)
+                api_failure = api_error(status, data, self._context(method, path, attempt), reason=reason)
+                if not write_outcome_unknown(safe=safe, status=status):
+                    raise api_failure
+                lost = api_failure
+            if method != "DELETE" or attempt >= self._max_attempts:
+                raise UncertainWriteError(
+                    f"{lost.message}. The request was sent, so it may or may not have been applied; it was not sent "
+                    "again blindly",
+                    method=method,
+                    path=path,
+                ) from None
+            lost_delete = True
+            self._sleep(backoff_delay(attempt, self._random.random()))
 
     def close(self) -> None:
         if self._connection is not None:
@@ -565,28 +636,34 @@ def read_modify_write(
     ``resourceVersion`` (POSTed to ``create_path`` when missing), so a concurrent change is detected, never
     overwritten. ``before_write(plan, current)`` runs before each write is sent (not in check mode): the place for
     a side effect that belongs to the write, such as a backup of what it replaces.
+
+    A write whose answer was lost (``UncertainWriteError``) is never sent again as it was: the object is read
+    again and planned again. When that plan wants nothing more, the lost write was applied (``changed``, with
+    ``before`` the object it replaced); otherwise it was not, and the new plan is written with the new
+    ``resourceVersion``.
     """
     conflicts = 0
+    lost_writes = 0
+    lost: UncertainWriteError | None = None
+    # the latest lost write: the object it was planned from, and its plan
+    replaced: dict | None = None
+    lost_plan: PlanT | None = None
     while True:
         if current is _UNREAD:
-            current = client.get(path, allow_missing=True)
+            current = client.get(path, allow_missing=True) if lost is None else _read_after(lost, client, path)
         decided = plan(copy.deepcopy(current))
         wanted = decided if decided is None or isinstance(decided, dict) else cast(Planned, decided).write
         if wanted is None or _same_object(current, wanted):
+            if lost_writes:  # the lost write was applied: report it, not the plan that found nothing left to do
+                return WriteOutcome(before=replaced, after=current, changed=True, conflicts=conflicts, plan=lost_plan)
             return WriteOutcome(before=current, after=current, changed=False, conflicts=conflicts, plan=decided)
-        if current is not None:
-            wanted = _with_resource_version(wanted, current)
-            write, target = client.replace, path
-        elif create_path is not None:
-            write, target = client.create, create_path
-        else:
-            raise NotFoundError(
-                f"GET {path}: the object does not exist and this task does not create it; create it first",
-                status=404,
-                reason="NotFound",
-                method="GET",
-                path=path,
+        if lost is not None and lost_writes >= attempts:
+            raise KubeConnectionError(
+                f"{lost.message}. {lost_writes} writes of {path} were lost like this; it was read again after each "
+                "and does not hold the change: nothing was changed. Run the task again once the connection to the "
+                "API server is stable"
             )
+        write, target, wanted = _write_for(client, path, create_path, current, wanted)
         if check_mode:
             return WriteOutcome(before=current, after=wanted, changed=True, conflicts=conflicts, plan=decided)
         if before_write is not None:
@@ -609,7 +686,42 @@ def read_modify_write(
             time.sleep(0.01 * conflicts * (1 + random.random()))  # noqa: S311 - jitter
             current = _UNREAD
             continue
+        except UncertainWriteError as error:
+            lost_writes += 1
+            lost, replaced, lost_plan, current = error, current, decided, _UNREAD
+            continue
         return WriteOutcome(before=current, after=after, changed=True, conflicts=conflicts, plan=decided)
+
+
+def _write_for(
+    client: KubeClient, path: str, create_path: str | None, current: dict | None, wanted: dict
+) -> tuple[Callable[[str, Mapping[str, Any]], dict], str, dict]:
+    """How ``wanted`` is written: PUT over ``current`` with its resourceVersion, or POST when there is none."""
+    if current is not None:
+        return client.replace, path, _with_resource_version(wanted, current)
+    if create_path is not None:
+        return client.create, create_path, wanted
+    raise NotFoundError(
+        f"GET {path}: the object does not exist and this task does not create it; create it first",
+        status=404,
+        reason="NotFound",
+        method="GET",
+        path=path,
+    )
+
+
+def _read_after(lost: UncertainWriteError, client: KubeClient, path: str) -> dict | None:
+    """The object after a write whose answer was lost; when even that read fails, the error says both."""
+    try:
+        return client.get(path, allow_missing=True)
+    except (KubeConnectionError, KubeApiError) as error:
+        raise UncertainWriteError(
+            f"{lost.message}, and reading {path} again to find out failed too ({error.message}). The object is "
+            "either as it was before or as the task wanted it, never in between: run the task again, it writes "
+            "only what is missing",
+            method=lost.method,
+            path=path,
+        ) from None
 
 
 def _same_object(current: dict | None, wanted: dict) -> bool:

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     )
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# AnsibleModule applies the environment fallbacks before the core sees the options, so the origin names all three.
+VALIDATE_CERTS_OFF = "validate_certs: false, from the option or K8S_AUTH_VALIDATE_CERTS/K8S_AUTH_VERIFY_SSL"
 
 
 # Small records are NamedTuples: a module run creates these classes every time, and a dataclass costs ten times
@@ -114,6 +116,8 @@ class ClusterConfig:
     source: str = "module options"
     user_label: str = ""
     token_expires_at: datetime | None = None
+    # What the task result's warnings say about this connection (verification turned off, plain HTTP).
+    warnings: tuple[str, ...] = ()
     # Secrets as they were written where they came from (a kubeconfig dict is a module argument): for masking only.
     written_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Runs the exec credential plugin again, for credentials that expire (or are refused) during a run.
@@ -471,6 +475,7 @@ class _Draft:
     server: str
     namespace: str | None = None
     verify_tls: bool = True
+    verify_origin: str = ""  # what turned verification off
     ca_data: str | None = None
     ca_origin: str = "the system trust store"
     tls_server_name: str | None = None
@@ -513,6 +518,7 @@ def draft_from_context(selected: SelectedContext, *, where: str) -> _Draft:
         source=f"kubeconfig {where}, context {selected.name!r}",
         user_label=selected.user_name,
         verify_tls=not cluster.get("insecure-skip-tls-verify"),
+        verify_origin=f"insecure-skip-tls-verify of {cluster_where}" if cluster.get("insecure-skip-tls-verify") else "",
         tls_server_name=cluster.get("tls-server-name") or None,
         proxy=cluster.get("proxy-url") or None,
         exec_cluster=cluster,
@@ -686,8 +692,29 @@ def resolve_cluster_config(
         source=_describe_source(draft),
         user_label=draft.user_label,
         token_expires_at=draft.token_expires_at,
+        warnings=transport_warnings(draft),
         written_secrets=tuple(draft.written_secrets),
         refresh_credentials=refresh,
+    )
+
+
+def transport_warnings(draft: _Draft) -> tuple[str, ...]:
+    """What a task should warn about its connection: no one can tell the real API server from an impostor when
+    verification is off, and plain HTTP carries the credentials unencrypted."""
+    has_credentials = bool(draft.token or draft.username is not None or draft.client_cert_data or draft.exec_plugin)
+    if urlsplit(draft.server).scheme == "http":
+        if not has_credentials:
+            return ()
+        return (
+            f"the API server {draft.server} is plain HTTP: the credentials of {draft.user_label or 'the user'} cross "
+            "the network unencrypted. Use the server's https:// URL",
+        )
+    if draft.verify_tls:
+        return ()
+    return (
+        f"TLS certificate verification of the API server {draft.server} is off ({draft.verify_origin or 'insecure'}): "
+        "anyone on the network path can pose as the server and receive the credentials this task sends. Set ca_cert "
+        "to the CA that signed the API server's certificate (as in 'oc config view --raw') instead",
     )
 
 
@@ -743,9 +770,11 @@ def _apply_options(draft: _Draft, options: ConnectionOptions) -> None:
         draft.ca_data = _read_text(options.ca_cert, "ca_cert", "fix the ca_cert option (or K8S_AUTH_SSL_CA_CERT)")
         draft.ca_origin = f"ca_cert {options.ca_cert}"
         draft.verify_tls = True
+        draft.verify_origin = ""
         draft.overridden.append("ca_cert")
     if options.validate_certs is not None:
         draft.verify_tls = options.validate_certs
+        draft.verify_origin = "" if options.validate_certs else VALIDATE_CERTS_OFF
         draft.overridden.append("validate_certs")
     if options.proxy:
         draft.proxy = options.proxy

@@ -198,10 +198,25 @@ def _parse_json(content: str | bytes, source: str) -> Any:
     except json.JSONDecodeError as error:
         # error.msg and the position never contain document text.
         raise InvalidInputError(
-            f"{source} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+            f"{source} is not valid JSON{_looks_like_yaml(text)}: {error.msg} at line {error.lineno} column "
+            f"{error.colno}; {_JSON_FIX}"
         ) from None
     except ValueError as error:
-        raise InvalidInputError(f"{source} is not valid JSON: {error}") from None
+        raise InvalidInputError(f"{source} is not valid JSON: {error}; {_JSON_FIX}") from None
+
+
+_JSON_FIX = (
+    "write it as JSON, with keys and strings in double quotes, such as "
+    '{"auths": {"registry.example.com": {"auth": "<base64 of user:password>"}}}'
+)
+_YAML_KEY_LINE = re.compile(r"""^\s*(?:[\w.\-/:]+|"[^"]*"|'[^']*')\s*:(?:\s|$)""", re.MULTILINE)
+
+
+def _looks_like_yaml(text: str) -> str:
+    """A hint when the text reads as YAML (``auths:`` lines) rather than JSON; never any of the text itself."""
+    if text.lstrip()[:1] in "{[" or not _YAML_KEY_LINE.search(text):
+        return ""
+    return " (it looks like YAML; convert it, for example with the to_json filter)"
 
 
 # --- schema validation: direct checks for the subset of JSON Schema the schema uses -----------------------------------
@@ -338,11 +353,14 @@ def entry_from_credentials(*, username: str, password: str, email: str | None = 
     if not username:
         raise InvalidInputError("a registry username is required (or give auth instead of username and password)")
     if not password:
-        raise InvalidInputError(f"the password for registry user {username!r} is empty")
+        raise InvalidInputError(
+            f"the password for registry user {username!r} is empty; set the password (or token) of that user"
+        )
     if ":" in username:
         raise InvalidInputError(
             f"registry username {username!r} contains ':'; the kubelet and containers/image split the credential at "
-            "the first ':' so this user could never log in"
+            "the first ':' so this user could never log in: use a user name without ':' (a robot account or token "
+            "user of the registry)"
         )
     try:
         raw = f"{username}:{password}".encode()
@@ -373,6 +391,9 @@ def split_registry_key(key: str) -> tuple[str, str, str]:
     return scheme, host, f"/{path}" if slash else ""
 
 
+_KEY_FORM = "write only host[:port][/path], such as quay.io or quay.io/namespace"
+
+
 def validate_registry_key(key: str) -> str:
     """Return ``key`` unchanged if it can name a registry (optionally with a path), else raise.
 
@@ -382,30 +403,33 @@ def validate_registry_key(key: str) -> str:
     if not isinstance(key, str) or not key:
         raise InvalidInputError("a registry key (server) must be a non-empty string such as quay.io or quay.io/ns")
     if any(char.isspace() or ord(char) < 32 for char in key):
-        raise InvalidInputError(f"registry key {key!r} contains whitespace or control characters")
+        raise InvalidInputError(
+            f"registry key {key!r} contains whitespace or control characters; remove them ({_KEY_FORM})"
+        )
     if "://" in key and not key.startswith(_SCHEMES):
-        raise InvalidInputError(f"registry key {key!r}: only https:// or http:// may prefix a registry key")
+        raise InvalidInputError(f"registry key {key!r}: only https:// or http:// may prefix a registry key; {_KEY_FORM}")
     _scheme, host, path = split_registry_key(key)
     if not host:
-        raise InvalidInputError(f"registry key {key!r} has no registry host")
+        raise InvalidInputError(f"registry key {key!r} has no registry host; {_KEY_FORM}")
     if "@" in key:
         raise InvalidInputError(
             f"registry key {key!r} contains '@': a key names a registry or a repository path, not a digest "
-            "(or user@host)"
+            f"(or user@host); {_KEY_FORM}"
         )
     if "?" in key or "#" in key:
-        raise InvalidInputError(f"registry key {key!r} contains '?' or '#'; write only host[:port][/path]")
+        raise InvalidInputError(f"registry key {key!r} contains '?' or '#'; {_KEY_FORM}")
     if ":" in path:
         raise InvalidInputError(
-            f"registry key {key!r} has ':' in its path: a key names a registry or a repository path, not a tag"
+            f"registry key {key!r} has ':' in its path: a key names a registry or a repository path, not a tag; "
+            f"drop the tag: {key.rpartition(':')[0]}"
         )
     if path.lower() != path:
         raise InvalidInputError(
             f"registry key {key!r} has upper-case letters in its path; image repository paths are lower-case, so "
-            "this key would never match an image"
+            f"this key would never match an image: write it as {key[: len(key) - len(path)]}{path.lower()}"
         )
     if "//" in path:
-        raise InvalidInputError(f"registry key {key!r} has an empty path component ('//')")
+        raise InvalidInputError(f"registry key {key!r} has an empty path component ('//'); {_KEY_FORM}")
     return key
 
 
@@ -462,7 +486,10 @@ def load_auth_document(
     if violations:
         details = "; ".join(_violation_message(violation) for violation in violations[:5])
         more = f" (and {len(violations) - 5} more)" if len(violations) > 5 else ""
-        raise InvalidInputError(f"{source} is not a valid auth document: {details}{more}")
+        raise InvalidInputError(
+            f"{source} is not a valid auth document: {details}{more}; a docker config.json or podman auth.json "
+            'has the layout: {"auths": {"<registry>": {"auth": "<base64 of user:password>"}}}'
+        )
     if _looks_like_legacy_dockercfg(document):
         raise InvalidInputError(
             f"{source} looks like the legacy .dockercfg layout (registries at the top level); a config.json or "

@@ -4,6 +4,11 @@
 does: ``GET /v2/``; on a Basic challenge retry with basic auth; on a Bearer challenge get a token from the realm
 (basic auth, ``service`` and a ``repository:<path>:pull`` scope for path-scoped keys) and retry with it.
 
+Transport rules: credentials (basic auth, an identity token, a bearer token) go over plain HTTP only when the
+registry is marked insecure (``validate_certs=False``, as docker's ``insecure-registries`` and an image import's
+``insecure`` cover both plain HTTP and unverified TLS); redirects are never followed, so a credential reaches only
+the registry and the token realm the registry names (how Docker's token authentication works).
+
 Standard library only. Results and messages name the registry and the user, never a password or token.
 """
 
@@ -15,8 +20,9 @@ import json
 import re
 import socket
 import ssl
+import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +40,9 @@ ERROR = "error"  # the registry answered something a v2 registry should not
 
 _USER_AGENT = "openshift_ops.images-registry-check/1"
 _MAX_BODY = 1 << 20
+# Each GET of a check is tried this often when the connection breaks or a 429/502/503/504 comes back.
+_ATTEMPTS = 3
+_RETRY_AFTER_CAP = 10.0
 _DOCKER_HUB_KEYS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
 
@@ -62,6 +71,14 @@ class _Endpoint:
 
 class _Unreachable(Exception):
     """No HTTP answer; the message says why in words."""
+
+
+class _NotSent(Exception):
+    """A request that would have carried credentials over plain HTTP to a registry not marked insecure."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,35 +130,83 @@ def _describe_os_error(error: OSError, where: str, timeout: float) -> str:
 
 
 class _Client:
-    """One request per connection: a check sends at most four."""
+    """One request per connection: a check sends at most four. Redirects are not followed (``http.client``
+    never does), so nothing is sent to a host the caller did not name."""
 
-    def __init__(self, context: ssl.SSLContext, timeout: float) -> None:
+    def __init__(self, context: ssl.SSLContext, timeout: float, *, allow_plain_http: bool) -> None:
         self.context = context
         self.timeout = timeout
+        self.allow_plain_http = allow_plain_http
+        self.sleep: Callable[[float], None] = time.sleep
 
     def request(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
     ) -> _Answer:
         parts = urllib.parse.urlsplit(url)
         where = f"{parts.scheme}://{parts.netloc}"
+        # Every credential this check sends is an Authorization header or (the identity token) a request body.
+        carries_credentials = body is not None or any(name.lower() == "authorization" for name in headers or {})
+        if parts.scheme != "https" and carries_credentials and not self.allow_plain_http:
+            raise _NotSent(where)
+        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})}
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                answer = self._exchange(parts, method, target, body, all_headers)
+            except (ConnectionError, http.client.HTTPException) as error:
+                # A reset or a cut answer. A GET asks again: every request of a check is one, but the identity
+                # token's POST, which is not repeated.
+                if method != "GET" or attempt == _ATTEMPTS:
+                    raise _Unreachable(_describe_failure(error, where, self.timeout, attempt)) from None
+                wait = 0.25 * 2 ** (attempt - 1)
+            except OSError as error:
+                raise _Unreachable(_describe_os_error(error, where, self.timeout)) from None
+            else:
+                wait = _retry_wait(answer, attempt) if method == "GET" else None
+                if wait is None:
+                    return answer
+            self.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _exchange(
+        self,
+        parts: urllib.parse.SplitResult,
+        method: str,
+        target: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+    ) -> _Answer:
         connection: http.client.HTTPConnection
         if parts.scheme == "https":
             connection = http.client.HTTPSConnection(parts.netloc, timeout=self.timeout, context=self.context)
         else:
             connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
-        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})}
         try:
-            connection.request(method, target, body=body, headers=all_headers)
+            connection.request(method, target, body=body, headers=dict(headers))
             response = connection.getresponse()
             payload = response.read(_MAX_BODY)
             return _Answer(response.status, response.reason, response.headers, payload)
-        except OSError as error:
-            raise _Unreachable(_describe_os_error(error, where, self.timeout)) from None
-        except http.client.HTTPException as error:
-            raise _Unreachable(f"{where} did not answer with valid HTTP ({type(error).__name__})") from None
         finally:
             connection.close()
+
+
+def _describe_failure(error: Exception, where: str, timeout: float, attempt: int) -> str:
+    after = f" (after {attempt} attempts)" if attempt > 1 else ""
+    if isinstance(error, OSError):
+        return _describe_os_error(error, where, timeout) + after
+    return f"{where} did not answer with valid HTTP ({type(error).__name__}){after}"
+
+
+def _retry_wait(answer: _Answer, attempt: int) -> float | None:
+    """Seconds before asking again after a 429 or a gateway's or server's 502/503/504 (``Retry-After`` honoured,
+    capped), or ``None`` to take the answer as it is."""
+    if answer.status not in (429, 502, 503, 504) or attempt >= _ATTEMPTS:
+        return None
+    try:
+        wait = float(answer.headers.get("Retry-After") or "")
+    except ValueError:
+        return 0.25 * 2 ** (attempt - 1)
+    return min(max(wait, 0.0), _RETRY_AFTER_CAP)
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -166,7 +231,12 @@ def _basic_header(username: str, password: str) -> str:
 
 
 def _status(answer: _Answer) -> str:
-    return f"HTTP {answer.status} {answer.reason}".rstrip()
+    status = f"HTTP {answer.status} {answer.reason}".rstrip()
+    location = answer.headers.get("Location") if 300 <= answer.status < 400 else None
+    if location:
+        # Never followed: a credential must not travel to a host the registry key does not name.
+        status += f" (a redirect to {location[:200]}, not followed; nothing was sent there)"
+    return status
 
 
 def _token_from(answer: _Answer) -> str | None:
@@ -327,13 +397,23 @@ def check_registry_credentials(
     timeout: float = 15.0,
 ) -> RegistryCheckResult:
     """Check one entry against its registry. Never raises for network or registry trouble: the result says what
-    went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``)."""
-    client = _Client(_ssl_context(ca_file, validate_certs), timeout)
+    went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``).
+
+    ``validate_certs=False`` marks the registry insecure: TLS is not verified and credentials may go over plain HTTP
+    (an ``http://`` key, or a plain-HTTP token realm of such a registry); otherwise they never do."""
+    client = _Client(_ssl_context(ca_file, validate_certs), timeout, allow_plain_http=not validate_certs)
     check = _Check(key, entry, client)
     try:
         return check.run()
     except _Unreachable as error:
         return check.result(UNREACHABLE, str(error))
+    except _NotSent as refused:
+        return check.result(
+            ERROR,
+            f"{refused.where} is plain HTTP, so the credentials of {check.user} were not sent to it (they would cross "
+            "the network unencrypted). Write the key without http:// if the registry speaks HTTPS; to check over "
+            "plain HTTP anyway, mark the registries insecure with registry_validate_certs: false",
+        )
 
 
 def check_all(entries: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> list[RegistryCheckResult]:

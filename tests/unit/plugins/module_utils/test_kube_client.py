@@ -55,6 +55,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
     client_for,
     parse_retry_after,
     retry_delay,
+    retry_safe,
+    write_outcome_unknown,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig, basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import (
@@ -167,12 +169,21 @@ def test_backoff_grows() -> None:
         ({"method": "POST", "failure": "connect"}, True),
         ({"method": "PUT", "failure": "send"}, True),
         ({"method": "GET", "failure": "tls"}, False),
-        ({"method": "GET", "failure": "timeout"}, False),
+        ({"method": "GET", "failure": "timeout", "phase": "response"}, True),
+        ({"method": "GET", "failure": "timeout", "phase": "response", "attempt": 2}, False),
+        ({"method": "PUT", "failure": "timeout", "phase": "response"}, False),
+        ({"method": "PUT", "failure": "timeout", "phase": "connect"}, True),
+        ({"method": "POST", "failure": "response", "safe": True}, True),
         ({"method": "POST", "status": 429}, True),
         ({"method": "PUT", "status": 503}, True),
-        ({"method": "GET", "status": 500}, False),
+        ({"method": "GET", "status": 500}, True),
+        ({"method": "GET", "status": 502}, True),
+        ({"method": "GET", "status": 504}, True),
+        ({"method": "GET", "status": 501}, False),
         ({"method": "GET", "status": 500, "retry_after": "1"}, True),
         ({"method": "POST", "status": 500, "retry_after": "1"}, False),
+        ({"method": "PUT", "status": 502}, False),
+        ({"method": "POST", "status": 500, "safe": True}, True),
         ({"method": "GET", "status": 404}, False),
         ({"method": "GET", "status": 409}, False),
         ({"method": "GET"}, False),
@@ -183,6 +194,45 @@ def test_backoff_grows() -> None:
 def test_retry_delay_decisions(kwargs: dict[str, Any], retried: bool) -> None:
     kwargs.setdefault("attempt", 1)
     assert (retry_delay(jitter=0.5, **kwargs) is not None) is retried
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "safe"),
+    [
+        ("GET", "/api/v1/namespaces/a/secrets/b", True),
+        ("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", True),
+        ("POST", "/apis/authorization.k8s.io/v1/namespaces/a/localsubjectaccessreviews", True),
+        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews?timeout=5s", True),
+        ("POST", "/api/v1/namespaces/a/secrets", False),
+        ("PUT", "/apis/authorization.k8s.io/v1/subjectaccessreviews", False),
+        ("DELETE", "/api/v1/namespaces/a/secrets/b", False),
+    ],
+)
+def test_retry_safe(method: str, path: str, safe: bool) -> None:
+    assert retry_safe(method, path) is safe
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "unknown"),
+    [
+        ({"safe": False, "failure": "response"}, True),
+        ({"safe": False, "failure": "timeout", "phase": "response"}, True),
+        ({"safe": False, "failure": "timeout", "phase": "connect"}, False),
+        ({"safe": False, "failure": "connect"}, False),
+        ({"safe": False, "failure": "send"}, False),
+        ({"safe": False, "failure": "tls"}, False),
+        ({"safe": False, "status": 500}, True),
+        ({"safe": False, "status": 502}, True),
+        ({"safe": False, "status": 504}, True),
+        ({"safe": False, "status": 503}, False),
+        ({"safe": False, "status": 429}, False),
+        ({"safe": False, "status": 409}, False),
+        ({"safe": True, "failure": "response"}, False),
+        ({"safe": True, "status": 500}, False),
+    ],
+)
+def test_write_outcome_unknown(kwargs: dict[str, Any], unknown: bool) -> None:
+    assert write_outcome_unknown(**kwargs) is unknown
 
 
 def test_retry_after_is_honoured_and_capped() -> None:

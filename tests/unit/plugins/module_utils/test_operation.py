@@ -13,6 +13,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -45,13 +46,28 @@ def interface(request_from_params: Any, apply: Any) -> ModuleInterface[Any]:
     return ModuleInterface(name="fake", argument_spec={}, request_from_params=request_from_params, apply=apply)
 
 
+class FakeClient:
+    """What run_operation reads of a client: its configuration (the connection's warnings)."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FakeClient) and other.config == self.config
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+A_CLIENT = FakeClient(ClusterConfig(server="https://api.example.com:6443"))
+
+
 @pytest.fixture
 def clients(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     made: list[Any] = []
 
     def fake_client(params: Mapping[str, Any], hide: Any) -> object:
         made.append(params)
-        return "client"
+        return params.get("_client", A_CLIENT)
 
     monkeypatch.setattr(kube_client, "client_for", fake_client)
     return made
@@ -67,7 +83,7 @@ def test_result_and_warnings_reach_the_module(clients: list[Any]) -> None:
         return Outcome({"changed": True, "name": request["name"]}, ["careful"])
 
     run_module(module, interface(dict, apply))
-    assert seen == [("client", {"name": "x"}, True, True)]
+    assert seen == [(A_CLIENT, {"name": "x"}, True, True)]
     assert module.masked_with == [{"s3cret"}]
     assert module.calls == [("warn", "careful"), ("exit_json", {"changed": True, "name": "x"})]
     # exit_json masks with the secrets that occur in the result or the options only: none here
@@ -131,3 +147,19 @@ def test_spec_arguments_are_copies_in_the_shape_ansible_module_takes() -> None:
     assert spec["state"]["choices"] == ["present", "absent"]
     bare = ModuleInterface(name="bare", argument_spec={}, request_from_params=dict, apply=fake.apply)
     assert bare.spec_arguments()["required_if"] is None
+
+
+INSECURE = FakeClient(ClusterConfig(server="https://api.example.com:6443", verify_tls=False, warnings=("unverified",)))
+
+
+def test_the_connection_warnings_come_first_and_survive_a_failure(clients: list[Any]) -> None:
+    module = FakeModule({"_client": INSECURE})
+    run_module(module, interface(dict, lambda *_args: Outcome({"changed": False}, ["from the core"])))
+    assert module.calls == [("warn", "unverified"), ("warn", "from the core"), ("exit_json", {"changed": False})]
+
+    def refuse(client: Any, request: Any, run: RunContext) -> Outcome:
+        raise InvalidInputError("refused")
+
+    failing = FakeModule({"_client": INSECURE})
+    run_module(failing, interface(dict, refuse))
+    assert failing.calls == [("warn", "unverified"), ("fail_json", {"msg": "refused"})]

@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Mapping
 from contextlib import redirect_stdout
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -91,7 +93,7 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module_utils_internal, "is_controller", False)
 
     def stand_in(params: Mapping[str, Any], hide: Any) -> object:
-        return object()
+        return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
     monkeypatch.setattr(kube_client, "client_for", stand_in)
 
