@@ -122,8 +122,14 @@ oldest-run: venv-oldest
 integration-run:
 	$(PYTEST) tests/integration -q -p no:cacheprovider
 
+# Every scenario runs with -vvv and --diff; its whole output is then searched for the sandbox's secrets.
+MOLECULE_LOG := $(CURDIR)/.build/molecule.log
 molecule-run:
-	$(BIN)/molecule test --all
+	mkdir -p $(dir $(MOLECULE_LOG))
+	ANSIBLE_VERBOSITY=3 ANSIBLE_DIFF_ALWAYS=true $(BIN)/molecule test --all > $(MOLECULE_LOG) 2>&1 \
+	  || { tail -n 300 $(MOLECULE_LOG); echo "molecule failed; whole output in $(MOLECULE_LOG)"; exit 1; }
+	grep -E "^(INFO|PLAY RECAP|localhost)" $(MOLECULE_LOG) | tail -n 60
+	$(BIN)/python tests/integration/leak_scan.py $(MOLECULE_LOG)
 
 # ansible-test must run from an ansible_collections/<ns>/<name> tree: copy the files git knows about into one.
 sanity: venv

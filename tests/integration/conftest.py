@@ -16,10 +16,12 @@ import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from . import sandbox_support
+from .leak_scan import LEAKS, sandbox_secrets
 from .sandbox_support import (
     EXECUTION_PATHS,
     AuditLog,
@@ -60,7 +62,32 @@ def sandbox() -> Sandbox:
         pytest.fail(f"sandbox cluster unavailable: {error}. Start it with `make sandbox-up`.", pytrace=False)
     if str(answer).strip() != "ok":
         pytest.fail(f"sandbox API server is not ready: {answer!r}", pytrace=False)
+    sandbox_secrets(LEAKS, env.env)
     return env
+
+
+# --- the leak scan of the whole session (leak_scan.py) --------------------------------------------------------------
+
+_LEAK_REPORT: list[str] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every secret the session used, searched in all it showed: a hit fails the session however the tests did."""
+    if not LEAKS.runs:
+        return
+    hits = LEAKS.hits()
+    _LEAK_REPORT.extend([LEAKS.summary(), *(f"LEAK {hit}" for hit in hits)])
+    _LEAK_REPORT.extend(f"BACKUP NOT PRIVATE {entry}" for entry in LEAKS.bad_backup_modes)
+    if hits or LEAKS.bad_backup_modes:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        _LEAK_REPORT.append("leak scan: zero hits")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in _LEAK_REPORT[:200]:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,11 @@ from typing import Any
 
 import yaml
 
+try:
+    from .leak_scan import LEAKS
+except ImportError:  # imported as a top-level module by the launcher and the benchmarks
+    from leak_scan import LEAKS  # type: ignore[no-redef]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ENV_FILE = REPO_ROOT / ".sandbox" / "env.sh"
 COLLECTIONS_ROOT = REPO_ROOT / ".build" / "collections"
@@ -241,6 +246,9 @@ class Kube:
         if self.username_token:
             all_headers["Authorization"] = f"Bearer {self.username_token}"
         payload = None
+        if isinstance(body, Mapping) and body.get("kind") == "Secret":
+            LEAKS.add_secrets_from(body.get("data") or {})
+            LEAKS.add_secrets_from(body.get("stringData") or {})
         if body is not None:
             payload = body if isinstance(body, bytes) else json.dumps(body).encode()
             all_headers["Content-Type"] = content_type
@@ -360,19 +368,22 @@ class ModuleRunner:
         params: Mapping[str, Any],
         *,
         check: bool = False,
-        diff: bool = False,
+        diff: bool | None = None,
         kubeconfig: str | None = None,
         env: Mapping[str, str | None] | None = None,
     ) -> dict[str, Any]:
         module_path = MODULES_DIR / f"{name}.py"
         if not module_path.is_file():
             raise FileNotFoundError(f"no module {module_path}")
+        _register_inputs(params)
         with tempfile.TemporaryDirectory(prefix=f"run-{name}-") as tmp:
             args = {
                 "ANSIBLE_MODULE_ARGS": {
                     **params,
                     "_ansible_check_mode": check,
-                    "_ansible_diff": diff,
+                    # diff mode unless a test asks for a run without it: the leak scan sees every diff
+                    "_ansible_diff": True if diff is None else diff,
+                    "_ansible_verbosity": 3,
                     "_ansible_tmpdir": tmp,
                     "_ansible_remote_tmp": tmp,
                     "_ansible_keep_remote_files": False,
@@ -394,6 +405,11 @@ class ModuleRunner:
                 cwd=tmp,
                 check=False,
             )
+            label = f"module {name} ({self.path})"
+            LEAKS.runs += 1
+            LEAKS.record(f"{label}: stdout", completed.stdout)
+            LEAKS.record(f"{label}: stderr", completed.stderr)
+            LEAKS.record_new_files(label, Path(tmp), known={args_file}, backup_dirs=_backup_dirs(params))
         self.last = completed
         return parse_module_output(name, completed)
 
@@ -434,8 +450,8 @@ class PlaybookRunner:
         *,
         extra_vars: Mapping[str, Any] | None = None,
         check: bool = False,
-        diff: bool = False,
-        verbosity: int = 0,
+        diff: bool | None = None,
+        verbosity: int = 3,
         env: Mapping[str, str | None] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         executable = Path(sys.executable).parent / "ansible-playbook"
@@ -451,7 +467,7 @@ class PlaybookRunner:
                 command += ["-e", f"@{vars_file}"]
             if check:
                 command.append("--check")
-            if diff:
+            if diff is None or diff:  # --diff unless a test asks for a run without it (the leak scan sees all)
                 command.append("--diff")
             if verbosity:
                 command.append("-" + "v" * verbosity)
@@ -467,7 +483,11 @@ class PlaybookRunner:
                     **(env or {}),
                 },
             )
-            return subprocess.run(
+            _register_inputs(extra_vars or {})
+            with contextlib.suppress(yaml.YAMLError):
+                _register_inputs(yaml.safe_load(yaml_text))
+            known = set(Path(tmp).rglob("*"))
+            completed = subprocess.run(
                 command,
                 capture_output=True,
                 text=True,
@@ -476,6 +496,43 @@ class PlaybookRunner:
                 cwd=tmp,
                 check=False,
             )
+            LEAKS.runs += 1
+            LEAKS.record(f"playbook ({self.path}): stdout", completed.stdout)
+            LEAKS.record(f"playbook ({self.path}): stderr", completed.stderr)
+            LEAKS.record_new_files(
+                f"playbook ({self.path})", Path(tmp), known=known, backup_dirs=_backup_dirs(yaml_text, extra_vars)
+            )
+            return completed
+
+
+def _register_inputs(value: Any) -> None:
+    """Hand what a run is given to the leak scan: its secrets, and those of any auth file it names."""
+    LEAKS.add_secrets_from(value)
+    for path in _values_of(value, "auth_file"):
+        LEAKS.add_file(path)
+
+
+def _values_of(value: Any, key: str) -> list[str]:
+    if isinstance(value, Mapping):
+        found = [str(value[key])] if isinstance(value.get(key), str) else []
+        return found + [item for child in value.values() for item in _values_of(child, key)]
+    if isinstance(value, list | tuple):
+        return [item for child in value for item in _values_of(child, key)]
+    return []
+
+
+def _backup_dirs(*values: Any) -> list[str]:
+    """The directories a run keeps backups in (``backup_dir`` options, in options, a playbook or extra vars)."""
+    found: list[str] = []
+    for value in values:
+        loaded = value
+        if isinstance(value, str):
+            try:
+                loaded = yaml.safe_load(value)
+            except yaml.YAMLError:
+                continue
+        found += _values_of(loaded, "backup_dir")
+    return found
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -910,9 +967,17 @@ def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -
         return kube.create(collection, body)
     if not reset:
         return current
-    body = json.loads(json.dumps(body))
-    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-    return kube.replace(path, body)
+    wanted = json.loads(json.dumps(body))
+    for _attempt in range(10):  # a test's MCO stand-in may be writing the same pool meanwhile
+        wanted["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        try:
+            return kube.replace(path, wanted)
+        except KubeTestError as error:
+            if error.status != 409:
+                raise
+        time.sleep(0.1)
+        current = kube.get(path) or current
+    return kube.replace(path, wanted)
 
 
 def _crd_stash() -> Path | None:

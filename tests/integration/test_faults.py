@@ -384,7 +384,7 @@ CASES = [
         (_write("secret", "conflict", times=100),),
         survives=False,
         writes_forwarded=0,
-        message=("PUT /api/v1/namespaces/", "conflict (409)", "Gave up after 5 conflicting writes"),
+        message=("PUT /api/v1/namespaces/", "conflict (409)", "gave up after 10 conflicting writes"),
     ),
 ]
 

@@ -74,6 +74,8 @@ RETRY_AFTER_CAP = 10.0
 # Reconnect instead of reusing a connection idle this long: the server may have closed it, and a write sent on a
 # closed connection cannot be safely retried.
 IDLE_RECONNECT_SECONDS = 30.0
+# Writes whose answers were lost, each read back and found not applied, before read_modify_write gives up.
+LOST_WRITE_ATTEMPTS = 5
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -625,7 +627,7 @@ def read_modify_write(
     current: dict | None = _UNREAD,
     create_path: str | None = None,
     check_mode: bool = False,
-    attempts: int = 5,
+    attempts: int = 10,
     before_write: Callable[[PlanT, dict | None], None] | None = None,
 ) -> WriteOutcome[PlanT]:
     """Plan from the current object, write what the plan says, and on a 409 read again and plan again.
@@ -657,7 +659,7 @@ def read_modify_write(
             if lost_writes:  # the lost write was applied: report it, not the plan that found nothing left to do
                 return WriteOutcome(before=replaced, after=current, changed=True, conflicts=conflicts, plan=lost_plan)
             return WriteOutcome(before=current, after=current, changed=False, conflicts=conflicts, plan=decided)
-        if lost is not None and lost_writes >= attempts:
+        if lost is not None and lost_writes >= LOST_WRITE_ATTEMPTS:
             raise KubeConnectionError(
                 f"{lost.message}. {lost_writes} writes of {path} were lost like this; it was read again after each "
                 "and does not hold the change: nothing was changed. Run the task again once the connection to the "
@@ -674,16 +676,17 @@ def read_modify_write(
             conflicts += 1
             if conflicts >= attempts:
                 raise ConflictError(
-                    f"{error.message} Gave up after {conflicts} conflicting writes; something else keeps changing "
-                    "the object",
+                    f"{error.message.rstrip('.')}; gave up after {conflicts} conflicting writes: something else "
+                    "keeps changing the object",
                     status=409,
                     reason=error.reason,
                     method=error.method,
                     path=error.path,
                     details=error.details,
                 ) from None
-            # Like client-go's DefaultRetry: a short, jittered pause before reading again.
-            time.sleep(0.01 * conflicts * (1 + random.random()))  # noqa: S311 - jitter
+            # Exponential backoff with full jitter before reading again: 20 writers on one image stream (whose
+            # writes pass through kube-apiserver to openshift-apiserver) spread out instead of colliding again.
+            time.sleep(random.uniform(0, min(0.5, 0.02 * 2**conflicts)))  # noqa: S311 - jitter
             current = _UNREAD
             continue
         except UncertainWriteError as error:
