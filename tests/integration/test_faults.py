@@ -541,6 +541,7 @@ def test_openshift_apiserver_restarted_during_a_run(
     else:
         assert result["changed"] is True and tagged == set(names), result
     print(f"restart during the run: {'failed' if result.get('failed') else 'survived'}, {len(tagged)} of {len(names)}")
+    print(result.get("msg", "")[:800])
 
     again = run_module("image_tag", params, kubeconfig=proxied_kubeconfig)
     assert not again.get("failed"), again
