@@ -51,7 +51,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     wait_for_rollout,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    secret_path,
+    validate_dns_subdomain_name,
+    validate_namespace_name,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
@@ -132,8 +136,8 @@ class GlobalPullSecretRequest:
         if timeout is None or timeout <= 0:
             raise InvalidInputError(f"wait_timeout must be a positive number of seconds, got {timeout!r}")
         return cls(
-            name=params.get("name") or "pull-secret",
-            namespace=params.get("namespace") or "openshift-config",
+            name=validate_dns_subdomain_name(params.get("name") or "pull-secret", what="name", kind="secret"),
+            namespace=validate_namespace_name(params.get("namespace") or "openshift-config"),
             state=state,
             credential_params=credentials if state == "present" else {},
             remove=removal_keys(servers, remove_registries),

@@ -19,6 +19,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     DOCKERCONFIGJSON_KEY,
     DOCKERCONFIGJSON_TYPE,
+    SECRET_DATA_LIMIT,
     diff_entries,
     document_secret_values,
     documents_equal,
@@ -27,6 +28,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     merge_entries,
     registry_usernames,
     remove_entries,
+    secret_data_size,
     summarize_document,
     validate_registry_key,
 )
@@ -259,4 +261,10 @@ def plan_secret_write(
     if plan.changed:
         ensure_possible()
     wanted = updated_secret(current, plan.after) if plan.changed else None
+    if wanted is not None and (size := secret_data_size(wanted)) > SECRET_DATA_LIMIT:
+        raise InvalidInputError(
+            f"the new content for the secret {where} is {size:,} bytes, more than the {SECRET_DATA_LIMIT:,} bytes "
+            f"the API server allows in one Secret; {NOTHING_WRITTEN}. The cluster has one global pull secret: remove "
+            "entries the nodes do not need (project pull secrets, made with pull_secret, can hold the others)"
+        )
     return SecretWrite(plan, content, wanted, frozenset(values))

@@ -113,7 +113,10 @@ def _validate_alias(source: TagSource, dests: Sequence[StreamTag], *, current_na
                 "use a permanent tag (alias: false) and re-run the task when the source moves"
             )
         if dest == tracked:
-            raise InvalidInputError(f"cannot set {dest} as an alias of itself")
+            raise InvalidInputError(
+                f"cannot set {dest} as an alias of itself; make it track another tag of {dest.namespace}/"
+                f"{dest.stream}, or drop alias: true to pin it to the image it points at now"
+            )
 
 
 # --- resolving the source -------------------------------------------------------------------------------------------

@@ -105,7 +105,10 @@ def _match_reference(spec: str, pattern: re.Pattern[str], *, shown: str | None =
     match = pattern.fullmatch(spec)
     if match is None:
         if pattern.fullmatch(spec.lower()) is not None:
-            raise InvalidInputError(f'invalid image reference "{shown}": repository name must be lowercase')
+            raise InvalidInputError(
+                f'invalid image reference "{shown}": repository name must be lowercase; write the repository path '
+                "in lower case (image repositories have no capitals)"
+            )
         raise InvalidInputError(
             f'invalid image reference "{shown}": it must look like [registry/][namespace/]name[:tag][@digest] '
             "(no scheme such as https://, no empty path components)"

@@ -268,6 +268,11 @@ def _expand(path: str | None) -> str | None:
 def normalize_server_url(server: str, *, where: str) -> str:
     """``https://host[:port][/prefix]`` without a trailing slash; a bare ``host:port`` means HTTPS, like kubectl."""
     text = server.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        raise KubeAuthConfigError(
+            f"{where} {server!r} contains spaces or control characters; write it like "
+            "https://api.cluster.example.com:6443"
+        )
     if "://" not in text:
         text = f"https://{text}"
     parts = urlsplit(text)
@@ -321,7 +326,10 @@ def read_kubeconfig_files(paths: Sequence[str], *, explicit: bool) -> list[tuple
                 ) from None
             continue
         except OSError as error:
-            raise KubeAuthConfigError(f"cannot read kubeconfig file {path}: {error.strerror}") from None
+            raise KubeAuthConfigError(
+                f"cannot read kubeconfig file {path}: {error.strerror}; point the kubeconfig option (or "
+                "K8S_AUTH_KUBECONFIG) at a readable kubeconfig file"
+            ) from None
         documents.append((path, parse_kubeconfig_text(text, path)))
     return documents
 

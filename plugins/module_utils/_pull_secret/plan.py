@@ -21,11 +21,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import validate_dns_subdomain_name
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    validate_dns_subdomain_name,
+    validate_namespace_name,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     DOCKERCFG_TYPE,
     DOCKERCONFIGJSON_TYPE,
     PULL_SECRET_DATA_KEYS,
+    SECRET_DATA_LIMIT,
     diff_entries,
     document_secret_values,
     documents_equal,
@@ -33,7 +37,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     load_auth_document,
     merge_entries,
     remove_entries,
+    secret_data_size,
     summarize_document,
+    validate_registry_key,
 )
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
@@ -41,6 +47,10 @@ DOCKERCFG = DOCKERCFG_TYPE
 PODMANCONFIGJSON = "kubernetes.io/podmanconfigjson"
 SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
 DATA_KEYS = PULL_SECRET_DATA_KEYS
+# What openshift-controller-manager writes on the registry pull secrets it manages for service accounts (and the
+# older controllers on theirs): such a secret is the controller's, never a pull secret to write.
+_MANAGED_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
+_LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
 
 PODMAN_CONVERSION_WARNING = (
     "type kubernetes.io/podmanconfigjson was converted to kubernetes.io/dockerconfigjson (key .dockerconfigjson): "
@@ -271,6 +281,12 @@ def plan_pull_secret(
             existing, dataclasses.replace(unchanged, action="create", secret=new_secret(recreate=False))
         )
 
+    owner = _someone_elses(existing)
+    if owner:
+        raise ClusterStateError(
+            f"the secret {where} {owner}; nothing was written. Use another name for this pull secret"
+        )
+
     if not same_type:
         if not force:
             raise ClusterStateError(_type_conflict_message(where, existing.get("type"), secret_type))
@@ -296,7 +312,39 @@ def plan_pull_secret(
     )
 
 
+def _someone_elses(existing: Mapping[str, Any]) -> str | None:
+    """Why a Secret is not this task's to write (what manages or owns it), or None."""
+    metadata = existing.get("metadata") or {}
+    annotations = metadata.get("annotations") or {}
+    account = annotations.get(_MANAGED_SA_ANNOTATION) or annotations.get(_LEGACY_SA_ANNOTATION)
+    if account:
+        return (
+            f"is managed by OpenShift: it holds the registry token of the service account {account}, which "
+            "openshift-controller-manager writes and rotates, so what this task wrote would be lost (and the "
+            "service account's pulls from the integrated registry broken); give your credentials a secret of their "
+            "own and link it with link_service_accounts"
+        )
+    owners = [
+        f"{owner.get('kind', '?')} {owner.get('name', '?')}"
+        for owner in metadata.get("ownerReferences") or []
+        if isinstance(owner, Mapping)
+    ]
+    if owners:
+        return (
+            f"is owned by {', '.join(owners)} (metadata.ownerReferences): it is deleted with its owner, and what "
+            "manages the owner may write it too"
+        )
+    return None
+
+
 def _with_secret_values(existing: Mapping[str, Any] | None, plan: PullSecretPlan) -> PullSecretPlan:
+    if plan.secret is not None and (size := secret_data_size(plan.secret)) > SECRET_DATA_LIMIT:
+        where = f"{plan.secret['metadata'].get('namespace')}/{plan.secret['metadata'].get('name')}"
+        raise InvalidInputError(
+            f"the secret {where} would hold {size:,} bytes of data, more than the {SECRET_DATA_LIMIT:,} bytes the "
+            "API server allows in one Secret; nothing was written. Split the registries over several pull secrets "
+            "(link_service_accounts can link each of them)"
+        )
     values = secret_data_values(existing) | secret_data_values(plan.secret)
     return dataclasses.replace(plan, secret_values=frozenset(values))
 
@@ -353,11 +401,13 @@ class PullSecretRequest:
                 accounts.append(account)
         request = cls(
             name=validate_dns_subdomain_name(params["name"], what="name", kind="secret"),
-            namespace=params.get("namespace") or None,
+            namespace=validate_namespace_name(params["namespace"]) if params.get("namespace") else None,
             state=params.get("state") or "present",
             requested_type=params.get("type") or DOCKERCONFIGJSON,
             merge=bool(params.get("merge")),
-            remove_registries=tuple(params.get("remove_registries") or ()),
+            remove_registries=tuple(
+                _removal_key(key, index) for index, key in enumerate(params.get("remove_registries") or ())
+            ),
             link_service_accounts=tuple(accounts),
             validate_credentials=bool(params.get("validate_credentials")),
             registry_ca_cert=params.get("registry_ca_cert") or None,
@@ -371,6 +421,13 @@ class PullSecretRequest:
                 "entries already in the secret (for example with remove_registries only)"
             )
         return request
+
+
+def _removal_key(key: str, index: int) -> str:
+    try:
+        return validate_registry_key(key)
+    except InvalidInputError as error:
+        raise InvalidInputError(f"remove_registries[{index}]: {error}") from None
 
 
 def summary(secret_type: str | None, document: Mapping[str, Any] | None) -> dict[str, Any]:

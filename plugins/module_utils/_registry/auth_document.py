@@ -33,6 +33,13 @@ DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
 DOCKERCFG_TYPE = "kubernetes.io/dockercfg"
 DOCKERCFG_KEY = ".dockercfg"
 PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: DOCKERCONFIGJSON_KEY, DOCKERCFG_TYPE: DOCKERCFG_KEY}
+# The API server refuses a Secret whose data (decoded) exceeds 1 MiB (core/v1 MaxSecretSize).
+SECRET_DATA_LIMIT = 1024 * 1024
+
+
+def secret_data_size(secret: Mapping[str, Any]) -> int:
+    """The bytes the API server counts against :data:`SECRET_DATA_LIMIT`: every data value, base64-decoded."""
+    return sum(len(value) * 3 // 4 - value[-2:].count("=") for value in (secret.get("data") or {}).values())
 
 
 AUTH_DOCUMENT_SCHEMA: dict[str, Any] = {
@@ -407,7 +414,9 @@ def validate_registry_key(key: str) -> str:
             f"registry key {key!r} contains whitespace or control characters; remove them ({_KEY_FORM})"
         )
     if "://" in key and not key.startswith(_SCHEMES):
-        raise InvalidInputError(f"registry key {key!r}: only https:// or http:// may prefix a registry key; {_KEY_FORM}")
+        raise InvalidInputError(
+            f"registry key {key!r}: only https:// or http:// may prefix a registry key; {_KEY_FORM}"
+        )
     _scheme, host, path = split_registry_key(key)
     if not host:
         raise InvalidInputError(f"registry key {key!r} has no registry host; {_KEY_FORM}")

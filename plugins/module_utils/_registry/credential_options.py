@@ -21,6 +21,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     validate_registry_key,
 )
 
+_AUTH_FILE_FIX_MARK = "config.json"
+_AUTH_FILE_FIX = (
+    "auth_file must be the path of a readable docker config.json or podman auth.json file on the managed host "
+    "(for example ~/.docker/config.json or ${XDG_RUNTIME_DIR}/containers/auth.json)"
+)
+
 
 def registry_credentials_argument_spec() -> dict[str, Any]:
     """``registries``, ``auth_file``, ``auth_content``; documented by ``openshift_ops.images.registry_credentials``."""
@@ -67,7 +73,7 @@ def _entries_of_document(document: Mapping[str, Any], source: str) -> dict[str, 
                 f" (this file keeps credentials in a docker credential helper, {' / '.join(helpers)}; export them "
                 "with `podman login --authfile` or give username and password)"
                 if helpers
-                else ""
+                else "; give auth (base64 of user:password) or username and password"
             )
             raise InvalidInputError(
                 f'{source}: entry "{key}" holds no username and password (or auth) that the kubelet could use{hint}'
@@ -129,7 +135,12 @@ def collect_registry_entries(params: Mapping[str, Any], *, read_text: Callable[[
         try:
             text = read_text(auth_file)
         except OSError as error:
-            raise InvalidInputError(f"{source} cannot be read: {error.strerror or error}") from None
+            raise InvalidInputError(f"{source} cannot be read: {error.strerror or error}; {_AUTH_FILE_FIX}") from None
+        except InvalidInputError as error:
+            # read_text says what failed (missing, a directory, not text); the fix is the same for each
+            if _AUTH_FILE_FIX_MARK in str(error):
+                raise
+            raise InvalidInputError(f"{error}; {_AUTH_FILE_FIX}") from None
         document = load_auth_document(text, source=source)
         collected = merge_entries(collected, _entries_of_document(document, source))
 

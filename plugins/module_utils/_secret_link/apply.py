@@ -21,6 +21,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     secret_path,
     service_account_path,
     validate_dns_subdomain_name,
+    validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import PULL_SECRET_DATA_KEYS
@@ -70,7 +71,7 @@ class SecretLinkRequest:
             service_account=validate_dns_subdomain_name(
                 params["service_account"], what="service_account", kind="service account"
             ),
-            namespace=params.get("namespace") or None,
+            namespace=validate_namespace_name(params["namespace"]) if params.get("namespace") else None,
             secrets=tuple(normalize_secret_names(params.get("secrets") or [])),
             purposes=tuple(normalize_purposes(params.get("purpose") or default_purposes(state))),
             state=state,

@@ -32,16 +32,19 @@ def secret_name_from_reference(reference: str) -> str:
         kind, _slash, name = reference.partition("/")
         if kind not in ("secret", "secrets"):
             raise InvalidInputError(f"expected a secret, got {reference!r}: write NAME, secret/NAME or secrets/NAME")
-    return validate_dns_subdomain_name(name, what="secrets", kind="secret")
+    what = "secrets" if name == reference else f"secrets ({reference!r})"
+    return validate_dns_subdomain_name(name, what=what, kind="secret")
 
 
 def normalize_secret_names(references: Iterable[str]) -> list[str]:
-    """Names from ``references`` in the order given, each once."""
+    """Names from ``references`` in the order given, each once; at least one."""
     names: list[str] = []
     for reference in references:
         name = secret_name_from_reference(reference)
         if name not in names:
             names.append(name)
+    if not names:
+        raise InvalidInputError("secrets is empty: name at least one secret, as NAME, secret/NAME or secrets/NAME")
     return names
 
 

@@ -518,3 +518,50 @@ def test_the_plan_names_every_secret_of_both_secrets() -> None:
     recreated = plan(stored(DOCKERCFG, json.dumps({"q": {"auth": auth("a", "cfg-Passw0rd")}})), new, force=True)
     assert recreated.action == "recreate" and recreated.write is None  # a delete + create, not a PUT
     assert "cfg-Passw0rd" in recreated.secret_values and "new-Passw0rd" in recreated.secret_values
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        (
+            {"annotations": {"openshift.io/internal-registry-auth-token.service-account": "builder"}},
+            "is managed by OpenShift: it holds the registry token of the service account builder",
+        ),
+        ({"annotations": {"kubernetes.io/service-account.name": "default"}}, "service account default"),
+        (
+            {"ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "app", "uid": "u"}]},
+            "is owned by ConfigMap app (metadata.ownerReferences)",
+        ),
+    ],
+)
+def test_a_secret_someone_else_manages_is_never_written(metadata: dict, message: str) -> None:
+    existing = stored(DOCKERCONFIGJSON, json.dumps({"auths": {}}))
+    existing["metadata"].update(metadata)
+    entries = {"quay.io": entry_from_credentials(username="u", password="p-secret")}
+    with pytest.raises(ClusterStateError) as raised:
+        plan(existing, entries, force=True)
+    assert message in str(raised.value)
+    assert "nothing was written. Use another name" in str(raised.value)
+
+
+def test_a_secret_over_the_api_servers_limit_is_refused_before_any_write() -> None:
+    entry = entry_from_credentials(username="u", password="p-secret", email="x" * 4096 + "@example.com")
+    entries = {f"r{index}.example.com": entry for index in range(300)}
+    with pytest.raises(InvalidInputError) as raised:
+        plan(None, entries)
+    assert "more than the 1,048,576 bytes the API server allows in one Secret" in str(raised.value)
+    assert "Split the registries over several pull secrets" in str(raised.value)
+    assert plan(None, dict(list(entries.items())[:100])).action == "create"  # about 450 KB: fine
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"remove_registries": ["ftp://quay.io"]}, "remove_registries[0]: registry key 'ftp://quay.io'"),
+        ({"namespace": "Project A"}, "namespace: 'Project A' is not a valid namespace name"),
+    ],
+)
+def test_request_refuses_bad_keys_and_namespaces(options: dict, message: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        PullSecretRequest.from_params(params(**options))
+    assert message in str(raised.value)

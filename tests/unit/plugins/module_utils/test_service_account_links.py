@@ -81,6 +81,20 @@ def test_normalize_secret_names_keeps_order_and_drops_repeats() -> None:
     assert normalize_secret_names(["b", "secret/a", "secrets/b", "c"]) == ["b", "a", "c"]
 
 
+@pytest.mark.parametrize(
+    ("references", "message"),
+    [
+        ([], "secrets is empty: name at least one secret"),
+        (["secret/"], "secrets ('secret/'): '' is not a valid secret name; it must be non-empty"),
+        (["secrets/a/b"], "secrets ('secrets/a/b'): 'a/b' is not a valid secret name"),
+    ],
+)
+def test_normalize_secret_names_refuses(references: list[str], message: str) -> None:
+    with pytest.raises(InvalidInputError) as raised:
+        normalize_secret_names(references)
+    assert message in str(raised.value)
+
+
 def test_normalize_purposes() -> None:
     assert normalize_purposes(["mount", "pull", "mount"]) == ["pull", "mount"]
     assert normalize_purposes(["mount"]) == ["mount"]
@@ -215,7 +229,10 @@ _names = st.lists(st.sampled_from(["a", "b", "c", "builder-dockercfg-q1w2e", "d"
 
 
 @given(
-    existing=_names, mounted=_names, wanted=_names, purposes=st.sampled_from([["pull"], ["mount"], ["pull", "mount"]])
+    existing=_names,
+    mounted=_names,
+    wanted=st.lists(st.sampled_from(["a", "b", "c", "builder-dockercfg-q1w2e", "d"]), min_size=1, max_size=6),
+    purposes=st.sampled_from([["pull"], ["mount"], ["pull", "mount"]]),
 )
 def test_link_then_unlink_properties(
     existing: list[str], mounted: list[str], wanted: list[str], purposes: list[str]
