@@ -228,7 +228,7 @@ backup_file:
   description: Path of the backup of the previous document on the managed host; V(null) without a write.
   returned: always
   type: str
-  sample: /root/.ansible/backups/openshift_ops.images/openshift-config_pull-secret.20250101T120000Z.k3j4h5.json
+  sample: ~/.ansible/backups/openshift_ops.images/openshift-config_pull-secret.20250101T120000Z.3f9c1a7be2d45680.json
 rollout:
   description:
     - With O(wait=true) and a change, each MachineConfigPool's progress, keyed by pool name; empty otherwise.

@@ -377,8 +377,9 @@ def connection_error(
         reason = error.verify_message or getattr(error, "reason", None) or "verification failed"
         message = (
             f"TLS verification of the API server {tls_server_name or host}:{port} failed: {reason}. The CA used was "
-            f"{ca_origin}. Set ca_cert to the CA that signed the API server's certificate (for example the one in "
-            "'oc config view --raw'), or set validate_certs: false to skip verification (insecure)"
+            f"{ca_origin}; nothing was sent to the server. Set ca_cert to the CA that signed the API server's "
+            "certificate (for example the one in 'oc config view --raw'), or set validate_certs: false to skip "
+            "verification (insecure)"
         )
     elif isinstance(error, ssl.SSLError):
         detail = getattr(error, "reason", None) or error

@@ -534,21 +534,24 @@ def merge_entries(document: Mapping[str, Any], entries: Mapping[str, Mapping[str
     spelling is replaced, and further equivalent spellings are dropped so the two readers cannot disagree);
     new keys go at the end. ``auths`` is added at the end when missing."""
     result = copy.deepcopy(dict(document))
-    auths = _auths_of(result)
+    # Slots in document order, indexed by normalised key: linear in the size of the document, not quadratic.
+    slots: list[tuple[str, Any] | None] = list(_auths_of(result).items())
+    by_key: dict[str, list[int]] = {}
+    for index, slot in enumerate(slots):
+        by_key.setdefault(normalize_registry_key(slot[0]) if slot else "", []).append(index)
     for key, entry in entries.items():
-        merged: dict[str, Any] = {}
-        placed = False
-        for existing, value in auths.items():
-            if registry_keys_equivalent(existing, key):
-                if not placed:
-                    merged[key] = copy.deepcopy(dict(entry))
-                    placed = True
-                continue
-            merged[existing] = value
-        if not placed:
-            merged[key] = copy.deepcopy(dict(entry))
-        auths = merged
-    result["auths"] = auths
+        normalized = normalize_registry_key(key)
+        same = by_key.get(normalized)
+        if not same:
+            by_key[normalized] = [len(slots)]
+            slots.append((key, copy.deepcopy(dict(entry))))
+            continue
+        first, *others = same
+        slots[first] = (key, copy.deepcopy(dict(entry)))
+        for index in others:
+            slots[index] = None
+        by_key[normalized] = [first]
+    result["auths"] = dict(slot for slot in slots if slot is not None)
     return result
 
 

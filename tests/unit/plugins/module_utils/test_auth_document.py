@@ -733,3 +733,54 @@ def test_render_path():
     assert ad.render_path(("auths", "quay.io", "auth")) == 'auths["quay.io"].auth'
     assert ad.render_path(("x", 0, "y")) == "x[0].y"
     assert ad.render_path(("a b",)) == '["a b"]'
+
+
+def _merge_one_pass_per_entry(document: dict[str, Any], entries: dict[str, Any]) -> dict[str, Any]:
+    """The plain definition of merge_entries (one pass over the document per entry), to check the indexed one."""
+    auths = dict(document.get("auths") or {})
+    for key, entry in entries.items():
+        merged: dict[str, Any] = {}
+        placed = False
+        for existing, value in auths.items():
+            if ad.registry_keys_equivalent(existing, key):
+                if not placed:
+                    merged[key] = entry
+                    placed = True
+                continue
+            merged[existing] = value
+        if not placed:
+            merged[key] = entry
+        auths = merged
+    return {**document, "auths": auths}
+
+
+_SPELLINGS = st.sampled_from(
+    [
+        "docker.io",
+        "index.docker.io",
+        "https://index.docker.io/v1/",
+        "quay.io",
+        "https://quay.io",
+        "quay.io/ns",
+        "QUAY.io",
+        "registry.example.com:5000",
+        "http://registry.example.com:5000/",
+        "r.example.com/a/b",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    existing=st.lists(st.tuples(_SPELLINGS, st.integers(0, 9)), max_size=8),
+    added=st.lists(st.tuples(_SPELLINGS, st.integers(10, 19)), max_size=5),
+)
+def test_merge_entries_equals_its_plain_definition(
+    existing: list[tuple[str, int]], added: list[tuple[str, int]]
+) -> None:
+    document = {"auths": {key: {"auth": str(n)} for key, n in existing}}
+    entries = {key: {"auth": str(n)} for key, n in added}
+    assert ad.merge_entries(document, entries) == _merge_one_pass_per_entry(document, entries)
+    assert list(ad.merge_entries(document, entries)["auths"]) == list(
+        _merge_one_pass_per_entry(document, entries)["auths"]
+    )

@@ -344,6 +344,7 @@ def test_ca_cert_option_replaces_the_kubeconfig_ca_and_is_named_when_wrong(
     assert bytes(server.received) == b""
     assert len(server.handshake_failures) == 1
     assert f"The CA used was ca_cert {wrong}" in msg, msg
+    assert "nothing was sent to the server" in msg, msg
 
 
 # --- 3. verification off: it works, and the task says so ----------------------------------------------------------
