@@ -128,7 +128,8 @@ molecule-run:
 	mkdir -p $(dir $(MOLECULE_LOG))
 	ANSIBLE_VERBOSITY=3 ANSIBLE_DIFF_ALWAYS=true $(BIN)/molecule test --all > $(MOLECULE_LOG) 2>&1 \
 	  || { tail -n 300 $(MOLECULE_LOG); echo "molecule failed; whole output in $(MOLECULE_LOG)"; exit 1; }
-	grep -E "^(INFO|PLAY RECAP|localhost)" $(MOLECULE_LOG) | tail -n 60
+	# molecule forces colour on ansible: strip the escapes before picking out the summary lines.
+	sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' $(MOLECULE_LOG) | grep -E "^(INFO|PLAY RECAP|localhost)" | tail -n 60 || true
 	$(BIN)/python tests/integration/leak_scan.py $(MOLECULE_LOG)
 
 # ansible-test must run from an ansible_collections/<ns>/<name> tree: copy the files git knows about into one.
