@@ -29,7 +29,7 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: help venv venv-oldest venv-bench oldest-run collection test test-unit test-integration test-molecule test-cluster integration-run molecule-run sanity lint demo bench clean system-packages
+.PHONY: help venv venv-oldest venv-bench venv-builder oldest-run collection test test-unit test-packaging test-integration test-molecule test-cluster integration-run molecule-run sanity lint docs venv-docs demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
@@ -37,8 +37,10 @@ help:
 	@echo "make test-unit         unit tests with coverage"
 	@echo "make test-integration  integration tests against the sandbox cluster"
 	@echo "make test-molecule     molecule scenarios of the roles against the sandbox cluster"
+	@echo "make test-packaging    the built tarball's contents and an execution environment's build context"
 	@echo "make sanity            ansible-test sanity"
-	@echo "make lint              ruff, mypy, yamllint, ansible-lint"
+	@echo "make lint              ruff, mypy, yamllint, ansible-lint, antsibull-docs lint"
+	@echo "make docs              the docs site (plugins, roles, guides) in .build/docs/html"
 	@echo "make bench             every tool side by side against the sandbox (report in benchmarks/results/)"
 	@echo "make sandbox-up | sandbox-down | sandbox-status"
 
@@ -68,7 +70,7 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: lint sanity test-unit test-cluster
+test: lint sanity test-unit test-packaging test-cluster
 
 # The pure core (no I/O) must stay at >= 90 % line coverage from unit tests alone; the I/O files are exercised
 # by the integration tests against the sandbox, whose modules run in subprocesses.
@@ -88,6 +90,21 @@ test-unit: venv
 	  --cov --cov-report=term --cov-config=pyproject.toml
 	$(BIN)/coverage report --include='$(PURE_CORE_FILES),*/plugins/filter/*.py' --fail-under=90 --skip-covered
 	$(PYTEST) tests/unit/plugins/fuzz -q -p no:cacheprovider -n 2
+
+# The tarball as ansible-galaxy builds it, and an execution environment's build context from it by ansible-builder,
+# which gets a venv of its own so its dependencies stay out of the development venv (docs/execution_environment.md).
+BUILDER_VENV := $(CURDIR)/.build/venv-builder
+ANSIBLE_BUILDER_VERSION := 3.2.0
+
+venv-builder: $(BUILDER_VENV)/.installed
+
+$(BUILDER_VENV)/.installed:
+	$(PYTHON) -m venv $(BUILDER_VENV)
+	$(BUILDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check ansible-builder==$(ANSIBLE_BUILDER_VERSION)
+	touch $@
+
+test-packaging: venv venv-builder
+	ANSIBLE_BUILDER=$(BUILDER_VENV)/bin/ansible-builder $(PYTEST) tests/packaging -q -p no:cacheprovider
 
 # The sandbox is brought up if needed (built on a new machine) and stopped afterwards if these targets started it.
 test-integration: venv system-packages
@@ -143,13 +160,41 @@ sanity: venv
 	cp tools/get_pip_offline.py $(GET_PIP_CACHE)
 	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no $(SANITY_ARGS)
 
-lint: venv
+lint: venv venv-docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy plugins tests/unit
+	$(BIN)/mypy plugins tests/unit tests/packaging
 	$(BIN)/yamllint -s .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor -q
+	cd $(COLLECTION_LINK) && PATH=$(DOCS_BIN):$$PATH $(DOCS_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
+# The docs site: antsibull-docs writes the module, filter and role pages, the guides (docs/*.md) are read by MyST,
+# and Sphinx builds both with tools/docs_site/conf.py; any warning fails the build. The tools get a venv of their
+# own, with their own ansible-core, whose ansible-doc antsibull-docs runs.
+DOCS_VENV := $(CURDIR)/.build/venv-docs
+DOCS_BIN := $(DOCS_VENV)/bin
+DOCS_BUILD := $(CURDIR)/.build/docs
+
+venv-docs: $(DOCS_VENV)/.installed collection
+
+$(DOCS_VENV)/.installed: requirements-docs.txt
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+docs: venv-docs
+	rm -rf $(DOCS_BUILD)
+	mkdir -p $(DOCS_BUILD)/rst
+	# antsibull-docs wants its output directory writable by its owner only.
+	chmod go-w $(DOCS_BUILD)/rst
+	PATH=$(DOCS_BIN):$$PATH $(DOCS_BIN)/antsibull-docs collection --use-current --fail-on-error \
+	  --dest-dir $(DOCS_BUILD)/rst openshift_ops.images
+	cp tools/docs_site/index.rst $(DOCS_BUILD)/rst/
+	mkdir -p $(DOCS_BUILD)/rst/guides
+	cp docs/*.md $(DOCS_BUILD)/rst/guides/
+	$(DOCS_BIN)/sphinx-build -b html -c tools/docs_site -W --keep-going -q $(DOCS_BUILD)/rst $(DOCS_BUILD)/html
+	@echo "$$(find $(DOCS_BUILD)/html -name '*.html' | wc -l) pages in $(DOCS_BUILD)/html (index.html)"
 
 demo: venv system-packages
 	$(BIN)/python tests/sandbox/with_sandbox.py --keep -- $(BIN)/ansible-playbook -i localhost, playbooks/demo.yml

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
+requirements:
+  - PyYAML, only for a kubeconfig file in YAML other than the block style C(kubectl) and C(oc) write. It comes
+    with ansible-core; only a managed host running the shipped module may lack it.
 options:
   kubeconfig:
     description:
-      - Path to a kubeconfig file, several paths separated by C(:) (merged like C(kubectl) merges C(KUBECONFIG), the
+      - Path to a kubeconfig file, several paths separated by C(:) (merged like C(kubectl) merges E(KUBECONFIG), the
         first file that defines a name wins), or the kubeconfig itself as a dictionary.
       - When neither this option, O(context) nor O(host) with credentials is given, the files in the
         E(KUBECONFIG) environment variable are used, else C(~/.kube/config), else the in-cluster service account

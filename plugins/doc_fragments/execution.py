@@ -8,6 +8,9 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
+requirements:
+  - Python 3.11 or newer where the module's code runs, in the controller's process (see the C(action) attribute)
+    or else on the managed host.
 attributes:
   action:
     support: full
@@ -17,7 +20,7 @@ attributes:
         environment), without C(become) and without C(async), with ansible-core 2.19 or newer, the module's
         code runs inside Ansible's worker
         process instead of being shipped and started as a new Python process; a task then takes a fraction of
-        the time of C(ansible.builtin.ping).
+        the time of M(ansible.builtin.ping).
       - The result is the same on both paths (options checked with the module's argument spec and
         C(module_defaults), C(no_log) masking of the result, warnings and C(invocation), check and diff mode, the
         task's C(environment)). Set the variable C(openshift_ops_images_in_process=false) or the environment

@@ -9,6 +9,8 @@ short_description: Build a docker config.json / .dockerconfigjson document from 
 version_added: 0.1.0
 author:
   - openshift_ops maintainers (@openshift-ops)
+requirements:
+  - Python 3.11 or newer on the controller.
 description:
   - Builds the document a C(kubernetes.io/dockerconfigjson) pull secret holds, exactly as
     C(kubectl create secret docker-registry) builds it; each entry holds C(username), C(password), C(email) (when
@@ -30,7 +32,7 @@ options:
   as_json:
     description:
       - Return the document as compact JSON text (kubectl's bytes) instead of a dictionary.
-      - Pipe the text to C(b64encode) for a Secret's C(data), so that nothing re-formats it.
+      - Pipe the text to P(ansible.builtin.b64encode#filter) for a Secret's C(data), so that nothing re-formats it.
     type: bool
     default: false
 """

@@ -9,6 +9,8 @@ short_description: Split a container image reference into its parts, as oc and a
 version_added: 0.1.0
 author:
   - openshift_ops maintainers (@openshift-ops)
+requirements:
+  - Python 3.11 or newer on the controller.
 description:
   - Parses a reference such as C(quay.io/org/app:1.4), C(ruby:2.0) or C(app@sha256:...).
   - The top-level keys are the parts as C(oc) reads them (library-go's parser) - nothing is added, so C(mysql:8.0)
@@ -41,7 +43,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The parts of the reference; absent parts are empty strings (C(null) in RV(_value.normalized)).
+  description: The parts of the reference; absent parts are empty strings (V(null) in RV(_value.normalized)).
   type: dict
   contains:
     registry:
@@ -88,12 +90,12 @@ _value:
     normalized:
       description:
         - The reference as the kubelet and containers/image normalise it.
-        - C(null) when the reference names only a registry (such as C(quay.io)).
+        - V(null) when the reference names only a registry (such as C(quay.io)).
       type: dict
       returned: success
       contains:
         registry:
-          description: The registry, C(docker.io) when none is written.
+          description: The registry, V(docker.io) when none is written.
           type: str
           returned: success
           sample: quay.io
@@ -103,12 +105,12 @@ _value:
           returned: success
           sample: org/app
         tag:
-          description: The tag; C(latest) when there is neither tag nor digest, C(null) with only a digest.
+          description: The tag; V(latest) when there is neither tag nor digest, V(null) with only a digest.
           type: str
           returned: success
           sample: "1.4"
         digest:
-          description: The digest or C(null).
+          description: The digest or V(null).
           type: str
           returned: success
           sample:

@@ -9,6 +9,8 @@ short_description: The imagePullPolicy Kubernetes defaults for a container image
 version_added: 0.1.0
 author:
   - openshift_ops maintainers (@openshift-ops)
+requirements:
+  - Python 3.11 or newer on the controller.
 description:
   - Returns the C(imagePullPolicy) the API server sets when a container leaves it empty, following
     C(SetDefaults_Container).

@@ -74,15 +74,15 @@ options:
     default: []
   role:
     description:
-      - The ClusterRole to bind. C(system:image-puller) allows pulling; C(system:image-pusher) allows pushing as well.
-      - The role C(view) does not allow pulling images.
+      - The ClusterRole to bind. V(system:image-puller) allows pulling; V(system:image-pusher) allows pushing as well.
+      - The role V(view) does not allow pulling images.
     type: str
     default: system:image-puller
   binding_name:
     description:
       - The RoleBinding that subjects not yet bound are added to; it is created when missing. If it exists it must
         reference ClusterRole O(role), else the module fails.
-      - When not set, the binding named after O(role) is used (for example C(system:image-puller)).
+      - When not set, the binding named after O(role) is used (for example V(system:image-puller)).
       - With O(state=absent), only this binding is edited; when not set, every binding for O(role) is.
     type: str
   verify:
@@ -181,7 +181,7 @@ subjects:
   elements: dict
   contains:
     kind:
-      description: C(ServiceAccount), C(Group) or C(User).
+      description: V(ServiceAccount), V(Group) or V(User).
       type: str
       sample: ServiceAccount
     name:

@@ -70,7 +70,7 @@ options:
   namespace:
     description:
       - The namespace (project) of O(source) and O(dest) entries that do not name one.
-      - Defaults to the namespace of the kubeconfig context, else C(default).
+      - Defaults to the namespace of the kubeconfig context, else V(default).
     type: str
   alias:
     description:
@@ -213,8 +213,9 @@ tags:
       choices: [created, updated, unchanged, deleted, absent]
     from:
       description:
-        - The tag's C(from) after the task (for V(deleted), before it). C(null) for V(absent).
-        - C(namespace) is the source's namespace for image stream sources, and C(null) for container images.
+        - The tag's C(from) after the task (for V(deleted), before it). V(null) for V(absent).
+        - RV(tags[].from.namespace) is the source's namespace for image stream sources, and V(null) for container
+          images.
       type: dict
       returned: always
       contains:
@@ -231,7 +232,7 @@ tags:
           type: str
           returned: success
     image:
-      description: The digest a permanent tag is pinned to; C(null) for other tags and deleted ones.
+      description: The digest a permanent tag is pinned to; V(null) for other tags and deleted ones.
       type: str
       returned: always
   sample:

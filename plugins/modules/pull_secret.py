@@ -44,7 +44,7 @@ options:
   namespace:
     description:
       - Project (namespace) of the Secret and of the service accounts in O(link_service_accounts).
-      - Defaults to the namespace of the kubeconfig context, else C(default).
+      - Defaults to the namespace of the kubeconfig context, else V(default).
     type: str
   state:
     description:

@@ -39,7 +39,7 @@ options:
   namespace:
     description:
       - Project (namespace) of the service account and the secrets.
-      - Defaults to the namespace of the kubeconfig context, else C(default).
+      - Defaults to the namespace of the kubeconfig context, else V(default).
     type: str
   secrets:
     description:
@@ -53,8 +53,8 @@ options:
       - V(pull) edits C(imagePullSecrets), which the kubelet uses to pull the pod's images.
       - V(mount) edits C(secrets), the legacy list of secrets pods may mount. A pull secret there does not help
         pulling.
-      - Without it, V(state=present) links for V(pull) (unlike C(oc secrets link), whose default is mount), and
-        V(state=absent) removes from both lists, as C(oc secrets unlink) does.
+      - Without it, O(state=present) links for V(pull) (unlike C(oc secrets link), whose default is mount), and
+        O(state=absent) removes from both lists, as C(oc secrets unlink) does.
     type: list
     elements: str
     choices: [pull, mount]

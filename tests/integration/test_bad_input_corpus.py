@@ -802,6 +802,13 @@ ROLE_CASES: list[Case] = [
     ),
     role(
         "registry_onboarding",
+        "namespaces-comma-string",
+        {**ONBOARDING, "registry_onboarding_namespaces": f"{NS},{NS}-b"},
+        "must be YAML lists",
+        "a comma-separated string is not split",
+    ),
+    role(
+        "registry_onboarding",
         "secret-name-invalid",
         {**ONBOARDING, "registry_onboarding_secret_name": "Registry_Secret"},
         "'Registry_Secret' is not a valid secret name",

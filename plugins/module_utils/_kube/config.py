@@ -357,7 +357,14 @@ def parse_kubeconfig_text(text: str, where: str) -> dict[str, Any]:
 
 
 def _load_yaml(text: str, where: str) -> Any:
-    import yaml  # noqa: PLC0415 - only paid for when a YAML kubeconfig is read
+    try:
+        import yaml  # noqa: PLC0415 - only paid for when a YAML kubeconfig is read
+    except ImportError as error:
+        raise KubeAuthConfigError(
+            f"kubeconfig {where} is YAML that the built-in reader does not handle, and PyYAML is not installed"
+            " where the module runs: install PyYAML there (python3 -m pip install PyYAML) or write the kubeconfig"
+            " in the block style `oc` and `kubectl` write"
+        ) from error
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:

@@ -261,6 +261,13 @@ def test_json_and_yaml_flow_kubeconfigs() -> None:
     assert parse_kubeconfig_text("{current-context: ctx}", "/k") == {"current-context": "ctx"}  # YAML, not JSON
 
 
+def test_yaml_beyond_the_subset_without_pyyaml_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)  # makes `import yaml` raise ImportError
+    assert parse_kubeconfig_text("current-context: ctx\n", "/k") == {"current-context": "ctx"}  # the subset
+    with pytest.raises(KubeAuthConfigError, match=r"PyYAML is not installed.*pip install PyYAML"):
+        parse_kubeconfig_text("{current-context: ctx}", "/k")
+
+
 def test_merge_first_file_wins_per_name_and_for_current_context(tmp_path: Path) -> None:
     first = kubeconfig(
         contexts=[("shared", "c1", "u1", "first-ns")],
