@@ -44,6 +44,7 @@ attributes:
     description: The module only reads; check mode runs the same reads and reports the same result.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 options:
   namespace:
     description:
