@@ -34,6 +34,11 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+def wrong_password() -> str:
+    # random: the module masks every value it read, so a password that is also a plain word would garble its output
+    return f"wrong-{secrets.token_hex(8)}"
+
+
 def make_pull_secret(kube: Kube, namespace: str, name: str, auths: dict[str, tuple[str, str]]) -> None:
     document = {"auths": {key: {"auth": b64(f"{user}:{password}")} for key, (user, password) in auths.items()}}
     kube.create(
@@ -77,7 +82,7 @@ def test_the_pods_own_secret_is_used_and_accepted(
     run_module: ModuleRunner, sandbox: Sandbox, kube: Kube, namespace: str, audit: AuditLog
 ) -> None:
     make_pull_secret(kube, namespace, "own", {sandbox.registry: (sandbox.registry_user, sandbox.registry_password)})
-    make_pull_secret(kube, namespace, "linked", {sandbox.registry: (sandbox.registry_user, "not-it")})
+    make_pull_secret(kube, namespace, "linked", {sandbox.registry: (sandbox.registry_user, wrong_password())})
     link_to_default(kube, namespace, "linked")
     mark = audit.mark()
     pod = {"spec": {"imagePullSecrets": [{"name": "own"}], "containers": [{"name": "c", "image": "x"}]}}
@@ -168,7 +173,10 @@ def test_a_wrong_password_is_rejected_by_the_registry(
         kube,
         namespace,
         "wrong",
-        {sandbox.registry: ("nobody", "wrong-password"), sandbox.token_registry: (sandbox.registry_user, "wrong")},
+        {
+            sandbox.registry: ("nobody", wrong_password()),
+            sandbox.token_registry: (sandbox.registry_user, wrong_password()),
+        },
     )
     link_to_default(kube, namespace, "wrong")
     for registry in (sandbox.registry, sandbox.token_registry):
@@ -187,7 +195,7 @@ def test_a_wrong_password_is_rejected_by_the_registry(
 def test_a_path_scoped_key_wins_over_the_host_key(
     run_module: ModuleRunner, sandbox: Sandbox, kube: Kube, namespace: str
 ) -> None:
-    make_pull_secret(kube, namespace, "host", {sandbox.token_registry: (sandbox.registry_user, "wrong")})
+    make_pull_secret(kube, namespace, "host", {sandbox.token_registry: (sandbox.registry_user, wrong_password())})
     make_pull_secret(
         kube,
         namespace,
