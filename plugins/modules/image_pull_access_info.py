@@ -186,7 +186,9 @@ service_account:
   type: dict
   sample: {namespace: project-a, name: default, exists: true}
 pull_secrets_from:
-  description: Where the pod's pull secrets come from, V(pod), V(service_account), or V(none).
+  description:
+    - Where the pod's pull secrets come from, V(pod), V(service_account), or V(none).
+    - V(unknown) when the pod lists none and the service account could not be read.
   returned: always
   type: str
   sample: service_account

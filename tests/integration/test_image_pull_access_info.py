@@ -321,3 +321,19 @@ def test_check_mode_is_the_same_report(run_module: ModuleRunner, sandbox: Sandbo
     checked = diagnose(run_module, sandbox, params, check=True)
     real = diagnose(run_module, sandbox, params)
     assert {name: checked[name] for name in fields} == {name: real[name] for name in fields}
+
+
+def test_a_user_without_rights_gets_unknowns_not_a_crash(
+    run_module: ModuleRunner, sandbox: Sandbox, namespace: str
+) -> None:
+    result = diagnose(
+        run_module,
+        sandbox,
+        {"namespace": namespace, "image": "quay.io/org/app:1.0"},
+        kubeconfig=sandbox.user_kubeconfig,
+    )
+    assert result["service_account"]["exists"] is None
+    assert result["pull_secrets_from"] == "unknown"
+    assert result["global_pull_secret"]["status"] == "forbidden"
+    assert result["problems"] == []
+    assert any("are unknown" in note for note in result["notes"])

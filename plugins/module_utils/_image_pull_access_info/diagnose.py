@@ -55,6 +55,8 @@ UNPARSABLE = "unparsable"  # the keyring build fails: every pull of the pod fail
 POD = "pod"
 SERVICE_ACCOUNT = "service_account"
 NODE = "node"
+NONE = "none"
+UNKNOWN = "unknown"
 
 _SECRET_FIX = "openshift_ops.images.pull_secret"  # noqa: S105 (a module name)
 _LINK_FIX = "openshift_ops.images.secret_link with purpose: pull"
@@ -171,7 +173,7 @@ class Observations:
     namespace: str
     service_account: str
     service_account_exists: bool | None  # None: could not be read
-    pull_secrets_from: str  # POD, SERVICE_ACCOUNT, or "none"
+    pull_secrets_from: str  # POD, SERVICE_ACCOUNT, NONE or UNKNOWN (the service account could not be read)
     secrets: Sequence[SecretEvaluation]
     global_secret: SecretEvaluation
     checks: Mapping[int, CheckAnswer] = field(default_factory=dict)  # by position in the candidate list
@@ -215,13 +217,18 @@ def pod_service_account(pod_spec: Mapping[str, Any], default: str) -> str:
     return name if isinstance(name, str) and name else default
 
 
-def pull_secret_names(pod_names: Sequence[str], service_account: Mapping[str, Any] | None) -> tuple[list[str], str]:
+def pull_secret_names(
+    pod_names: Sequence[str], service_account: Mapping[str, Any] | None, *, account_readable: bool = True
+) -> tuple[list[str], str]:
     """The secrets the pod's pulls use and where they come from: the pod's own list, or, when it has none, the
-    service account's ``imagePullSecrets`` (admission copies them into a pod created without a list, §3.5)."""
+    service account's ``imagePullSecrets`` (admission copies them into a pod created without a list, §3.5);
+    :data:`UNKNOWN` when that list is needed but the service account could not be read."""
     if pod_names:
         return list(pod_names), POD
+    if not account_readable:
+        return [], UNKNOWN
     names = _names((service_account or {}).get("imagePullSecrets"), "service account imagePullSecrets")
-    return (names, SERVICE_ACCOUNT) if names else ([], "none")
+    return (names, SERVICE_ACCOUNT) if names else ([], NONE)
 
 
 def evaluate_secret(reading: SecretReading) -> SecretEvaluation:
@@ -538,7 +545,15 @@ def diagnose(observations: Observations, candidates: Sequence[Candidate]) -> dic
     problems, notes = _account_and_secret_problems(observations)
     chosen, chosen_by, choice_notes = chosen_credential(observations, candidates)
     notes += choice_notes
-    if chosen is None:
+    unknown = [e.reading.where for e in observations.secrets if e.status == FORBIDDEN]
+    if observations.pull_secrets_from == UNKNOWN:
+        notes.append(
+            f"service account {observations.namespace}/{observations.service_account} could not be read "
+            "(forbidden), so the pull secrets a pod created without its own list gets are unknown"
+        )
+    if chosen is None and (unknown or observations.pull_secrets_from == UNKNOWN):
+        notes.append(f"no readable pull secret has a credential for {image.registry}; the unreadable ones may")
+    elif chosen is None:
         problems.append(_no_credential_problem(observations, image.registry))
     notes += key_reading_warnings(dict.fromkeys(c.key for c in candidates))
     candidate_results, check_problems, check_notes = _check_findings(observations, candidates)

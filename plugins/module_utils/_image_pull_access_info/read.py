@@ -197,7 +197,9 @@ def diagnose_image_pull_access(client: KubeClient, request: PullAccessRequest, r
     pod_spec = dx.pod_spec_of(request.pod) if request.pod is not None else {}
     sa_name = dx.pod_service_account(pod_spec, request.service_account)
     account, account_forbidden = _get(client, service_account_path(namespace, sa_name))
-    names, source = dx.pull_secret_names(dx.pod_pull_secret_names(pod_spec), account)
+    names, source = dx.pull_secret_names(
+        dx.pod_pull_secret_names(pod_spec), account, account_readable=not account_forbidden
+    )
     secrets = [dx.evaluate_secret(_read_secret(client, namespace, name, source, run)) for name in names]
     global_secret = dx.evaluate_secret(_read_secret(client, *dx.GLOBAL_PULL_SECRET, dx.NODE, run))
 

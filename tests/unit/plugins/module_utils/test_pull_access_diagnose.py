@@ -86,6 +86,18 @@ def test_the_pods_own_list_wins_else_the_service_accounts(pod_names, account, ex
     assert dx.pull_secret_names(pod_names, account) == expected
 
 
+def test_an_unreadable_service_account_leaves_the_secrets_unknown() -> None:
+    assert dx.pull_secret_names([], None, account_readable=False) == ([], dx.UNKNOWN)
+    assert dx.pull_secret_names(["own"], None, account_readable=False) == (["own"], dx.POD)
+    result, _ = report("quay.io/a/b", [], node(forbidden=True), pull_secrets_from=dx.UNKNOWN, exists=None)
+    assert result["problems"] == []
+    assert any("could not be read" in note and "are unknown" in note for note in result["notes"])
+    forbidden = dx.evaluate_secret(dx.SecretReading(NS, "hidden", dx.SERVICE_ACCOUNT, None, forbidden=True))
+    result, _ = report("quay.io/a/b", [forbidden], node({}))
+    assert result["problems"] == []
+    assert any("unreadable ones may" in note for note in result["notes"])
+
+
 def test_pod_spec_service_account_and_secret_names() -> None:
     pod = {"spec": {"serviceAccountName": "builder", "imagePullSecrets": [{"name": "a"}, {}, {"name": "b"}]}}
     spec = dx.pod_spec_of(pod)
