@@ -80,7 +80,7 @@ PURE_CORE := _errors _operation _kube/names \
 	_kube/config _kube/yaml_subset _kube/api_errors _kube/proxy \
 	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
 	_images/pull_policy _images/reference \
-	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan \
+	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan _image_pull_access_info/diagnose \
 	_global_pull_secret/plan _global_pull_secret/rollout _masking
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))
 # The parsers' fuzz suite (about 110,000 examples) runs on its own, without coverage's tracing, which would make
@@ -129,7 +129,7 @@ $(OLDEST_VENV)/.installed:
 	touch $@
 
 oldest-run: venv-oldest
-	for plugin in image_tag pull_secret secret_link image_puller_binding global_pull_secret; do \
+	for plugin in image_tag pull_secret secret_link image_puller_binding global_pull_secret image_pull_access_info; do \
 	  $(OLDEST_VENV)/bin/ansible-doc openshift_ops.images.$$plugin >/dev/null; done
 	for plugin in dockerconfigjson image_ref pull_policy; do \
 	  $(OLDEST_VENV)/bin/ansible-doc -t filter openshift_ops.images.$$plugin >/dev/null; done

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,25 +132,36 @@ def _auths(document: Mapping[str, Any]) -> Mapping[str, Any]:
     return auths if isinstance(auths, Mapping) else {}
 
 
-def kubelet_credentials_for(document: Mapping[str, Any], image: str) -> list[str]:
-    """The document keys whose credentials the kubelet tries for ``image``, in its order: every matching key, most
-    specific first (reverse-sorted keyring index); ``index.docker.io`` only as the Docker Hub fallback when nothing
-    matched. Keys that are spellings of one index (``quay.io``, ``https://quay.io``) come in document order; the
-    kubelet's order between them is not fixed. Raises InvalidInputError for an image the kubelet cannot parse."""
+def kubelet_keyring_lookup(documents: Sequence[Mapping[str, Any]], image: str) -> list[tuple[int, str]]:
+    """``(document index, key)`` of the credentials the kubelet tries for ``image`` from one keyring built from
+    ``documents`` in order (the pod's pull secrets, ``MakeDockerKeyring``): every matching key of every document,
+    most specific first (reverse-sorted keyring index, then document order); ``index.docker.io`` only as the Docker
+    Hub fallback when nothing matched. Raises InvalidInputError for an image the kubelet cannot parse."""
     name = normalize_image(image).name
-    by_index: dict[str, list[str]] = {}
-    for key in _auths(document):
-        index = kubelet_key(key)
-        if index is not None:
-            by_index.setdefault(index, []).append(key)
+    by_index: dict[str, list[tuple[int, str]]] = {}
+    for position, document in enumerate(documents):
+        for key in _auths(document):
+            index = kubelet_key(key)
+            if index is not None:
+                by_index.setdefault(index, []).append((position, key))
     matched = [
-        key for index in sorted(by_index, reverse=True) if kubelet_key_matches(index, name) for key in by_index[index]
+        found
+        for index in sorted(by_index, reverse=True)
+        if kubelet_key_matches(index, name)
+        for found in by_index[index]
     ]
     if matched:
         return matched
     if _is_default_registry_match(name):
         return list(by_index.get(_KUBELET_DEFAULT_REGISTRY, []))
     return []
+
+
+def kubelet_credentials_for(document: Mapping[str, Any], image: str) -> list[str]:
+    """The document keys whose credentials the kubelet tries for ``image``, in its order (see
+    :func:`kubelet_keyring_lookup`). Keys that are spellings of one index (``quay.io``, ``https://quay.io``) come in
+    document order; the kubelet's order between them is not fixed."""
+    return [key for _position, key in kubelet_keyring_lookup([document], image)]
 
 
 # --- containers/image -------------------------------------------------------------------------------------------------
