@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: image_pull_access_info
 short_description: Explain why a pod can or cannot pull an image
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - A read-only diagnosis of one image pull, as the kubelet, CRI-O, the registry and the OpenShift authorizer would
     see it. Nothing is ever written.
