@@ -89,11 +89,11 @@ def test_the_pods_own_list_wins_else_the_service_accounts(pod_names, account, ex
 def test_an_unreadable_service_account_leaves_the_secrets_unknown() -> None:
     assert dx.pull_secret_names([], None, account_readable=False) == ([], dx.UNKNOWN)
     assert dx.pull_secret_names(["own"], None, account_readable=False) == (["own"], dx.POD)
-    result, _ = report("quay.io/a/b", [], node(forbidden=True), pull_secrets_from=dx.UNKNOWN, exists=None)
+    result, _candidates = report("quay.io/a/b", [], node(forbidden=True), pull_secrets_from=dx.UNKNOWN, exists=None)
     assert result["problems"] == []
     assert any("could not be read" in note and "are unknown" in note for note in result["notes"])
     forbidden = dx.evaluate_secret(dx.SecretReading(NS, "hidden", dx.SERVICE_ACCOUNT, None, forbidden=True))
-    result, _ = report("quay.io/a/b", [forbidden], node({}))
+    result, _candidates = report("quay.io/a/b", [forbidden], node({}))
     assert result["problems"] == []
     assert any("unreadable ones may" in note for note in result["notes"])
 
@@ -182,7 +182,7 @@ def test_unreadable_secrets_contribute_nothing() -> None:
 
 
 def test_service_account_secret_used_and_no_secret_in_the_result() -> None:
-    result, _ = report("quay.io/org/app:1.0", [evaluated("quay", {"quay.io": entry("robot")})], node({}))
+    result, _candidates = report("quay.io/org/app:1.0", [evaluated("quay", {"quay.io": entry("robot")})], node({}))
     assert result["credential"]["secret"] == f"{NS}/quay"
     assert result["credential"]["username"] == "robot"
     assert len(result["credential"]["fingerprint"]) == 12
@@ -193,7 +193,7 @@ def test_service_account_secret_used_and_no_secret_in_the_result() -> None:
 
 
 def test_no_credential_names_the_fix() -> None:
-    result, _ = report("quay.io/org/app", [], node({"registry.redhat.io": entry("rh")}))
+    result, _candidates = report("quay.io/org/app", [], node({"registry.redhat.io": entry("rh")}))
     [problem] = result["problems"]
     assert "no pull secret" in problem["problem"] and "quay.io" in problem["problem"]
     assert "openshift_ops.images.pull_secret" in problem["fix"]
@@ -203,7 +203,7 @@ def test_no_credential_names_the_fix() -> None:
 
 
 def test_unreadable_global_pull_secret_is_unknown_not_empty() -> None:
-    result, _ = report("quay.io/org/app", [], node(forbidden=True))
+    result, _candidates = report("quay.io/org/app", [], node(forbidden=True))
     assert result["global_pull_secret"]["status"] == dx.FORBIDDEN
     assert result["containers_image"] is None
     assert any("could not be read (forbidden)" in note for note in result["notes"])
@@ -213,7 +213,7 @@ def test_unreadable_global_pull_secret_is_unknown_not_empty() -> None:
 
 def test_pods_own_list_gets_a_pod_fix() -> None:
     own = evaluated("own", {"other.io": entry("u")}, source=dx.POD)
-    result, _ = report("quay.io/org/app", [own], node({}), pull_secrets_from=dx.POD)
+    result, _candidates = report("quay.io/org/app", [own], node({}), pull_secrets_from=dx.POD)
     assert "pod's own imagePullSecrets" in result["problems"][0]["fix"]
 
 
@@ -226,14 +226,14 @@ def test_pods_own_list_gets_a_pod_fix() -> None:
     ],
 )
 def test_secret_problems(evaluation: dx.SecretEvaluation, words: str, fix: str) -> None:
-    result, _ = report("quay.io/a/b", [evaluation, evaluated("ok", {"quay.io": entry("u")})], node({}))
+    result, _candidates = report("quay.io/a/b", [evaluation, evaluated("ok", {"quay.io": entry("u")})], node({}))
     assert len(result["problems"]) == 1
     assert words in result["problems"][0]["problem"]
     assert fix in result["problems"][0]["fix"]
 
 
 def test_missing_service_account_is_a_problem() -> None:
-    result, _ = report("quay.io/a/b", [], node({"quay.io": entry("n")}), exists=False)
+    result, _candidates = report("quay.io/a/b", [], node({"quay.io": entry("n")}), exists=False)
     assert "does not exist" in result["problems"][0]["problem"]
     assert result["credential"]["source"] == dx.NODE
 
@@ -248,7 +248,7 @@ def test_containers_image_takes_a_key_the_kubelet_scopes_elsewhere() -> None:
 
 
 def test_containers_image_disagreement_is_noted() -> None:
-    result, _ = report("quay.io/org-x/app", [], node({"quay.io/org": entry("a"), "quay.io": entry("b")}))
+    result, _candidates = report("quay.io/org-x/app", [], node({"quay.io/org": entry("a"), "quay.io": entry("b")}))
     assert result["credential"]["key"] == "quay.io/org"  # the kubelet's string prefix
     assert result["containers_image"]["key"] == "quay.io"
     assert any("containers/image" in note and "'quay.io'" in note for note in result["notes"])
@@ -260,7 +260,9 @@ def answer(outcome: str) -> dx.CheckAnswer:
 
 def test_every_credential_rejected_is_a_problem() -> None:
     secrets = [evaluated("a", {"quay.io/org": entry("x")}), evaluated("b", {"quay.io": entry("y")})]
-    result, _ = report("quay.io/org/app", secrets, node({}), checks={0: answer("rejected"), 1: answer("rejected")})
+    result, _candidates = report(
+        "quay.io/org/app", secrets, node({}), checks={0: answer("rejected"), 1: answer("rejected")}
+    )
     assert [c["check"]["outcome"] for c in result["candidates"]] == ["rejected", "rejected"]
     [problem] = result["problems"]
     assert "rejected every credential" in problem["problem"]
@@ -269,14 +271,16 @@ def test_every_credential_rejected_is_a_problem() -> None:
 
 def test_a_later_credential_accepted_is_a_note() -> None:
     secrets = [evaluated("a", {"quay.io/org": entry("x")}), evaluated("b", {"quay.io": entry("y")})]
-    result, _ = report("quay.io/org/app", secrets, node({}), checks={0: answer("rejected"), 1: answer("accepted")})
+    result, _candidates = report(
+        "quay.io/org/app", secrets, node({}), checks={0: answer("rejected"), 1: answer("accepted")}
+    )
     assert result["problems"] == []
     assert any("tries each in turn" in note for note in result["notes"])
 
 
 def test_unreachable_registry_is_a_note_not_a_rejection() -> None:
     secrets = [evaluated("a", {"quay.io": entry("x")})]
-    result, _ = report("quay.io/org/app", secrets, node({}), checks={0: answer("unreachable")})
+    result, _candidates = report("quay.io/org/app", secrets, node({}), checks={0: answer("unreachable")})
     assert result["problems"] == []
     assert any("unreachable" in note for note in result["notes"])
 
@@ -337,7 +341,7 @@ def test_stream_denied_names_the_binding_module() -> None:
     access = dx.StreamAccess(False, "no RoleBinding grants it", ())
     image = f"{HOSTS[0]}/project-b/app:latest"
     secrets = [evaluated("default-dockercfg-x", {HOSTS[0]: entry("sa")})]
-    result, _ = report(image, secrets, node({}), stream=stream, stream_access=access)
+    result, _candidates = report(image, secrets, node({}), stream=stream, stream_access=access)
     [problem] = result["problems"]
     assert "may not pull from project project-b" in problem["problem"]
     assert "openshift_ops.images.image_puller_binding" in problem["fix"]
@@ -350,11 +354,11 @@ def test_stream_allowed_and_unknowns() -> None:
     image = f"{HOSTS[0]}/project-b/app:latest"
     secrets = [evaluated("default-dockercfg-x", {HOSTS[0]: entry("sa")})]
     allowed = dx.StreamAccess(True, "RBAC: allowed", ("RoleBinding project-b/x (ClusterRole system:image-puller)",))
-    result, _ = report(image, secrets, node({}), stream=stream, stream_access=allowed)
+    result, _candidates = report(image, secrets, node({}), stream=stream, stream_access=allowed)
     assert result["problems"] == []
     assert result["image_stream"]["granted_by"] == ["RoleBinding project-b/x (ClusterRole system:image-puller)"]
     unknown = dx.StreamAccess(None, "forbidden", None)
-    result, _ = report(image, secrets, node({}), stream=stream, stream_access=unknown, stream_exists=False)
+    result, _candidates = report(image, secrets, node({}), stream=stream, stream_access=unknown, stream_exists=False)
     assert "does not exist" in result["problems"][0]["problem"]
     assert any("unknown" in note for note in result["notes"])
     assert any("could not be listed" in note for note in result["notes"])
