@@ -48,10 +48,12 @@ def projects(kube: Kube, request: pytest.FixtureRequest) -> Iterator[Projects]:
 
 @pytest.fixture
 def job_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ansible-runner starts ansible-playbook with this process's environment plus the job's: take out every
-    cluster setting of the test run, so the credential's variables are the only way to the cluster."""
+    """ansible-runner starts ansible-playbook with this process's environment plus the job's, and writes all of it
+    to the job's ``command`` artifact: take out every cluster setting of the test run (so the credential's
+    variables are the only way to the cluster) and the sandbox's own variables (its registry password among them),
+    which an AWX job's environment does not hold either."""
     for name in list(os.environ):
-        if name.startswith("K8S_AUTH_") or name == "KUBECONFIG":
+        if name.startswith(("K8S_AUTH_", "SANDBOX_")) or name == "KUBECONFIG":
             monkeypatch.delenv(name)
 
 
