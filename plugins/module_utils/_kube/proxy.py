@@ -52,11 +52,11 @@ def _split_entry_port(entry: str) -> tuple[str, int | None]:
     """``host:port``, ``[v6]:port`` or a bare host/IP (a bare IPv6 address has colons but no port)."""
     if _ip_or_none(entry) is not None:
         return entry, None
-    bracketed = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", entry)
+    bracketed = re.fullmatch(r"\[([^\]]+)\](?::([0-9]+))?", entry)
     if bracketed:
         return bracketed.group(1), int(bracketed.group(2)) if bracketed.group(2) else None
     name, colon, digits = entry.rpartition(":")
-    if colon and digits.isdigit():
+    if colon and digits.isascii() and digits.isdigit():  # str.isdigit() is also true for "²", which int() refuses
         return name, int(digits)
     return entry, None
 

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -104,6 +104,8 @@ def test_no_proxy_matches(host: str, port: int, no_proxy: str | None, direct: bo
 
 
 @given(st.text(max_size=40), st.integers(min_value=0, max_value=65535), st.text(max_size=60))
+@example("", 0, ":\u00b2")  # a superscript two is a digit to str.isdigit() but not to int()
+@example("h", 0, "[::1]:\u0663")
 def test_no_proxy_never_raises(host: str, port: int, no_proxy: str) -> None:
     assert isinstance(no_proxy_matches(host, port, no_proxy), bool)
 
