@@ -22,6 +22,7 @@ import pytest
 
 from . import sandbox_support
 from .leak_scan import LEAKS, sandbox_secrets
+from .runbook_support import Projects
 from .sandbox_support import (
     EXECUTION_PATHS,
     AuditLog,
@@ -114,6 +115,15 @@ def images(sandbox: Sandbox, kube: Kube) -> Images:
 def user_kube(sandbox: Sandbox) -> Kube:
     """API client as the low-privileged ``sandbox-user`` (no rights until a test grants a Role)."""
     return Kube(sandbox.user_kubeconfig)
+
+
+@pytest.fixture
+def projects(kube: Kube, request: pytest.FixtureRequest) -> Iterator[Projects]:
+    """Fresh projects for the runbook and AWX job tests, deleted afterwards (kept with SANDBOX_KEEP_NAMESPACES=1)."""
+    made = Projects(kube, request.node.name)
+    yield made
+    if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
+        made.delete_all()
 
 
 @pytest.fixture

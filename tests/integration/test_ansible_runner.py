@@ -16,7 +16,6 @@ import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,6 @@ from .sandbox_support import COLLECTIONS_ROOT, AuditLog, Kube, Sandbox, read_kub
 PLAYBOOK = "onboard_registry.yml"
 SECRET = "awx-registry"
 MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-
-
-@pytest.fixture
-def projects(kube: Kube, request: pytest.FixtureRequest) -> Iterator[Projects]:
-    made = Projects(kube, request.node.name)
-    yield made
-    if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
-        made.delete_all()
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +45,6 @@ from .sandbox_support import (
 )
 
 SECRET = "private-registry"
-
-
-@pytest.fixture
-def projects(kube: Kube, request: pytest.FixtureRequest) -> Iterator[Projects]:
-    made = Projects(kube, request.node.name)
-    yield made
-    if os.environ.get("SANDBOX_KEEP_NAMESPACES") != "1":
-        made.delete_all()
 
 
 def b64(text: str) -> str:
