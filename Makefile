@@ -29,12 +29,13 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: help venv venv-oldest venv-bench venv-builder oldest-run collection test test-unit test-packaging test-integration test-molecule test-cluster integration-run molecule-run sanity lint docs venv-docs demo bench clean system-packages
+.PHONY: test-go help venv venv-oldest venv-bench venv-builder oldest-run collection test test-unit test-packaging test-integration test-molecule test-cluster integration-run molecule-run sanity lint docs venv-docs demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
 	@echo "make test              lint + sanity + unit + integration (brings the sandbox up if needed)"
 	@echo "make test-unit         unit tests with coverage"
+	@echo "make test-go           gofmt, go vet and go test of the sandbox's image API server and controllers"
 	@echo "make test-integration  integration tests against the sandbox cluster"
 	@echo "make test-molecule     molecule scenarios of the roles against the sandbox cluster"
 	@echo "make test-packaging    the built tarball's contents and an execution environment's build context"
@@ -70,7 +71,14 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: lint sanity test-unit test-packaging test-cluster
+test: lint sanity test-unit test-go test-packaging test-cluster
+
+# The sandbox's own image API server and controllers (Go, tests/sandbox/openshift): formatted, vetted, unit-tested.
+SANDBOX_GO_MODULE := tests/sandbox/openshift
+test-go:
+	@unformatted="$$(cd $(SANDBOX_GO_MODULE) && gofmt -l .)"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	cd $(SANDBOX_GO_MODULE) && go vet ./... && go test -count=1 ./...
 
 # The pure core (no I/O) must stay at >= 90 % line coverage from unit tests alone; the I/O files are exercised
 # by the integration tests against the sandbox, whose modules run in subprocesses.

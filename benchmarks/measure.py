@@ -40,7 +40,7 @@ class Bench:
     kubeconfig: str  # the bench user's
     admin: sandbox_support.Kube
     audit: sandbox_support.AuditLog
-    oc: str
+    oc: str | None  # $SANDBOX_OPENSHIFT_BIN/oc when the user supplies OpenShift's binaries; the sandbox has none
     workdir: Path
     verbose: bool = False
 
@@ -217,6 +217,7 @@ def run_commands(bench: Bench, run: Run, operations: int) -> None:
     """Each operation's commands as separate processes, each fed the previous one's output (a shell pipeline);
     ``>{file}`` sends a command's output to the operation's file instead."""
     assert run.workload.commands is not None
+    assert bench.oc is not None, "oc workloads are only built when oc is supplied"
     env = bench.environment(KUBECONFIG=bench.kubeconfig)
     file = bench.workdir / f"{run.workload.key}.json"
     mark = bench.audit.mark()

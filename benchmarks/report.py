@@ -15,6 +15,25 @@ TOOLS = {
     "k8s": "kubernetes.core (k8s, k8s_info + Jinja where users merge)",
     "oc": "oc, one process per command",
 }
+# what runs without a "sandbox" entry (results of runs before it was recorded) were measured against
+EARLIER_SANDBOX = "kube-apiserver, openshift-apiserver and openshift-controller-manager built from source, on loopback"
+
+
+def tools_run(results: dict[str, Any]) -> list[str]:
+    """The tools of TOOLS the latency section has rows of (no oc rows when oc was not supplied)."""
+    found = {row["tool"] for row in results.get("latency", [])}
+    return [tool for tool in TOOLS if tool in found]
+
+
+def oc_note(results: dict[str, Any]) -> str | None:
+    """Why there are no oc rows: None when there are, or when oc was supplied (a run that ended early)."""
+    why = (results.get("oc") or {}).get("missing")
+    if why is None or "oc" in tools_run(results):
+        return None
+    return (
+        f"No oc rows: oc was not supplied ({why}). The sandbox has no oc; to measure it too, run with "
+        "`SANDBOX_OPENSHIFT_BIN=DIR`, DIR holding OpenShift's `oc` binary."
+    )
 
 
 def _find(latency: list[dict[str, Any]], tool: str, module: str = "", change: bool = False) -> dict[str, Any] | None:
@@ -141,20 +160,26 @@ def scale_table(results: dict[str, Any]) -> list[str]:
 def markdown(results: dict[str, Any], chart: str | None) -> str:
     machine = results["machine"]
     found = targets(results)
+    tools = tools_run(results)
+    oc_rows = ""
+    if "oc" in tools:
+        version = (results.get("oc") or {}).get("version")
+        oc_rows = f"oc rows{f' ({version})' if version else ''}: one process per command, timed around the "
+        oc_rows += "commands of the operation. "
     met = sum(1 for target in found if target["met"])
     lines = [
         f"# openshift_ops.images benchmark, {results['date']}",
         "",
         f"`make bench` on {machine['cpus']} CPUs ({machine['platform']}), Python {machine['python']}, "
         f"ansible-core {machine['ansible_core']} for every tool ({machine['peers']}), against the sandbox "
-        "(kube-apiserver, openshift-apiserver and openshift-controller-manager built from source, on loopback). "
+        f"({results.get('sandbox', EARLIER_SANDBOX)}). "
         f"Load average before/after: {results['load_before']:.1f}/{results['load_after']:.1f}.",
         "",
         "Per task = the time from the start of one operation's first task to the start of the next operation's, "
         "as the `bench_timer` callback records it in `ansible-playbook` (worker, action, module if shipped, "
         f"result handling); {results['rounds']} `ansible-playbook` processes × {results['operations']} timed "
-        "operations per row, after a warm-up operation that is not timed. oc rows: one process per command, "
-        "timed around the commands of the operation. Requests: counted at the API server from its audit log "
+        f"operations per row, after a warm-up operation that is not timed. {oc_rows}Requests: counted at the API "
+        "server from its audit log "
         "(the bench user's reads are audited too), per operation; reviews are access reviews (nothing stored).",
         "",
         f"## Targets: {met} of {len(found)} met",
@@ -171,7 +196,10 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
     if chart:
         lines += [f"![per-task latency by tool]({chart})", ""]
     lines += latency_table(results)
-    lines += ["", "Tools: " + "; ".join(f"`{key}` = {value}" for key, value in TOOLS.items()) + ".", ""]
+    lines += ["", "Tools: " + "; ".join(f"`{tool}` = {TOOLS[tool]}" for tool in tools) + ".", ""]
+    note = oc_note(results)
+    if note:
+        lines += [note, ""]
     lines += ["## Scale (in the controller's process unless marked)", ""]
     lines += scale_table(results)
     lines += [
@@ -218,12 +246,13 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     latency = results.get("latency", [])
+    tools = tools_run(results)
     figure, axes = plt.subplots(1, 2, figsize=(14, 6), sharey=True)
-    width = 0.2
+    width = 0.8 / max(len(tools), 1)
     for axis, change in zip(axes, (False, True), strict=True):
-        for offset, tool in enumerate(TOOLS):
+        for offset, tool in enumerate(tools):
             values = [_median(_find(latency, tool, module, change)) or 0.0 for module in MODULES]
-            positions = [number + (offset - 1.5) * width for number in range(len(MODULES))]
+            positions = [number + (offset - (len(tools) - 1) / 2) * width for number in range(len(MODULES))]
             axis.barh(positions, values, height=width, label=TOOLS[tool])
         for reference, style in (("ping", "--"), ("debug", ":")):
             value = _median(_find(latency, reference))
@@ -235,7 +264,7 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         axis.set_xlabel("seconds per task (median)")
         axis.set_title("a change" if change else "nothing to change")
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=len(TOOLS), fontsize=8, frameon=False)
+    figure.legend(handles, labels, loc="lower center", ncol=max(len(tools), 1), fontsize=8, frameon=False)
     figure.suptitle(f"openshift_ops.images: per-task latency by tool ({results['date']})")
     figure.tight_layout(rect=(0, 0.06, 1, 1))
     figure.savefig(path, dpi=110)

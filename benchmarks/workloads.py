@@ -5,7 +5,8 @@
 An operation is a list of tasks (one for our modules, three for a kubernetes.core read-merge-write) or, for oc,
 a list of commands (one process each). ``op(i)`` builds the i-th operation: a "change" workload alternates
 between two states so that every operation changes something; a "no change" workload repeats one state, which
-operation 0 (the warm-up, never timed) establishes.
+operation 0 (the warm-up, never timed) establishes. The oc workloads exist only when the user supplies oc
+(``SANDBOX_OPENSHIFT_BIN``): the sandbox has no oc of its own.
 """
 
 from __future__ import annotations
@@ -271,8 +272,8 @@ def oc(module: str, names: Names, key: str, change: bool) -> Callable[[int], lis
     return _pick(module, image_tag, pull_secret, secret_link, image_puller_binding, global_pull_secret)
 
 
-def workloads(names: Names) -> list[Workload]:
-    """Every workload of the latency section, in the order the report lists them."""
+def workloads(names: Names, *, with_oc: bool) -> list[Workload]:
+    """Every workload of the latency section, in the order the report lists them; oc's only ``with_oc``."""
     found = [
         Workload("debug", "debug", "", False, tasks=lambda _i: [_main("ansible.builtin.debug", {"msg": "bench"})]),
         Workload("ping", "ping", "", False, tasks=lambda _i: [_main("ansible.builtin.ping", {})]),
@@ -285,7 +286,8 @@ def workloads(names: Names) -> list[Workload]:
                 key = f"b-{short}-{tool.replace('_', '')[:6]}-{suffix}"
                 builder = ours if tool != "k8s" else k8s
                 found.append(Workload(key, tool, module, change, tasks=builder(module, names, key, change)))
-            # oc's "no change" is the same command again: what it sends then is in the request counts
-            key = f"b-{short}-oc-{suffix}"
-            found.append(Workload(key, "oc", module, change, commands=oc(module, names, key, change)))
+            if with_oc:
+                # oc's "no change" is the same command again: what it sends then is in the request counts
+                key = f"b-{short}-oc-{suffix}"
+                found.append(Workload(key, "oc", module, change, commands=oc(module, names, key, change)))
     return found

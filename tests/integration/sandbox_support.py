@@ -858,18 +858,24 @@ class _Controller(ABC):
 
 @contextlib.contextmanager
 def allowed_registries_for_import(kube: Kube, registries: list[dict[str, Any]]) -> Iterator[None]:
-    """For the block, images.config.openshift.io/cluster ``spec.allowedRegistriesForImport`` is ``registries`` and
-    openshift-apiserver runs with it, restarted as cluster-openshift-apiserver-operator rolls its pods on such a
-    change; both are put back afterwards (about 10 s each way)."""
+    """For the block, images.config.openshift.io/cluster ``spec.allowedRegistriesForImport`` is ``registries``; put
+    back afterwards. The sandbox's own image API server reads it live; real openshift-apiserver binaries
+    (SANDBOX_OPENSHIFT_BIN) are restarted with it, as cluster-openshift-apiserver-operator rolls its pods on such a
+    change (about 10 s each way)."""
     launcher = _launcher_module("sandbox")
+    real = bool((launcher.read_state() or {}).get("openshift_real"))
+    # The setting is cluster-wide and tests run in parallel: the sandbox's own registries stay allowed.
+    registries = [*registries, {"domainName": "127.0.0.1:*"}]
     collection, _config = _launcher_module("openshift").image_config_cluster()
     kube.patch(f"{collection}/cluster", {"spec": {"allowedRegistriesForImport": registries}})
     try:
-        launcher.restart_openshift_apiserver(allowed_registries_for_import=registries)
+        if real:
+            launcher.restart_openshift_apiserver(allowed_registries_for_import=registries)
         yield
     finally:
         kube.patch(f"{collection}/cluster", {"spec": {"allowedRegistriesForImport": None}})
-        launcher.restart_openshift_apiserver()
+        if real:
+            launcher.restart_openshift_apiserver()
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -980,19 +986,22 @@ def _ensure(kube: Kube, collection: str, body: dict[str, Any], *, reset: bool) -
     return kube.replace(path, wanted)
 
 
-def _crd_stash() -> Path | None:
-    """The copy of the CRDs beside the running sandbox's OpenShift binaries (see openshift.stash_crds)."""
+def _openshift_crds() -> list[Path]:
+    """The config.openshift.io CRDs copied from github.com/openshift/api beside the sandbox's own servers."""
     state = _launcher_module("sandbox").read_state() or {}
-    binaries = state.get("openshift_binaries")
-    return _launcher_module("openshift").crd_stash(Path(binaries)) if binaries else None
+    directory = state.get("openshift_crds")
+    if not directory:
+        raise RuntimeError("the sandbox state names no CRD directory: restart it with `make sandbox-down sandbox-up`")
+    return _launcher_module("openshift").crd_paths(Path(directory), real=bool(state.get("openshift_real")))
 
 
 def seed(kube: Kube, *, reset: bool = False) -> None:
     """Install what OpenShift's operators would have put in place, creating only what is missing (``reset`` also
     puts modified seeded objects back: openshift-config/pull-secret and the pools master and worker).
 
-    The CRDs are OpenShift's own (openshift/api, pinned in openshift-sources.json) plus the MachineConfigPool CRD
-    the MCO stand-in needs; the image API itself and OpenShift's roles come from the real openshift-apiserver."""
+    The CRDs are OpenShift's own (from the github.com/openshift/api module the sandbox's servers are built with)
+    plus those the MCO stand-in needs. OpenShift's roles are ours as data (manifests/openshift-rbac, written from
+    its bootstrap policy); real openshift-apiserver binaries (SANDBOX_OPENSHIFT_BIN) create their own."""
     launcher = _launcher_module("openshift")
     for name in launcher.PLATFORM_NAMESPACES:
         _ensure(
@@ -1001,12 +1010,7 @@ def seed(kube: Kube, *, reset: bool = False) -> None:
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
             reset=False,
         )
-    crds = [
-        doc
-        for path in launcher.crd_paths(launcher.load_pins(), stash=_crd_stash())
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
-        if doc
-    ]
+    crds = [doc for path in _openshift_crds() for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
     crds += _load_manifests("machine-config-operator")
     for crd in crds:
         _ensure(kube, CRD_PATH, crd, reset=reset)
@@ -1017,6 +1021,10 @@ def seed(kube: Kube, *, reset: bool = False) -> None:
             timeout=60,
             what=f"CRD {crd['metadata']['name']} to be Established",
         )
+    if not (_launcher_module("sandbox").read_state() or {}).get("openshift_real"):
+        for role in _load_manifests("openshift-rbac"):
+            kind = role["kind"].lower() + "s"
+            _ensure(kube, f"/apis/rbac.authorization.k8s.io/v1/{kind}", role, reset=reset)
     collection, image_config = launcher.image_config_cluster()
     kube.wait_for(
         functools.partial(_ensure_quietly, kube, collection, image_config, reset=reset),

@@ -61,8 +61,8 @@ class Installed:
 
 def isolated_env(sandbox: Sandbox, installed: Installed, **extra: str) -> dict[str, str]:
     """A new environment, not the caller's: the sandbox's coordinates, ansible-core's Python and the installed
-    copy, and no PYTHONPATH; PATH holds the sandbox's `oc` (the demo runs it, linked into the temporary home) and
-    the system directories. ansible-core's commands are run by their absolute path."""
+    copy, and no PYTHONPATH; PATH holds the system directories (the demo runs kubectl from /usr/bin). ansible-core's
+    commands are run by their absolute path."""
     env = {key: value for key, value in sandbox.env.items() if key != "PATH"}
     env.update(
         {
@@ -105,7 +105,6 @@ def installed(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Ins
     assert problems == [], "\n".join(problems)
     collections = base / "collections"
     (base / "home" / "bin").mkdir(parents=True)
-    (base / "home" / "bin" / "oc").symlink_to(sandbox.env["SANDBOX_OC"])
     (base / "work").mkdir()
     collections.mkdir()
     layout = Installed(

@@ -1,8 +1,12 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`oc` is the reference: the real `oc` (built from source) does an operation in one namespace, the module does the
-same in a twin namespace, and the cluster objects are compared field by field. Every difference that remains is a
-deliberate one, asserted here and documented (docs/image_tag.md, docs/pull_secrets.md)."""
+"""`oc` is the reference: the real `oc` does an operation in one namespace, the module does the same in a twin
+namespace, and the cluster objects are compared field by field. Every difference that remains is a deliberate one,
+asserted here and documented (docs/image_tag.md, docs/pull_secrets.md).
+
+These run live only when a user supplies real OpenShift binaries with oc (SANDBOX_OPENSHIFT_BIN); they are skipped
+otherwise, and reported as skipped: the golden files recorded from real oc that will replace them are not yet
+written (issue 21, point 5)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,16 @@ from typing import Any
 import pytest
 
 from .sandbox_support import Images, Kube, ModuleRunner, Sandbox, imagestream_path, wait_for_project_setup
+
+
+def needs_oc(sandbox: Sandbox) -> None:
+    if "SANDBOX_OC" not in sandbox.env:
+        pytest.skip("needs real oc: SANDBOX_OPENSHIFT_BIN=DIR with DIR/oc (golden files from real oc not yet recorded)")
+
+
+@pytest.fixture(autouse=True)
+def oc_supplied(sandbox: Sandbox) -> None:
+    needs_oc(sandbox)
 
 
 @pytest.fixture
@@ -50,6 +64,7 @@ class Oc:
 
 @pytest.fixture(scope="session")
 def oc(sandbox: Sandbox) -> Oc:
+    needs_oc(sandbox)
     return Oc(sandbox)
 
 

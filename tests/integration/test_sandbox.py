@@ -279,7 +279,7 @@ def _stream(namespace: str, name: str, tags: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def test_image_api_is_served_by_openshift_apiserver(kube: Kube) -> None:
+def test_image_api_is_served_by_the_aggregated_image_api_server(kube: Kube, sandbox: Sandbox) -> None:
     service = kube.get("/apis/apiregistration.k8s.io/v1/apiservices/v1.image.openshift.io")
     assert service["spec"]["service"] == {
         "namespace": "openshift-apiserver",
@@ -287,25 +287,35 @@ def test_image_api_is_served_by_openshift_apiserver(kube: Kube) -> None:
         "port": service["spec"]["service"]["port"],
     }
     assert {c["type"]: c["status"] for c in service["status"]["conditions"]}["Available"] == "True"
-    resources = {r["name"] for r in kube.get("/apis/image.openshift.io/v1")["resources"]}
-    assert {"imagestreams", "imagestreamtags", "imagestreamimports", "imagestreamimages", "images"} <= resources
-    # no CRD plays the image API any more
+    resources = {r["name"]: r for r in kube.get("/apis/image.openshift.io/v1")["resources"]}
+    assert {"imagestreams", "imagestreamtags", "imagestreamimports", "imagestreamimages", "images"} <= set(resources)
+    assert resources["imagestreams"]["shortNames"] == ["is"]
+    assert resources["imagestreamtags"]["shortNames"] == ["istag"]
+    # no CRD plays the image API
     assert kube.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/imagestreams.image.openshift.io") is None
-    assert kube.get("/apis/project.openshift.io/v1")["resources"]
 
 
-def test_oc_is_on_path_and_talks_to_the_sandbox(sandbox: Sandbox) -> None:
-    oc = shutil.which("oc", path=sandbox.env["PATH"])
-    assert oc is not None and Path(oc).resolve() == Path(sandbox.env["SANDBOX_OC"]).resolve()
+def test_kubectl_lists_the_image_resources_from_the_apiservice(sandbox: Sandbox) -> None:
     listed = subprocess.run(
-        [oc, "--kubeconfig", sandbox.kubeconfig, "api-resources", "--api-group=image.openshift.io", "-o", "name"],
+        [
+            "kubectl",
+            "--kubeconfig",
+            sandbox.kubeconfig,
+            "api-resources",
+            "--api-group=image.openshift.io",
+            "-o",
+            "name",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert listed.returncode == 0, listed.stderr
-    assert "imagestreamtags.image.openshift.io" in listed.stdout.split()
+    assert sorted(listed.stdout.split()) == [
+        f"{resource}.image.openshift.io"
+        for resource in ("images", "imagestreamimages", "imagestreamimports", "imagestreams", "imagestreamtags")
+    ]
 
 
 def test_server_defaults_validates_and_sorts(kube: Kube, namespace: str) -> None:

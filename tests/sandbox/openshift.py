@@ -1,11 +1,14 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The real OpenShift servers of the sandbox: openshift-apiserver (the image, project, authorization... APIs,
-aggregated behind kube-apiserver), openshift-controller-manager (imports, service-account pull secrets, default
-bindings) and `oc`, built offline from pinned sources (`openshift-sources.json`) and cached outside the repo.
+"""OpenShift's side of the sandbox: the image API server and controllers, aggregated behind kube-apiserver.
 
-How they build and run, flag by flag: ../shared/spec/openshift-sandbox.md. This file needs only the standard
-library for building; the configuration builders return plain dicts (sandbox.py writes them as YAML).
+By default they are our own Go servers on OpenShift's types (the module in ``tests/sandbox/openshift/``: built from
+packages the Go module proxy serves, cached outside the repo, keyed by their sources). ``SANDBOX_OPENSHIFT_BIN=DIR``
+runs real OpenShift binaries from DIR instead (``openshift-apiserver``, ``openshift-controller-manager`` and
+optionally ``oc``, e.g. from an OpenShift release's images); nothing here fetches or builds those.
+
+This file needs only the standard library; the configuration builders return plain dicts (sandbox.py writes them
+as YAML).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import tarfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,30 +26,36 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parents[1]
-PINS_FILE = HERE / "openshift-sources.json"
-# Changing how the binaries are built must change the cache key too.
-BUILD_RECIPE = "1:-trimpath -buildvcs=false -ldflags=-s -w CGO_ENABLED=0 -mod=vendor"
-BINARIES = ("openshift-apiserver", "openshift-controller-manager", "oc")
+MODULE_DIR = HERE / "openshift"
+# Changing how the servers are built must change the cache key too.
+BUILD_RECIPE = "1:-trimpath -buildvcs=false -ldflags=-s -w CGO_ENABLED=0"
+OUR_COMMANDS = ("sandbox-openshift-apiserver", "sandbox-openshift-controller-manager")
+REAL_BINARIES = ("openshift-apiserver", "openshift-controller-manager")
 INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
-# The groups openshift-apiserver serves that get an APIService. quota and security stay CRDs on kube-apiserver
-# (an APIService for them would shadow the CRDs its informers read). authorization.openshift.io gets none: its
-# rolebindingrestrictions answer deletecollection with "Internal error occurred: unsupported" without their CRD,
-# which leaves every deleted namespace Terminating (the namespace controller sweeps every listed resource).
-AGGREGATED_GROUPS = (
-    "image.openshift.io",
-    "project.openshift.io",
-    "route.openshift.io",
-    "template.openshift.io",
+# The config.openshift.io CRDs installed from github.com/openshift/api (the module go.mod pins, never a copy):
+# images.config is read by every import and tag write. Real openshift-apiserver also watches the others.
+CRD_PATTERNS = ("*_config-operator_01_images.crd.yaml",)
+REAL_SERVER_CRD_PATTERNS = (
+    "*_clusterresourcequotas.crd.yaml",
+    "*_securitycontextconstraints.crd.yaml",
+    "*_config-operator_01_imagecontentsourcepolicies.crd.yaml",
+    "*_config-operator_01_imagedigestmirrorsets.crd.yaml",
+    "*_config-operator_01_imagetagmirrorsets.crd.yaml",
+    "*_config-operator_01_ingresses-Default.crd.yaml",
 )
-# openshift-controller-manager's controllers the sandbox runs (names: openshift/api openshiftcontrolplane/v1).
+# Our server serves only the image group. Real openshift-apiserver serves these too (authorization.openshift.io gets
+# no APIService: without its CRDs its rolebindingrestrictions refuse deletecollection, which leaves deleted
+# namespaces Terminating).
+IMAGE_GROUP = "image.openshift.io"
+REAL_SERVER_GROUPS = (IMAGE_GROUP, "project.openshift.io", "route.openshift.io", "template.openshift.io")
+# openshift-controller-manager's controllers a real server runs (names: openshift/api openshiftcontrolplane/v1).
 OCM_CONTROLLERS = (
     "openshift.io/image-import",
     "openshift.io/image-puller-rolebindings",
     "openshift.io/serviceaccount-pull-secrets",
     "openshift.io/serviceaccount",
 )
-# Namespaces OpenShift's operators would create before these servers start (spec §3.2).
+# Namespaces OpenShift's operators would create before these servers start.
 PLATFORM_NAMESPACES = (
     "openshift-apiserver",
     "openshift-infra",
@@ -67,223 +75,105 @@ class BuildError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Component:
-    name: str
-    repository: str
-    commit: str
-    archive: str
-    sha256: str
-    package: str
-    tags: tuple[str, ...]
-    version: str
-    version_packages: tuple[str, ...]
-    kube_version: str | None
+class Servers:
+    """Where the image API server and controllers come from."""
+
+    directory: Path
+    real: bool  # True: OpenShift's own binaries from SANDBOX_OPENSHIFT_BIN
 
     @property
-    def directory(self) -> str:
-        """The directory the archive unpacks to: `<repo>-<12-hex commit>`."""
-        return f"{self.name}-{self.commit[:12]}"
+    def apiserver(self) -> Path:
+        return self.directory / ("openshift-apiserver" if self.real else OUR_COMMANDS[0])
 
-    def ldflags(self, build_date: str) -> str:
-        flags = ["-s", "-w"]
-        major, minor = self.version.lstrip("v").split(".")[:2]
-        for package in self.version_packages:
-            for variable, value in (
-                ("versionFromGit", self.version),
-                ("commitFromGit", self.commit[:9]),
-                ("majorFromGit", major),
-                ("minorFromGit", minor),
-                ("gitTreeState", "clean"),
-                ("buildDate", build_date),
-            ):
-                flags.append(f"-X {package}.{variable}={value}")
-        if self.kube_version:
-            kube_major, kube_minor = self.kube_version.lstrip("v").split(".")[:2]
-            for variable, value in (
-                ("gitMajor", kube_major),
-                ("gitMinor", kube_minor),
-                ("gitVersion", self.kube_version),
-                ("gitCommit", self.commit),
-                ("gitTreeState", "clean"),
-                ("buildDate", build_date),
-            ):
-                flags.append(f"-X k8s.io/component-base/version.{variable}={value}")
-            for variable, value in (("gitVersion", self.version), ("gitCommit", self.commit)):
-                flags.append(f"-X k8s.io/client-go/pkg/version.{variable}={value}")
-        return " ".join(flags)
+    @property
+    def controller_manager(self) -> Path:
+        return self.directory / ("openshift-controller-manager" if self.real else OUR_COMMANDS[1])
+
+    @property
+    def oc(self) -> Path | None:
+        candidate = self.directory / "oc"
+        return candidate if self.real and os.access(candidate, os.X_OK) else None
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return REAL_SERVER_GROUPS if self.real else (IMAGE_GROUP,)
 
 
-@dataclass(frozen=True)
-class Pins:
-    components: tuple[Component, ...]
-    crd_repository: str
-    crd_commit: str
-    crd_directory: str
-    crd_files: dict[str, str]
-
-
-def load_pins(path: Path = PINS_FILE) -> Pins:
-    document = json.loads(path.read_text(encoding="utf-8"))
-    components = tuple(
-        Component(
-            name=entry["name"],
-            repository=entry["repository"],
-            commit=entry["commit"],
-            archive=entry["archive"],
-            sha256=entry["sha256"],
-            package=entry["package"],
-            tags=tuple(entry["tags"]),
-            version=entry["version"],
-            version_packages=tuple(entry["version_packages"]),
-            kube_version=entry["kube_version"],
+def supplied_binaries() -> Servers | None:
+    """The real OpenShift binaries a user named with SANDBOX_OPENSHIFT_BIN, checked; None when unset."""
+    named = os.environ.get("SANDBOX_OPENSHIFT_BIN")
+    if not named:
+        return None
+    directory = Path(named).expanduser().resolve()
+    missing = [name for name in REAL_BINARIES if not os.access(directory / name, os.X_OK)]
+    if missing:
+        raise BuildError(
+            f"SANDBOX_OPENSHIFT_BIN={named} has no executable {', '.join(missing)}: point it at a directory holding "
+            "openshift-apiserver and openshift-controller-manager (and optionally oc) from an OpenShift release, "
+            "or unset it to use the sandbox's own servers (docs/sandbox.md)"
         )
-        for entry in document["components"]
+    return Servers(directory, real=True)
+
+
+def source_files() -> list[Path]:
+    """Everything our servers are built from: go.mod, go.sum and every Go file of the module but its tests."""
+    files = [MODULE_DIR / "go.mod", MODULE_DIR / "go.sum"]
+    files += sorted(
+        path for path in MODULE_DIR.rglob("*.go") if "testdata" not in path.parts and not path.name.endswith("_test.go")
     )
-    crds = document["crds"]
-    return Pins(components, crds["repository"], crds["commit"], crds["directory"], dict(crds["files"]))
+    return files
 
 
-def build_key(pins: Pins) -> str:
-    """The cache key: what the binaries are built from (commits, archive hashes) and how."""
+def build_key() -> str:
+    """The cache key: the module's sources and how they are built."""
     digest = hashlib.sha256(BUILD_RECIPE.encode())
-    for component in pins.components:
-        digest.update(f"\0{component.name}\0{component.commit}\0{component.sha256}\0{component.ldflags('')}".encode())
-        digest.update(("\0" + ",".join(component.tags)).encode())
+    for path in source_files():
+        digest.update(b"\0" + str(path.relative_to(MODULE_DIR)).encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def source_directories() -> list[Path]:
-    """Where the pinned archives are looked for, in order."""
-    named = os.environ.get("SANDBOX_OPENSHIFT_SRC")
-    candidates = [Path(named)] if named else []
-    candidates.append(REPO_ROOT.parent / "shared" / "openshift-src")
-    return candidates
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def find_archive(component: Component) -> Path | None:
-    """The pinned archive of ``component``, checked against its sha256; None when no source directory has it."""
-    for directory in source_directories():
-        candidate = directory / component.archive
-        if candidate.is_file():
-            actual = sha256_file(candidate)
-            if actual != component.sha256:
-                raise BuildError(
-                    f"{candidate} has sha256 {actual}, but tests/sandbox/openshift-sources.json pins "
-                    f"{component.sha256}: replace the file with the pinned one (or update the pin deliberately)"
-                )
-            return candidate
-    return None
-
-
-def crd_paths(pins: Pins, *, stash: Path | None = None) -> list[Path]:
-    """The pinned CRD files, checked against their sha256: from a source directory, else from ``stash`` (the copy
-    kept beside the built binaries, so a checkout without ../shared still starts)."""
-    for crd_dir in [*(d / pins.crd_directory for d in source_directories()), *([stash] if stash else [])]:
-        if crd_dir.is_dir():
-            paths = []
-            for name, expected in sorted(pins.crd_files.items()):
-                path = crd_dir / name
-                if not path.is_file():
-                    raise BuildError(f"{path} is missing (pinned from {pins.crd_repository} at {pins.crd_commit})")
-                actual = sha256_file(path)
-                if actual != expected:
-                    raise BuildError(f"{path} has sha256 {actual}, but openshift-sources.json pins {expected}")
-                paths.append(path)
-            return paths
-    raise BuildError(
-        "the OpenShift CRDs are not found: looked in "
-        + ", ".join(str(d / pins.crd_directory) for d in source_directories())
-        + f" (copy them from {pins.crd_repository} at {pins.crd_commit}, or set SANDBOX_OPENSHIFT_SRC)"
-    )
-
-
-def stash_crds(pins: Pins, binaries: Path) -> None:
-    """Keep a checked copy of the CRDs in ``binaries/crds`` (once), for starts from a checkout without them."""
-    stash = binaries / "crds"
-    if stash.is_dir():
-        return
-    try:
-        paths = crd_paths(pins)
-    except BuildError:
-        return  # nothing to copy from; crd_paths() at start-up explains what is missing
-    partial = binaries / f"crds.partial-{os.getpid()}"
-    partial.mkdir(exist_ok=True)
-    for path in paths:
-        shutil.copyfile(path, partial / path.name)
-    partial.rename(stash)
-
-
-def crd_stash(binaries: Path) -> Path:
-    return binaries / "crds"
-
-
-def unpack_source(component: Component, work: Path, say: Callable[[str], None]) -> Path:
-    """The component's source tree under ``work``: from its pinned archive, else a git clone of its commit."""
-    tree = work / component.directory
-    shutil.rmtree(tree, ignore_errors=True)
-    archive = find_archive(component)
-    if archive is not None:
-        say(f"unpacking {archive.name}")
-        with tarfile.open(archive) as bundle:
-            bundle.extractall(work, filter="data")
-        if not (tree / "go.mod").is_file():
-            raise BuildError(f"{archive} did not unpack to {component.directory}/")
-        return tree
-    git = shutil.which("git")
-    looked = ", ".join(str(d) for d in source_directories())
-    if git is None:
-        raise BuildError(f"{component.archive} is not in {looked}, and git is not installed to clone it")
-    say(f"{component.archive} is not in {looked}: cloning {component.repository} at {component.commit[:12]}")
-    try:
-        subprocess.run([git, "init", "-q", str(tree)], check=True, capture_output=True)
-        subprocess.run(
-            [git, "-C", str(tree), "fetch", "-q", "--depth=1", component.repository, component.commit],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        subprocess.run([git, "-C", str(tree), "checkout", "-q", "FETCH_HEAD"], check=True, capture_output=True)
-    except subprocess.CalledProcessError as error:
-        raise BuildError(
-            f"could not clone {component.repository} at {component.commit}: {error.stderr or error}; put "
-            f"{component.archive} in one of {looked} or set SANDBOX_OPENSHIFT_SRC"
-        ) from None
-    return tree
-
-
 def binaries_ready(directory: Path) -> bool:
-    return (directory / "COMPLETE").is_file() and all(os.access(directory / name, os.X_OK) for name in BINARIES)
+    return (directory / "COMPLETE").is_file() and all(os.access(directory / name, os.X_OK) for name in OUR_COMMANDS)
 
 
-def build_environment(work: Path) -> dict[str, str]:
-    """Offline by construction: vendored modules only, no proxy, no toolchain download, no cgo."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "GOFLAGS": "-mod=vendor",
-            "GOTOOLCHAIN": "local",
-            "GOPROXY": "off",
-            "GOSUMDB": "off",
-            "CGO_ENABLED": "0",
-            "GOPATH": str(work / "gopath"),
-        }
+def module_directory(go: str, module: str, env: Mapping[str, str]) -> Path:
+    """Where the Go module cache holds ``module`` at the version go.mod requires (downloaded if needed)."""
+    listing = subprocess.run(
+        [go, "list", "-m", "-f", "{{.Dir}}", module],
+        cwd=MODULE_DIR,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return env
+    directory = Path(listing.stdout.strip())
+    if listing.returncode != 0 or not directory.is_dir():
+        raise BuildError(f"`go list -m {module}` failed in {MODULE_DIR}: {listing.stderr.strip()}")
+    return directory
 
 
-def go_build_command(go: str, component: Component, output: Path, *, build_date: str) -> list[str]:
-    command = [go, "build", "-v", "-trimpath", "-buildvcs=false"]
-    if component.tags:
-        command += ["-tags", " ".join(component.tags)]
-    return [*command, "-ldflags", component.ldflags(build_date), "-o", str(output), component.package]
+def copy_crds(go: str, target: Path, env: Mapping[str, str]) -> None:
+    """The config.openshift.io CRDs, from the openshift/api module go.mod pins, into ``target/crds``."""
+    manifests = module_directory(go, "github.com/openshift/api", env) / "payload-manifests" / "crds"
+    destination = target / "crds"
+    destination.mkdir(parents=True, exist_ok=True)
+    for pattern in (*CRD_PATTERNS, *REAL_SERVER_CRD_PATTERNS):
+        found = sorted(manifests.glob(pattern))
+        if not found:
+            raise BuildError(f"github.com/openshift/api has no CRD matching {pattern} under {manifests}")
+        for path in found:
+            shutil.copyfile(path, destination / path.name)
+
+
+def crd_paths(directory: Path, *, real: bool) -> list[Path]:
+    """The CRDs to install: images.config for our servers, and those real openshift-apiserver watches too."""
+    crds = directory / "crds"
+    patterns = (*CRD_PATTERNS, *REAL_SERVER_CRD_PATTERNS) if real else CRD_PATTERNS
+    paths = sorted({path for pattern in patterns for path in crds.glob(pattern)})
+    if not paths:
+        raise BuildError(f"no CRDs in {crds}: run `make sandbox-build` (it copies them from github.com/openshift/api)")
+    return paths
 
 
 def build(
@@ -294,18 +184,16 @@ def build(
     lock: Callable[[Path], Any],
     force: bool = False,
 ) -> Path:
-    """The directory holding openshift-apiserver, openshift-controller-manager and oc, building them when absent.
+    """The directory holding our two servers and the CRDs, building them when absent.
 
     ``stream(command, env=, log=, total=, label=, unit=, cwd=)`` runs one go command with progress lines;
     ``lock(path)`` is a context manager holding an exclusive lock on ``path``."""
-    pins = load_pins()
-    target = cache_root / f"openshift-{build_key(pins)}"
+    target = cache_root / f"openshift-servers-{build_key()}"
     if binaries_ready(target) and not force:
-        stash_crds(pins, target)
         return target
     go = shutil.which("go")
     if go is None:
-        raise BuildError("building the OpenShift servers needs `go` (>= 1.26) on PATH: install it from go.dev/dl")
+        raise BuildError("building the sandbox's image API server needs `go` (>= 1.26) on PATH: see go.dev/dl")
     cache_root.mkdir(parents=True, exist_ok=True)
     with lock(cache_root / f"{target.name}.lock"):
         if binaries_ready(target) and not force:
@@ -313,64 +201,53 @@ def build(
         for stale in cache_root.glob(f"{target.name}.partial-*"):
             shutil.rmtree(stale, ignore_errors=True)
         partial = cache_root / f"{target.name}.partial-{os.getpid()}"
-        work = partial / "src"
-        work.mkdir(parents=True)
-        env = build_environment(work)
-        build_date = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        say(
-            f"building openshift-apiserver, openshift-controller-manager and oc from source into {target} (first "
-            f"start on this machine: about 10-15 minutes on 2 cores; later starts take seconds). "
-            f"Log: {partial / 'build.log'}"
-        )
+        partial.mkdir(parents=True)
+        env = {**os.environ, "CGO_ENABLED": "0"}
+        say(f"building the sandbox's image API server and controllers into {target}. Log: {partial / 'build.log'}")
         started = time.monotonic()
-        timings: dict[str, int] = {}
         with (partial / "build.log").open("w", encoding="utf-8") as log:
-            for component in pins.components:
-                tree = unpack_source(component, work, say)
-                total = _count_packages(go, tree, component, env)
-                began = time.monotonic()
-                stream(
-                    go_build_command(go, component, partial / component.name, build_date=build_date),
-                    env=env,
-                    log=log,
-                    total=total,
-                    label=f"go build {component.name} {component.commit[:9]}",
-                    unit="packages compiled",
-                    cwd=tree,
-                )
-                timings[component.name] = round(time.monotonic() - began)
-                shutil.rmtree(tree, ignore_errors=True)  # the GOCACHE keeps what a rebuild needs
-        shutil.rmtree(work, ignore_errors=True)
-        (partial / "COMPLETE").write_text(
-            json.dumps(
-                {
-                    "components": {c.name: c.commit for c in pins.components},
-                    "seconds": timings,
-                    "built": build_date,
-                }
+            stream(
+                [go, "mod", "download"],
+                env=env,
+                log=log,
+                total=0,
+                label="go mod download",
+                unit="lines",
+                cwd=MODULE_DIR,
             )
-            + "\n",
-            encoding="utf-8",
+            packages = [f"./cmd/{name}" for name in OUR_COMMANDS]
+            stream(
+                [
+                    go,
+                    "build",
+                    "-v",
+                    "-trimpath",
+                    "-buildvcs=false",
+                    "-ldflags",
+                    "-s -w",
+                    "-o",
+                    f"{partial}/",
+                    *packages,
+                ],
+                env=env,
+                log=log,
+                total=0,
+                label="go build " + " ".join(OUR_COMMANDS),
+                unit="packages compiled",
+                cwd=MODULE_DIR,
+            )
+        copy_crds(go, partial, env)
+        (partial / "COMPLETE").write_text(
+            json.dumps({"seconds": round(time.monotonic() - started), "key": build_key()}) + "\n", encoding="utf-8"
         )
         shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
-        stash_crds(pins, target)
-        say(f"OpenShift binaries ready in {target} after {int(time.monotonic() - started)}s")
+        say(f"image API server and controllers ready in {target} after {int(time.monotonic() - started)}s")
         return target
 
 
-def _count_packages(go: str, tree: Path, component: Component, env: dict[str, str]) -> int:
-    command = [go, "list", "-deps"]
-    if component.tags:
-        command += ["-tags", " ".join(component.tags)]
-    listing = subprocess.run(
-        [*command, component.package], cwd=tree, env=env, capture_output=True, text=True, check=False
-    )
-    return len(listing.stdout.split()) if listing.returncode == 0 else 0
-
-
 # --------------------------------------------------------------------------------------------------------------------
-# Configuration (pure: ports and paths in, documents out)
+# Configuration (pure: ports and paths in, documents and command lines out)
 
 
 def apiserver_config(
@@ -381,10 +258,10 @@ def apiserver_config(
     kubeconfig: Path,
     allowed_registries_for_import: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """OpenShiftAPIServerConfig for openshift-apiserver on 127.0.0.1, storing in the sandbox's etcd under its own
-    prefix (keys /openshift.io/imagestreams/...). ``allowed_registries_for_import`` is images.config's
+    """OpenShiftAPIServerConfig for a real openshift-apiserver on 127.0.0.1 (SANDBOX_OPENSHIFT_BIN), storing in
+    the sandbox's etcd under its own prefix. ``allowed_registries_for_import`` is images.config's
     ``spec.allowedRegistriesForImport`` as cluster-openshift-apiserver-operator copies it into
-    ``imagePolicyConfig`` (empty: every registry allowed)."""
+    ``imagePolicyConfig`` (empty: every registry allowed). Our own server reads images.config live instead."""
     image_policy: dict[str, Any] = {"internalRegistryHostname": INTERNAL_REGISTRY}
     if allowed_registries_for_import:
         image_policy["allowedRegistriesForImport"] = [dict(entry) for entry in allowed_registries_for_import]
@@ -398,10 +275,7 @@ def apiserver_config(
             "keyFile": str(pki / "openshift-apiserver.key"),
             "clientCA": str(pki / "ca.crt"),
         },
-        "storageConfig": {
-            "urls": [f"http://127.0.0.1:{etcd_port}"],
-            "storagePrefix": "openshift.io",
-        },
+        "storageConfig": {"urls": [f"http://127.0.0.1:{etcd_port}"], "storagePrefix": "openshift.io"},
         "kubeClientConfig": {"kubeConfig": str(kubeconfig)},
         "auditConfig": {"enabled": False},
         "imagePolicyConfig": image_policy,
@@ -422,6 +296,7 @@ def apiserver_config(
 
 
 def controller_manager_config(*, port: int, pki: Path) -> dict[str, Any]:
+    """OpenShiftControllerManagerConfig for a real openshift-controller-manager (SANDBOX_OPENSHIFT_BIN)."""
     return {
         "apiVersion": "openshiftcontrolplane.config.openshift.io/v1",
         "kind": "OpenShiftControllerManagerConfig",
@@ -442,8 +317,8 @@ def controller_manager_config(*, port: int, pki: Path) -> dict[str, Any]:
     }
 
 
-def aggregation_objects(*, port: int, ca_pem: bytes) -> list[tuple[str, dict[str, Any]]]:
-    """(collection path, object) for the ExternalName Service in front of openshift-apiserver and one APIService
+def aggregation_objects(*, port: int, ca_pem: bytes, groups: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(collection path, object) for the ExternalName Service in front of the image API server and one APIService
     per group it serves. kube-aggregator dials https://127.0.0.1:<port> with TLS server name
     api.openshift-apiserver.svc (--enable-aggregator-routing=false)."""
     service = {
@@ -457,7 +332,7 @@ def aggregation_objects(*, port: int, ca_pem: bytes) -> list[tuple[str, dict[str
         },
     }
     objects = [("/api/v1/namespaces/openshift-apiserver/services", service)]
-    for group in AGGREGATED_GROUPS:
+    for group in groups:
         objects.append(
             (
                 "/apis/apiregistration.k8s.io/v1/apiservices",
@@ -480,8 +355,8 @@ def aggregation_objects(*, port: int, ca_pem: bytes) -> list[tuple[str, dict[str
 
 
 def controller_prerequisites(*, sa_pub: bytes) -> list[tuple[str, dict[str, Any]]]:
-    """What OpenShift's operators write and the service-account pull-secret controllers wait for (spec §3.3): the
-    bound-token signing key and the internal registry's Service (its names become the dockercfg keys)."""
+    """What OpenShift's operators write and the service-account pull-secret controllers wait for: the bound-token
+    signing key and the internal registry's Service (its names become the dockercfg keys)."""
     return [
         (
             "/api/v1/namespaces/openshift-kube-apiserver/secrets",
@@ -506,29 +381,59 @@ def controller_prerequisites(*, sa_pub: bytes) -> list[tuple[str, dict[str, Any]
 
 
 def image_config_cluster() -> tuple[str, dict[str, Any]]:
-    """images.config.openshift.io/cluster: every import reads it (500 without it)."""
+    """images.config.openshift.io/cluster: every import and tag write reads it."""
     return (
         "/apis/config.openshift.io/v1/images",
         {"apiVersion": "config.openshift.io/v1", "kind": "Image", "metadata": {"name": "cluster"}, "spec": {}},
     )
 
 
-def process_commands(binaries: Path, *, state_dir: Path, log_level: int = 2) -> dict[str, Sequence[str]]:
+def process_commands(
+    servers: Servers, *, state_dir: Path, port: int, etcd_port: int, pki: Path, log_level: int = 2
+) -> dict[str, Sequence[str]]:
+    """The command lines of the image API server and the controllers."""
+    apiserver_kubeconfig = state_dir / "openshift-apiserver.kubeconfig"
+    controllers_kubeconfig = state_dir / "openshift-controller-manager.kubeconfig"
+    if servers.real:
+        return {
+            "openshift-apiserver": [
+                str(servers.apiserver),
+                "start",
+                f"--config={state_dir / 'openshift-apiserver.yaml'}",
+                f"--authentication-kubeconfig={apiserver_kubeconfig}",
+                f"--authorization-kubeconfig={apiserver_kubeconfig}",
+                f"-v={log_level}",
+            ],
+            "openshift-controller-manager": [
+                str(servers.controller_manager),
+                "start",
+                f"--config={state_dir / 'openshift-controller-manager.yaml'}",
+                f"--kubeconfig={controllers_kubeconfig}",
+                "--namespace=openshift-controller-manager",
+                f"-v={log_level}",
+            ],
+        }
     return {
         "openshift-apiserver": [
-            str(binaries / "openshift-apiserver"),
-            "start",
-            f"--config={state_dir / 'openshift-apiserver.yaml'}",
-            f"--authentication-kubeconfig={state_dir / 'openshift-apiserver.kubeconfig'}",
-            f"--authorization-kubeconfig={state_dir / 'openshift-apiserver.kubeconfig'}",
+            str(servers.apiserver),
+            "--bind-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--tls-cert-file={pki / 'openshift-apiserver.crt'}",
+            f"--tls-private-key-file={pki / 'openshift-apiserver.key'}",
+            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+            f"--kubeconfig={apiserver_kubeconfig}",
+            f"--authentication-kubeconfig={apiserver_kubeconfig}",
+            f"--authorization-kubeconfig={apiserver_kubeconfig}",
+            f"--registry-ca-file={pki / 'ca.crt'}",
+            f"--internal-registry-hostname={INTERNAL_REGISTRY}",
+            "--profiling=false",
             f"-v={log_level}",
         ],
         "openshift-controller-manager": [
-            str(binaries / "openshift-controller-manager"),
-            "start",
-            f"--config={state_dir / 'openshift-controller-manager.yaml'}",
-            f"--kubeconfig={state_dir / 'openshift-controller-manager.kubeconfig'}",
-            "--namespace=openshift-controller-manager",
+            str(servers.controller_manager),
+            f"--kubeconfig={controllers_kubeconfig}",
+            f"--internal-registry-hostname={INTERNAL_REGISTRY}",
+            f"--scheduled-import-interval={SCHEDULED_IMPORT_INTERVAL_SECONDS}s",
             f"-v={log_level}",
         ],
     }

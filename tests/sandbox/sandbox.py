@@ -1,9 +1,10 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Launcher of the sandbox cluster: a real etcd, kube-apiserver and kube-controller-manager (built from the Go
-module in this directory), the real openshift-apiserver and openshift-controller-manager and `oc` (built from the
-pinned sources of `openshift-sources.json`, see openshift.py), all cached outside the repo, plus two
-docker-registry instances and a token service, all on 127.0.0.1, with state and logs under `.sandbox/`.
+module in this directory), OpenShift's image API server and controllers (our own, built from the Go module in
+`openshift/` on OpenShift's types, or real OpenShift binaries named by SANDBOX_OPENSHIFT_BIN; see openshift.py), all
+cached outside the repo, plus two docker-registry instances and a token service, all on 127.0.0.1, with state and
+logs under `.sandbox/`.
 
     sandbox.py up | down | status | build | seed [--reset] | env
 
@@ -259,7 +260,8 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 
 def build_openshift(*, force: bool = False) -> Path:
-    """The directory holding openshift-apiserver, openshift-controller-manager and oc, building them when absent."""
+    """The directory holding our image API server, controllers and the config.openshift.io CRDs, building them
+    when absent."""
     try:
         return openshift.build(CACHE_ROOT, stream=_stream_build, say=say, lock=_file_lock, force=force)
     except openshift.BuildError as error:
@@ -596,7 +598,13 @@ def _up() -> bool:
         if shutil.which(tool) is None and not Path(f"/usr/bin/{tool}").exists():
             raise SandboxError(f"`{tool}` is missing: run `make system-packages` (Debian packages)")
     binaries = build()
-    openshift_binaries = build_openshift()
+    own_servers = build_openshift()  # also where the CRDs come from when real binaries run
+    try:
+        servers = openshift.supplied_binaries() or openshift.Servers(own_servers, real=False)
+    except openshift.BuildError as error:
+        raise SandboxError(str(error)) from None
+    if servers.real:
+        say(f"running OpenShift's own servers from SANDBOX_OPENSHIFT_BIN={servers.directory}")
 
     # A fresh start: wipe the runtime state (logs of the previous run go too).
     for child in ("pki", "etcd", "registry", "oci", "logs", "tmp", "bin", "state.json", "env.sh"):
@@ -680,7 +688,9 @@ def _up() -> bool:
         "api": api,
         "pki": str(pki),
         "binaries": str(binaries),
-        "openshift_binaries": str(openshift_binaries),
+        "openshift_binaries": str(servers.directory),
+        "openshift_real": servers.real,
+        "openshift_crds": str(own_servers),
         "ports": {
             "etcd": etcd_port,
             "etcd-peer": etcd_peer,
@@ -791,7 +801,7 @@ def _up() -> bool:
             state,
             launch,
             kube,
-            binaries=openshift_binaries,
+            servers=servers,
             ports=(oas_port, ocm_port, etcd_port),
             depends_on=[etcd, apiserver],
         )
@@ -806,12 +816,7 @@ def _up() -> bool:
         start_registries(state, launch, password=password, ports=(reg_port, token_reg_port, token_port))
         push_test_image(registry=f"127.0.0.1:{reg_port}", password=password, ca_dir=registry_ca_dir)
 
-        bin_dir = STATE_DIR / "bin"
-        bin_dir.mkdir()
-        (bin_dir / "oc").symlink_to(openshift_binaries / "oc")
         env = {
-            "PATH": f"{bin_dir}:$PATH",
-            "SANDBOX_OC": str(openshift_binaries / "oc"),
             "KUBECONFIG": str(admin_kubeconfig),
             "K8S_AUTH_KUBECONFIG": str(admin_kubeconfig),
             "SANDBOX_USER_KUBECONFIG": str(user_kubeconfig),
@@ -824,6 +829,12 @@ def _up() -> bool:
             "SANDBOX_REGISTRY_PASSWORD": password,
             "SANDBOX_TOKEN_REGISTRY": f"127.0.0.1:{token_reg_port}",
         }
+        if servers.oc is not None:
+            # Real binaries with oc: the parity tests also run it live (tests/integration/test_oc_parity.py).
+            bin_dir = STATE_DIR / "bin"
+            bin_dir.mkdir()
+            (bin_dir / "oc").symlink_to(servers.oc)
+            env = {"PATH": f"{bin_dir}:$PATH", "SANDBOX_OC": str(servers.oc), **env}
         lines = ["# Written by tests/sandbox/sandbox.py: `source` it to talk to the sandbox cluster."]
         lines += [
             # PATH is the one value that refers to the environment it is sourced in.
@@ -844,43 +855,76 @@ def _up() -> bool:
     return True
 
 
+def _servers(state: dict[str, Any]) -> openshift.Servers:
+    return openshift.Servers(Path(state["openshift_binaries"]), real=bool(state.get("openshift_real")))
+
+
 def start_openshift(
     state: dict[str, Any],
     launch: Any,
     kube: Any,
     *,
-    binaries: Path,
+    servers: openshift.Servers,
     ports: tuple[int, int, int],
     depends_on: Sequence[Proc],
 ) -> None:
-    """openshift-apiserver aggregated behind kube-apiserver, then openshift-controller-manager (spec §2.2)."""
+    """The image API server aggregated behind kube-apiserver, then the controllers."""
     import materials  # noqa: PLC0415 (see up())
 
     oas_port, ocm_port, _etcd_port = ports
     pki = Path(state["pki"])
-    _write_apiserver_config(state)
-    _write_private(
-        STATE_DIR / "openshift-controller-manager.yaml",
-        materials.to_yaml(openshift.controller_manager_config(port=ocm_port, pki=pki)),
-    )
-    commands = openshift.process_commands(binaries, state_dir=STATE_DIR)
+    if servers.real:
+        _write_apiserver_config(state)
+        _write_private(
+            STATE_DIR / "openshift-controller-manager.yaml",
+            materials.to_yaml(openshift.controller_manager_config(port=ocm_port, pki=pki)),
+        )
     oas = _launch_openshift_apiserver(state, launch, depends_on)
-    for collection, body in openshift.aggregation_objects(port=oas_port, ca_pem=(pki / "ca.crt").read_bytes()):
+    for collection, body in openshift.aggregation_objects(
+        port=oas_port, ca_pem=(pki / "ca.crt").read_bytes(), groups=servers.groups
+    ):
         kube.create(collection, body)
-    _wait_for_apiservices(kube, [*depends_on, oas])
+    _wait_for_apiservices(kube, servers.groups, [*depends_on, oas])
     for collection, body in openshift.controller_prerequisites(sa_pub=(pki / "sa.pub").read_bytes()):
         kube.create(collection, body)
     tmp = STATE_DIR / "tmp"
     tmp.mkdir(exist_ok=True)
+    commands = _commands(state)
     ocm = launch(
         "openshift-controller-manager", commands["openshift-controller-manager"], env={**os.environ, "TMPDIR": str(tmp)}
     )
-    log = LOG_DIR / "openshift-controller-manager.log"
+    if servers.real:
+        log = LOG_DIR / "openshift-controller-manager.log"
+        wait_until(
+            "openshift-controller-manager to start its image-import controller",
+            lambda: 'Started "openshift.io/image-import"' in log.read_text(encoding="utf-8", errors="replace"),
+            timeout=120,
+            procs=[*depends_on, oas, ocm],
+        )
+        return
+    # Our controllers are working once the namespace `default` is set up as a project.
     wait_until(
-        "openshift-controller-manager to start its image-import controller",
-        lambda: 'Started "openshift.io/image-import"' in log.read_text(encoding="utf-8", errors="replace"),
+        "the controllers to set up namespace default (builder, deployer, system:image-pullers)",
+        lambda: all(
+            kube.get(path) is not None
+            for path in (
+                "/api/v1/namespaces/default/serviceaccounts/builder",
+                "/api/v1/namespaces/default/serviceaccounts/deployer",
+                "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/system:image-pullers",
+            )
+        ),
         timeout=120,
         procs=[*depends_on, oas, ocm],
+    )
+
+
+def _commands(state: dict[str, Any]) -> dict[str, Sequence[str]]:
+    return openshift.process_commands(
+        _servers(state),
+        state_dir=STATE_DIR,
+        port=state["ports"]["openshift-apiserver"],
+        etcd_port=state["ports"]["etcd"],
+        pki=Path(state["pki"]),
     )
 
 
@@ -898,13 +942,14 @@ def _write_apiserver_config(state: dict[str, Any], allowed_registries_for_import
 
 
 def _launch_openshift_apiserver(state: dict[str, Any], launch: Any, depends_on: Sequence[Proc]) -> Proc:
-    """Start openshift-apiserver from its written config and wait until it serves (readyz)."""
+    """Start the image API server and wait until it serves (readyz)."""
     pki = Path(state["pki"])
-    commands = openshift.process_commands(Path(state["openshift_binaries"]), state_dir=STATE_DIR)
-    # Imports verify the registry's certificate against Go's system pool, which honours SSL_CERT_FILE
-    # (imagePolicyConfig.additionalTrustedCA is read but unused at this commit: spec gotcha 3).
+    # Real openshift-apiserver verifies registries against Go's system pool, which honours SSL_CERT_FILE
+    # (imagePolicyConfig.additionalTrustedCA is read but unused); ours takes --registry-ca-file.
     oas = launch(
-        "openshift-apiserver", commands["openshift-apiserver"], env={**os.environ, "SSL_CERT_FILE": str(pki / "ca.crt")}
+        "openshift-apiserver",
+        _commands(state)["openshift-apiserver"],
+        env={**os.environ, "SSL_CERT_FILE": str(pki / "ca.crt")},
     )
     admin = _https_context(pki / "ca.crt", pki / "admin.crt", pki / "admin.key")
     port = state["ports"]["openshift-apiserver"]
@@ -917,8 +962,8 @@ def _launch_openshift_apiserver(state: dict[str, Any], launch: Any, depends_on: 
     return oas
 
 
-def _wait_for_apiservices(kube: Any, procs: Sequence[Proc]) -> None:
-    for group in openshift.AGGREGATED_GROUPS:
+def _wait_for_apiservices(kube: Any, groups: Sequence[str], procs: Sequence[Proc]) -> None:
+    for group in groups:
         wait_until(
             f"APIService v1.{group} to be Available",
             lambda group=group: _apiservice_available(kube, f"v1.{group}"),
@@ -928,9 +973,10 @@ def _wait_for_apiservices(kube: Any, procs: Sequence[Proc]) -> None:
 
 
 def restart_openshift_apiserver(*, allowed_registries_for_import: Sequence[Any] = ()) -> None:
-    """Stop openshift-apiserver and start it again (its config re-rendered, with images.config's
-    ``allowedRegistriesForImport`` as the operator would copy it in), then wait until its APIs are Available.
-    Requests to the image API fail with 503 in between, as on a cluster whose openshift-apiserver pods roll."""
+    """Stop the image API server and start it again, then wait until its APIs are Available. Real binaries get
+    their config re-rendered with images.config's ``allowedRegistriesForImport`` as the operator would copy it in;
+    ours reads images.config live. Requests to the image API fail with 503 in between, as on a cluster whose
+    openshift-apiserver pods roll."""
     with state_lock():
         state = read_state()
         if state is None or not is_up():
@@ -938,7 +984,8 @@ def restart_openshift_apiserver(*, allowed_registries_for_import: Sequence[Any] 
         procs = recorded_processes(state)
         old = [proc for proc in procs if proc.name == "openshift-apiserver"]
         stop_processes(old)
-        _write_apiserver_config(state, allowed_registries_for_import)
+        if _servers(state).real:
+            _write_apiserver_config(state, allowed_registries_for_import)
         others = [proc for proc in procs if proc.name != "openshift-apiserver"]
 
         def launch(name: str, command: Sequence[str], env: dict[str, str] | None = None) -> Proc:
@@ -953,7 +1000,7 @@ def restart_openshift_apiserver(*, allowed_registries_for_import: Sequence[Any] 
         kube = support.Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher")
         # The APIServices still say Available from before the stop, and kube-apiserver's proxy answers 503 until
         # its availability check has seen the new process: wait for real answers through kube-apiserver.
-        for group in openshift.AGGREGATED_GROUPS:
+        for group in _servers(state).groups:
             wait_until(
                 f"{group} to be served through kube-apiserver again",
                 functools.partial(_served_steadily, kube, f"/apis/{group}/v1"),
