@@ -3,9 +3,10 @@
 """Test-side tools for the sandbox cluster: an admin API client independent of the collection's code, runners for
 modules and playbooks, the audit log reader, and stand-ins for the OpenShift controllers the sandbox lacks.
 
-The sandbox runs the real openshift-apiserver and openshift-controller-manager: imports, tag tracking, the
-service accounts' ``<sa>-dockercfg-*`` secrets and OpenShift's roles are theirs. What cannot run here is played:
-the MCO (``mco_stand_in.MachineConfigOperator``), which needs nodes.
+The sandbox runs an image API server and controllers that behave as openshift-apiserver and
+openshift-controller-manager do (ours, or the real ones with SANDBOX_OPENSHIFT_BIN): imports, tag tracking, the
+service accounts' ``<sa>-dockercfg-*`` secrets are theirs. What cannot run here is played: the MCO
+(``mco_stand_in.MachineConfigOperator``), which needs nodes.
 """
 
 from __future__ import annotations

@@ -27,10 +27,15 @@ def antsibull_changelog() -> str:
 
 
 def fragment_entries() -> dict[str, list[str]]:
-    """Every entry of every fragment, by section (the release summary is a prelude, not a list)."""
+    """Every entry of every fragment that release notes show, by section (the release summary is a prelude, not a
+    list; the trivial section, for changes users do not see, is never rendered)."""
+    config = yaml.safe_load((REPO_ROOT / "changelogs" / "config.yaml").read_text())
+    hidden = {config.get("trivial_section_name", "trivial")}
     entries: dict[str, list[str]] = {}
     for fragment in sorted((REPO_ROOT / "changelogs" / "fragments").glob("*.yml")):
         for section, value in (yaml.safe_load(fragment.read_text()) or {}).items():
+            if section in hidden:
+                continue
             items = [value] if isinstance(value, str) else list(value)
             entries.setdefault(section, []).extend(items)
     return entries
