@@ -242,6 +242,22 @@ class Kube:
         timeout: float = 30.0,
     ) -> Any:
         """Send one request; returns the decoded JSON answer (text when it is not JSON)."""
+        status, decoded = self.send(method, path, body, content_type=content_type, headers=headers, timeout=timeout)
+        if status >= 400:
+            raise KubeTestError(method, path, status, decoded)
+        return decoded
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> tuple[int, Any]:
+        """Send one request; returns the status code and the decoded answer, whatever the status."""
         connection = http.client.HTTPSConnection(self.host, self.port, context=self._context, timeout=timeout)
         all_headers = {"Accept": "application/json", "User-Agent": self.user_agent, **(headers or {})}
         if self.username_token:
@@ -263,9 +279,7 @@ class Kube:
             decoded: Any = json.loads(raw) if raw else None
         except ValueError:
             decoded = raw.decode("utf-8", "replace")
-        if response.status >= 400:
-            raise KubeTestError(method, path, response.status, decoded)
-        return decoded
+        return response.status, decoded
 
     def get(self, path: str) -> Any:
         """The object at ``path``, or None when it does not exist."""

@@ -103,6 +103,8 @@ func (imp *Importer) Import(ctx context.Context, ref reference.DockerImageRefere
 			return nil, repositoryError(ref, err)
 		}
 		img.DockerImageConfig = string(config)
+		// Layers are listed from the base up, which OpenShift records on every image it fills.
+		img.Annotations = map[string]string{imagev1.DockerImageLayersOrderAnnotation: imagev1.DockerImageLayersOrderAscending}
 		size := configDescriptor.Size
 		for _, layer := range layers {
 			img.DockerImageLayers = append(img.DockerImageLayers, imagev1.ImageLayer{Name: layer.Digest.String(), LayerSize: layer.Size, MediaType: layer.MediaType})

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/authentication/user"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
@@ -173,7 +174,7 @@ func (s *Strategy) validateUpdate(ctx context.Context, obj, old runtime.Object, 
 func (s *Strategy) resolveAndVerify(ctx context.Context, old, stream *imagev1.ImageStream, followTracking bool) field.ErrorList {
 	caller, ok := genericapirequest.UserFrom(ctx)
 	if !ok {
-		return field.ErrorList{field.InternalError(field.NewPath(""), apierrors.NewForbidden(image.Resource("imagestreams"), stream.Name, fmt.Errorf("no user context available")))}
+		return field.ErrorList{field.InternalError(field.NewPath(""), apierrors.NewForbidden(schema.GroupResource{Resource: "imagestreams"}, stream.Name, fmt.Errorf("no user context available")))}
 	}
 	errs := s.verifyTagSources(ctx, old, stream, caller)
 	errs = append(errs, imagestreams.ResolveChangedTags(ctx, old, stream, s.GetStream, s.InternalRegistry)...)
@@ -181,7 +182,8 @@ func (s *Strategy) resolveAndVerify(ctx context.Context, old, stream *imagev1.Im
 		imagestreams.FollowChangedHistories(stream, old)
 	}
 	if len(errs) > 0 {
-		return field.ErrorList{field.InternalError(field.NewPath(""), apierrors.NewInvalid(image.Kind("imagestreams"), stream.Name, errs))}
+		// OpenShift names the kind "imagestreams", with no group, in this message.
+		return field.ErrorList{field.InternalError(field.NewPath(""), apierrors.NewInvalid(schema.GroupKind{Kind: "imagestreams"}, stream.Name, errs))}
 	}
 	if err := s.verifyLimits(ctx, old, stream); err != nil {
 		return field.ErrorList{field.InternalError(field.NewPath(""), err)}

@@ -4,8 +4,6 @@ package imagestreamimage
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	imagev1 "github.com/openshift/api/image/v1"
 	"github.com/openshift/library-go/pkg/image/imageutil"
@@ -15,7 +13,6 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/openshift-ops/images/tests/sandbox/openshift/pkg/apis/image"
-	"github.com/openshift-ops/images/tests/sandbox/openshift/pkg/imagestreams"
 )
 
 // REST serves imagestreamimages.
@@ -41,7 +38,21 @@ func (r *REST) Destroy()                {}
 func (r *REST) NamespaceScoped() bool   { return true }
 func (r *REST) GetSingularName() string { return "imagestreamimage" }
 
-// Get finds the one image of the stream the ID names.
+// matchingImage is the image of the stream's histories that id (a digest or a prefix of one) names. Like
+// OpenShift's, it does not refuse an ambiguous prefix: one of the matches is taken (here the last in sort order).
+func matchingImage(stream *imagev1.ImageStream, id string) string {
+	found := ""
+	for _, history := range stream.Status.Tags {
+		for _, event := range history.Items {
+			if event.Image != "" && imageutil.DigestOrImageMatch(event.Image, id) && event.Image > found {
+				found = event.Image
+			}
+		}
+	}
+	return found
+}
+
+// Get finds the image of the stream the ID names.
 func (r *REST) Get(ctx context.Context, id string, _ *metav1.GetOptions) (runtime.Object, error) {
 	streamName, imageID, ok := imageutil.SplitImageStreamImage(id)
 	if !ok || streamName == "" || imageID == "" {
@@ -52,25 +63,22 @@ func (r *REST) Get(ctx context.Context, id string, _ *metav1.GetOptions) (runtim
 		return nil, err
 	}
 	stream := obj.(*imagev1.ImageStream)
-	event, err := imagestreams.ResolveImageID(stream, imageID)
-	if err != nil {
-		var ambiguous imagestreams.AmbiguousError
-		if errors.As(err, &ambiguous) {
-			return nil, apierrors.NewConflict(image.Resource("imagestreamimage"), imageID, err)
-		}
-		return nil, apierrors.NewNotFound(image.Resource("imagestreamimage"), imageID)
+	imageName := matchingImage(stream, imageID)
+	if imageName == "" {
+		return nil, apierrors.NewNotFound(image.Resource("imagestreamimage"), id)
 	}
-	found, err := r.Images.Get(ctx, event.Image, &metav1.GetOptions{})
+	found, err := r.Images.Get(ctx, imageName, &metav1.GetOptions{})
 	if err != nil {
 		return nil, err
 	}
 	img := found.(*imagev1.Image).DeepCopy()
+	img.TypeMeta = metav1.TypeMeta{} // embedded: OpenShift's answer has no kind of its own there
 	img.DockerImageManifest = ""
 	img.DockerImageConfig = ""
 	return &imagev1.ImageStreamImage{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:         stream.Namespace,
-			Name:              fmt.Sprintf("%s@%s", stream.Name, img.Name),
+			Name:              imageutil.JoinImageStreamImage(streamName, imageID), // the ID as asked, prefix or not
 			CreationTimestamp: img.CreationTimestamp,
 			Annotations:       stream.Annotations,
 		},

@@ -86,6 +86,7 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 		return nil, apierrors.NewBadRequest("a namespace must be specified to import images")
 	}
 	isi.Namespace = namespace
+	rest.FillObjectMetaSystemFields(isi)
 	image.DefaultImageStreamImport(isi)
 	if errs := Validate(isi); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(image.Kind("ImageStreamImport"), isi.Name, errs)
@@ -163,7 +164,8 @@ func (r *REST) Create(ctx context.Context, obj runtime.Object, createValidation 
 	if err != nil {
 		return nil, err
 	}
-	isi.Status.Import = written.(*imagev1.ImageStream)
+	isi.Status.Import = written.(*imagev1.ImageStream).DeepCopy()
+	isi.Status.Import.TypeMeta = metav1.TypeMeta{} // embedded: OpenShift's answer has no kind of its own there
 	return isi, nil
 }
 
@@ -230,14 +232,12 @@ func (r *REST) importImages(ctx context.Context, isi *imagev1.ImageStreamImport,
 	isi.Status.Images = make([]imagev1.ImageImportStatus, len(isi.Spec.Images))
 	for i, spec := range isi.Spec.Images {
 		status := &isi.Status.Images[i]
-		if spec.To != nil {
-			status.Tag = spec.To.Name
-		}
 		if keyringErr != nil {
 			status.Status = apierrors.NewInternalError(keyringErr).ErrStatus
 			continue
 		}
 		ref, err := reference.Parse(spec.From.Name)
+		status.Tag = ref.Tag // the source's tag, as OpenShift reports it (not the tag imported into)
 		if err != nil {
 			status.Status = apierrors.NewInvalid(image.Kind("DockerImage"), spec.From.Name,
 				field.ErrorList{field.Invalid(field.NewPath("from", "name"), spec.From.Name, err.Error())}).ErrStatus
@@ -296,15 +296,21 @@ func (r *REST) applyResults(ctx context.Context, isi *imagev1.ImageStreamImport,
 	return nil
 }
 
+// createImage stores an imported image without its manifest and configuration text (OpenShift keeps them out of
+// etcd); an image that exists already is answered as imported, not re-read.
 func (r *REST) createImage(ctx context.Context, img *imagev1.Image) (*imagev1.Image, error) {
-	created, err := r.Images.Create(ctx, img.DeepCopy(), rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = r.Images.Get(ctx, img.Name, &metav1.GetOptions{})
-	}
-	if err != nil {
+	stored := img.DeepCopy()
+	stored.DockerImageManifest, stored.DockerImageConfig = "", ""
+	created, err := r.Images.Create(ctx, stored, rest.ValidateAllObjectFunc, &metav1.CreateOptions{})
+	switch {
+	case apierrors.IsAlreadyExists(err):
+		return stored, nil
+	case err != nil:
 		return nil, err
 	}
-	return created.(*imagev1.Image), nil
+	answer := created.(*imagev1.Image)
+	answer.TypeMeta = metav1.TypeMeta{}
+	return answer, nil
 }
 
 func tagChanged(stream *imagev1.ImageStream, tag string, event imagev1.TagEvent) bool {

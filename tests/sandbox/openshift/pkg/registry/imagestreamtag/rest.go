@@ -135,6 +135,7 @@ func NewTag(stream *imagev1.ImageStream, tag string, img *imagev1.Image) *imagev
 		LookupPolicy: stream.Spec.LookupPolicy,
 	}
 	copied := img.DeepCopy()
+	copied.TypeMeta = metav1.TypeMeta{} // embedded: OpenShift's answer has no kind of its own there
 	if spec, ok := imagestreams.SpecTag(stream, tag); ok {
 		specCopy := *spec.DeepCopy()
 		view.Tag = &specCopy
