@@ -510,10 +510,10 @@ def prepare(sandbox: Sandbox) -> Run:
             },
         )
     images = Images(sandbox, kube, run_module=None)
-    digests = {
-        image: images.push(f"contract/{image.split(':')[0]}", image.split(":")[1], text=text)
-        for image, text in IMAGES.items()
-    }
+    digests = {}
+    for image, text in IMAGES.items():
+        repository, _colon, tag = image.partition(":")
+        digests[image] = images.push(f"contract/{repository}", tag, text=text)
     kube.create(
         f"/api/v1/namespaces/{namespaces['c']}/limitranges",
         {

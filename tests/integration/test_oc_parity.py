@@ -4,9 +4,9 @@
 namespace, and the cluster objects are compared field by field. Every difference that remains is a deliberate one,
 asserted here and documented (docs/image_tag.md, docs/pull_secrets.md).
 
-These run live only when a user supplies real OpenShift binaries with oc (SANDBOX_OPENSHIFT_BIN); they are skipped
-otherwise, and reported as skipped: the golden files recorded from real oc that will replace them are not yet
-written (issue 21, point 5)."""
+oc's side comes from golden files recorded once from real oc against the real OpenShift servers
+(``golden/oc_parity.json``); with real binaries and oc supplied (SANDBOX_OPENSHIFT_BIN) it runs live and is checked
+against them (oc_reference.py)."""
 
 from __future__ import annotations
 
@@ -14,23 +14,20 @@ import base64
 import json
 import os
 import secrets
-import subprocess
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
 
+from .oc_reference import GoldenStore, OcReference, oc_side_key, reference_mode
 from .sandbox_support import Images, Kube, ModuleRunner, Sandbox, imagestream_path, wait_for_project_setup
 
 
-def needs_oc(sandbox: Sandbox) -> None:
-    if "SANDBOX_OC" not in sandbox.env:
-        pytest.skip("needs real oc: SANDBOX_OPENSHIFT_BIN=DIR with DIR/oc (golden files from real oc not yet recorded)")
-
-
-@pytest.fixture(autouse=True)
-def oc_supplied(sandbox: Sandbox) -> None:
-    needs_oc(sandbox)
+@pytest.fixture(scope="session")
+def golden() -> Iterator[GoldenStore]:
+    store = GoldenStore()
+    yield store
+    store.save()  # only when recording
 
 
 @pytest.fixture
@@ -44,28 +41,19 @@ def twin(kube: Kube, namespace: str) -> Iterator[str]:
     kube.delete(f"/api/v1/namespaces/{name}")
 
 
-class Oc:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.binary = sandbox.env["SANDBOX_OC"]
-        self.kubeconfig = sandbox.kubeconfig
-
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        completed = subprocess.run(
-            [self.binary, "--kubeconfig", self.kubeconfig, *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if check:
-            assert completed.returncode == 0, f"oc {' '.join(args)}: {completed.stdout}{completed.stderr}"
-        return completed
-
-
-@pytest.fixture(scope="session")
-def oc(sandbox: Sandbox) -> Oc:
-    needs_oc(sandbox)
-    return Oc(sandbox)
+@pytest.fixture
+def oc(request: pytest.FixtureRequest, sandbox: Sandbox, golden: GoldenStore, namespace: str, twin: str) -> OcReference:
+    reference = OcReference(
+        key=oc_side_key(request.node.nodeid),
+        mode=reference_mode(sandbox.env),
+        store=golden,
+        binary=sandbox.env.get("SANDBOX_OC"),
+        kubeconfig=sandbox.kubeconfig,
+    )
+    reference.substitute(twin, "<oc-namespace>")
+    reference.substitute(namespace, "<module-namespace>")
+    reference.substitute_credentials(sandbox.registry, sandbox.registry_user, sandbox.registry_password)
+    return reference
 
 
 def spec_tags(kube: Kube, namespace: str, stream: str) -> dict[str, dict[str, Any]]:
@@ -89,6 +77,23 @@ def spec_tags(kube: Kube, namespace: str, stream: str) -> dict[str, dict[str, An
     return tags
 
 
+def materialize_spec_tags(kube: Kube, namespace: str, stream: str, tags: dict[str, dict[str, Any]]) -> None:
+    """Write oc's recorded spec tags (as spec_tags() reads them) into ``namespace/stream``: what oc left there."""
+    wanted = []
+    for tag in tags.values():
+        entry = json.loads(json.dumps(tag))
+        if (entry.get("from") or {}).get("namespace") == "<self>":
+            entry["from"]["namespace"] = namespace
+        wanted.append(entry)
+    path = imagestream_path(namespace, stream)
+    if kube.get(path) is None:
+        kube.create(
+            imagestream_path(namespace),
+            {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": stream}},
+        )
+    kube.update_with_retry(path, lambda current: current["spec"].update(tags=wanted) is None)
+
+
 def status_images(kube: Kube, namespace: str, stream: str) -> dict[str, str | None]:
     current = kube.get(imagestream_path(namespace, stream)) or {}
     return {
@@ -107,10 +112,12 @@ def ok(result: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ruby(images: Images, namespace: str, twin: str) -> str:
+def ruby(images: Images, namespace: str, twin: str, oc: OcReference) -> str:
     """The same image imported as ruby:2.0 into both twins; returns its digest."""
     repository = f"parity/ruby-{secrets.token_hex(3)}"
     digest = images.push(repository, "2.0")
+    oc.substitute(digest, "<digest>")
+    oc.substitute(repository, "<repository>")
     for ns in (namespace, twin):
         assert images.import_tag(ns, "ruby", "2.0", image=f"{repository}:2.0") == digest
     return digest
@@ -170,12 +177,12 @@ def test_oc_tag_parity(
     namespace: str,
     twin: str,
     ruby: str,
-    oc: Oc,
+    oc: OcReference,
     run_module: ModuleRunner,
     params: dict[str, Any],
     oc_args: Sequence[str],
 ) -> None:
-    oc("-n", twin, "tag", *(arg.format(ns=twin, digest=ruby) for arg in oc_args))
+    oc.oc("-n", twin, "tag", *(arg.format(ns=twin, digest=ruby) for arg in oc_args))
     module_params = {
         key: (
             [v.format(digest=ruby) for v in value]
@@ -188,54 +195,68 @@ def test_oc_tag_parity(
     }
     result = ok(run_module("image_tag", {**module_params, "namespace": namespace}))
     assert result["changed"] is True
-    streams = {dest.split(":")[0] for dest in ([params["dest"]] if isinstance(params["dest"], str) else params["dest"])}
+    streams = sorted(
+        {dest.partition(":")[0] for dest in ([params["dest"]] if isinstance(params["dest"], str) else params["dest"])}
+    )
+    theirs_by_stream = {
+        stream: oc.observe(f"spec tags of {stream}", lambda stream=stream: spec_tags(kube, twin, stream))
+        for stream in streams
+    }
     for stream in streams:
-        assert spec_tags(kube, namespace, stream) == spec_tags(kube, twin, stream), stream
+        assert spec_tags(kube, namespace, stream) == theirs_by_stream[stream], stream
     # and the server resolved both the same way, during the write (imports of quay.io, unreachable here, fail in
     # the background at their own pace: left out)
-    resolved = [name for name, tag in spec_tags(kube, twin, "ruby").items() if tag["from"]["kind"] != "DockerImage"]
-    ours, theirs = status_images(kube, namespace, "ruby"), status_images(kube, twin, "ruby")
+    resolved = [name for name, tag in theirs_by_stream["ruby"].items() if tag["from"]["kind"] != "DockerImage"]
+    ours, theirs = (
+        status_images(kube, namespace, "ruby"),
+        oc.observe("status of ruby", lambda: status_images(kube, twin, "ruby")),
+    )
     assert {name: ours.get(name) for name in resolved} == {name: theirs.get(name) for name in resolved}
     # the deliberate difference: the module is idempotent, `oc tag` writes again (and reports it) every time
     again = ok(run_module("image_tag", {**module_params, "namespace": namespace}))
     assert again["changed"] is False
     # and what oc made is what the module wants: run in oc's twin, it changes nothing
+    if not oc.live:
+        for stream, tags in theirs_by_stream.items():
+            materialize_spec_tags(kube, twin, stream, tags)
     assert ok(run_module("image_tag", {**module_params, "namespace": twin}))["changed"] is False
 
 
 def test_oc_tag_cross_namespace_parity(
-    images: Images, kube: Kube, *, namespace: str, twin: str, ruby: str, oc: Oc, run_module: ModuleRunner
+    images: Images, kube: Kube, *, namespace: str, twin: str, ruby: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
     # both take the source from the other twin: ours from the twin's ruby:2.0, oc's from ours
-    oc("tag", f"{namespace}/ruby:2.0", f"{twin}/copy:prod")
+    oc.oc("tag", f"{namespace}/ruby:2.0", f"{twin}/copy:prod")
     ok(run_module("image_tag", {"source": f"{twin}/ruby:2.0", "dest": f"{namespace}/copy:prod"}))
     ours = spec_tags(kube, namespace, "copy")["prod"]
-    theirs = spec_tags(kube, twin, "copy")["prod"]
+    theirs = oc.observe("spec tags of copy", lambda: spec_tags(kube, twin, "copy"))["prod"]
     assert ours["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{ruby}", "namespace": twin}
     assert theirs["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{ruby}", "namespace": namespace}
     assert {k: v for k, v in ours.items() if k != "from"} == {k: v for k, v in theirs.items() if k != "from"}
 
 
 def test_oc_tag_delete_parity(
-    kube: Kube, *, namespace: str, twin: str, ruby: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, *, namespace: str, twin: str, ruby: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
-    oc("-n", twin, "tag", "-d", "ruby:2.0")
+    oc.oc("-n", twin, "tag", "-d", "ruby:2.0")
     ok(run_module("image_tag", {"dest": "ruby:2.0", "namespace": namespace, "state": "absent"}))
-    assert spec_tags(kube, namespace, "ruby") == spec_tags(kube, twin, "ruby") == {}
-    assert status_images(kube, namespace, "ruby") == status_images(kube, twin, "ruby") == {}
+    assert spec_tags(kube, namespace, "ruby") == oc.observe("spec tags", lambda: spec_tags(kube, twin, "ruby")) == {}
+    assert (
+        status_images(kube, namespace, "ruby") == oc.observe("status", lambda: status_images(kube, twin, "ruby")) == {}
+    )
     # the deliberate difference: deleting again is no change for the module, an error for oc
     assert (
         ok(run_module("image_tag", {"dest": "ruby:2.0", "namespace": namespace, "state": "absent"}))["changed"] is False
     )
-    assert oc("-n", twin, "tag", "-d", "ruby:2.0", check=False).returncode != 0
+    assert oc.oc("-n", twin, "tag", "-d", "ruby:2.0", check=False).returncode != 0
 
 
 def test_oc_tag_retag_keeps_annotations_where_oc_wipes_them(
-    images: Images, kube: Kube, *, namespace: str, twin: str, ruby: str, oc: Oc, run_module: ModuleRunner
+    images: Images, kube: Kube, *, namespace: str, twin: str, ruby: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
-    oc("-n", twin, "tag", f"{twin}/ruby:2.0", f"{twin}/ruby:static")
+    oc.oc("-n", twin, "tag", f"{twin}/ruby:2.0", f"{twin}/ruby:static")
     ok(run_module("image_tag", {"source": "ruby:2.0", "dest": "ruby:static", "namespace": namespace}))
-    for ns in (namespace, twin):
+    for ns in (namespace, twin) if oc.live else (namespace,):
         kube.update_with_retry(
             imagestream_path(ns, "ruby"),
             lambda current: all(
@@ -244,9 +265,10 @@ def test_oc_tag_retag_keeps_annotations_where_oc_wipes_them(
                 if t["name"] == "static"
             ),
         )
-    oc("-n", twin, "tag", f"{twin}/ruby:2.0", f"{twin}/ruby:static")
+    oc.oc("-n", twin, "tag", f"{twin}/ruby:2.0", f"{twin}/ruby:static")
     ok(run_module("image_tag", {"source": "ruby:2.0", "dest": "ruby:static", "namespace": namespace}))
-    ours, theirs = spec_tags(kube, namespace, "ruby")["static"], spec_tags(kube, twin, "ruby")["static"]
+    ours = spec_tags(kube, namespace, "ruby")["static"]
+    theirs = oc.observe("spec tags", lambda: spec_tags(kube, twin, "ruby"))["static"]
     # the deliberate difference: oc replaces the whole tag, annotations gone; the module keeps them
     assert ours.pop("annotations") == {"description": "Ruby"}
     assert not theirs.pop("annotations", None)
@@ -266,9 +288,9 @@ def decoded(secret_object: dict[str, Any], key: str) -> Any:
 
 
 def test_create_secret_docker_registry_parity(
-    kube: Kube, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
-    oc(
+    oc.oc(
         "-n",
         twin,
         "create",
@@ -284,7 +306,7 @@ def test_create_secret_docker_registry_parity(
         {"server": "quay.io", "username": "robot", "password": "s3cr3t-Passw0rd", "email": "robot@example.org"}
     ]
     ok(run_module("pull_secret", {"name": "robot", "namespace": namespace, "registries": registries}))
-    ours, theirs = secret(kube, namespace, "robot"), secret(kube, twin, "robot")
+    ours, theirs = secret(kube, namespace, "robot"), oc.observe("secret", lambda: secret(kube, twin, "robot"))
     assert ours["type"] == theirs["type"] == "kubernetes.io/dockerconfigjson"
     assert decoded(ours, ".dockerconfigjson") == decoded(theirs, ".dockerconfigjson")
     assert (
@@ -294,7 +316,7 @@ def test_create_secret_docker_registry_parity(
 
 
 def test_create_secret_generic_from_auth_file_parity(
-    kube: Kube, tmp_path: Any, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, tmp_path: Any, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
     document = {
         "auths": {
@@ -304,7 +326,8 @@ def test_create_secret_generic_from_auth_file_parity(
     }
     auth_file = tmp_path / "auth.json"
     auth_file.write_text(json.dumps(document), encoding="utf-8")
-    oc(
+    oc.substitute(str(auth_file), "<auth-file>")
+    oc.oc(
         "-n",
         twin,
         "create",
@@ -315,7 +338,7 @@ def test_create_secret_generic_from_auth_file_parity(
         "--type=kubernetes.io/dockerconfigjson",
     )
     ok(run_module("pull_secret", {"name": "from-file", "namespace": namespace, "auth_file": str(auth_file)}))
-    ours, theirs = secret(kube, namespace, "from-file"), secret(kube, twin, "from-file")
+    ours, theirs = secret(kube, namespace, "from-file"), oc.observe("secret", lambda: secret(kube, twin, "from-file"))
     assert ours["type"] == theirs["type"]
     assert decoded(ours, ".dockerconfigjson") == decoded(theirs, ".dockerconfigjson")
 
@@ -324,14 +347,14 @@ def test_create_secret_generic_from_auth_file_parity(
 # oc secrets link / unlink
 
 
-def sa_lists(kube: Kube, namespace: str, name: str) -> tuple[list[str], list[str]]:
+def sa_lists(kube: Kube, namespace: str, name: str) -> list[list[str]]:
     sa = kube.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}")
     managed = (sa["metadata"].get("annotations") or {})["openshift.io/internal-registry-pull-secret-ref"]
 
     def names(field: str) -> list[str]:
         return ["<managed>" if ref["name"] == managed else ref["name"] for ref in sa.get(field) or []]
 
-    return names("imagePullSecrets"), names("secrets")
+    return [names("imagePullSecrets"), names("secrets")]
 
 
 @pytest.mark.parametrize(
@@ -342,7 +365,7 @@ def test_secrets_link_and_unlink_parity(
     *,
     namespace: str,
     twin: str,
-    oc: Oc,
+    oc: OcReference,
     run_module: ModuleRunner,
     purpose: list[str],
     oc_for: str,
@@ -358,23 +381,23 @@ def test_secrets_link_and_unlink_parity(
                 },
             )
         )
-    oc("-n", twin, "secrets", "link", "default", "robot", f"--for={oc_for}")
+    oc.oc("-n", twin, "secrets", "link", "default", "robot", f"--for={oc_for}")
     ok(
         run_module(
             "secret_link",
             {"service_account": "default", "namespace": namespace, "secrets": ["robot"], "purpose": purpose},
         )
     )
-    assert sa_lists(kube, namespace, "default") == sa_lists(kube, twin, "default")
+    assert sa_lists(kube, namespace, "default") == oc.observe("linked", lambda: sa_lists(kube, twin, "default"))
     # unlink: oc secrets unlink removes from both lists; so does the module when purpose is not given
-    oc("-n", twin, "secrets", "unlink", "default", "robot")
+    oc.oc("-n", twin, "secrets", "unlink", "default", "robot")
     ok(
         run_module(
             "secret_link",
             {"service_account": "default", "namespace": namespace, "secrets": ["robot"], "state": "absent"},
         )
     )
-    assert sa_lists(kube, namespace, "default") == sa_lists(kube, twin, "default")
+    assert sa_lists(kube, namespace, "default") == oc.observe("unlinked", lambda: sa_lists(kube, twin, "default"))
     assert "robot" not in sa_lists(kube, namespace, "default")[0] + sa_lists(kube, namespace, "default")[1]
 
 
@@ -416,7 +439,7 @@ def test_policy_add_and_remove_role_parity(
     *,
     namespace: str,
     twin: str,
-    oc: Oc,
+    oc: OcReference,
     run_module: ModuleRunner,
     params: dict[str, Any],
     oc_args: list[str],
@@ -426,24 +449,24 @@ def test_policy_add_and_remove_role_parity(
     def fill(value: Any) -> Any:
         return [v.format(src=source) for v in value] if isinstance(value, list) else value
 
-    oc("-n", twin, "policy", *(arg.format(src=source) for arg in oc_args))
+    oc.oc("-n", twin, "policy", *(arg.format(src=source) for arg in oc_args))
     module_params = {key: fill(value) for key, value in params.items()}
     ok(run_module("image_puller_binding", {**module_params, "namespace": namespace, "verify": False}))
-    assert puller_subjects(kube, namespace) == puller_subjects(kube, twin) != []
+    assert puller_subjects(kube, namespace) == oc.observe("added", lambda: puller_subjects(kube, twin)) != []
     remove = ["remove-role-from-user" if oc_args[0] == "add-role-to-user" else "remove-role-from-group", *oc_args[1:]]
-    oc("-n", twin, "policy", *(arg.format(src=source) for arg in remove))
+    oc.oc("-n", twin, "policy", *(arg.format(src=source) for arg in remove))
     ok(
         run_module(
             "image_puller_binding", {**module_params, "namespace": namespace, "state": "absent", "verify": False}
         )
     )
-    assert puller_subjects(kube, namespace) == puller_subjects(kube, twin) == []
+    assert puller_subjects(kube, namespace) == oc.observe("removed", lambda: puller_subjects(kube, twin)) == []
 
 
 def test_policy_add_role_image_pusher_parity(
-    kube: Kube, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
-    oc("-n", twin, "policy", "add-role-to-user", "system:image-pusher", "system:serviceaccount:parity-ci:builder")
+    oc.oc("-n", twin, "policy", "add-role-to-user", "system:image-pusher", "system:serviceaccount:parity-ci:builder")
     params = {"namespace": namespace, "service_accounts": ["parity-ci:builder"], "role": "system:image-pusher"}
     ok(run_module("image_puller_binding", {**params, "verify": False}))
 
@@ -453,7 +476,7 @@ def test_policy_add_role_image_pusher_parity(
             s for item in listing["items"] if item["roleRef"]["name"] == "system:image-pusher" for s in item["subjects"]
         ]
 
-    assert pushers(namespace) == pushers(twin) != []
+    assert pushers(namespace) == oc.observe("pushers", lambda: pushers(twin)) != []
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -483,26 +506,26 @@ def test_both_refuse(
     namespace: str,
     twin: str,
     ruby: str,
-    oc: Oc,
+    oc: OcReference,
     run_module: ModuleRunner,
     params: dict[str, Any],
     oc_args: list[str],
     oc_message: str,
 ) -> None:
-    before = (spec_tags(kube, namespace, "ruby"), spec_tags(kube, twin, "ruby"))
-    refused = oc("-n", twin, "tag", *oc_args, check=False)
+    before = (spec_tags(kube, namespace, "ruby"), oc.observe("before", lambda: spec_tags(kube, twin, "ruby")))
+    refused = oc.oc("-n", twin, "tag", *oc_args, check=False)
     assert refused.returncode != 0
     assert oc_message.lower() in (refused.stdout + refused.stderr).lower()
     result = run_module("image_tag", {**params, "namespace": namespace})
     assert result.get("failed") is True
     assert oc_message.lower() in result["msg"].lower()
-    assert (spec_tags(kube, namespace, "ruby"), spec_tags(kube, twin, "ruby")) == before
+    assert (spec_tags(kube, namespace, "ruby"), oc.observe("after", lambda: spec_tags(kube, twin, "ruby"))) == before
 
 
 def test_create_secret_docker_registry_with_port_and_no_email_parity(
-    kube: Kube, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
-    oc(
+    oc.oc(
         "-n",
         twin,
         "create",
@@ -515,22 +538,22 @@ def test_create_secret_docker_registry_with_port_and_no_email_parity(
     )
     registries = [{"server": "registry.example.com:5000", "username": "dev", "password": "an0ther-Passw0rd"}]
     ok(run_module("pull_secret", {"name": "internal", "namespace": namespace, "registries": registries}))
-    ours, theirs = secret(kube, namespace, "internal"), secret(kube, twin, "internal")
+    ours, theirs = secret(kube, namespace, "internal"), oc.observe("secret", lambda: secret(kube, twin, "internal"))
     assert ours["type"] == theirs["type"]
     assert decoded(ours, ".dockerconfigjson") == decoded(theirs, ".dockerconfigjson")
 
 
 def test_secrets_link_two_secrets_parity(
-    kube: Kube, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
     for ns in (namespace, twin):
         for name in ("first", "second"):
             registry = {"server": f"{name}.example.com", "username": "r", "password": "p-Passw0rd1"}
             ok(run_module("pull_secret", {"name": name, "namespace": ns, "registries": [registry]}))
-    oc("-n", twin, "secrets", "link", "builder", "first", "second", "--for=pull")
+    oc.oc("-n", twin, "secrets", "link", "builder", "first", "second", "--for=pull")
     params = {"service_account": "builder", "namespace": namespace, "secrets": ["first", "second"], "purpose": ["pull"]}
     ok(run_module("secret_link", params))
-    assert sa_lists(kube, namespace, "builder") == sa_lists(kube, twin, "builder")
+    assert sa_lists(kube, namespace, "builder") == oc.observe("linked", lambda: sa_lists(kube, twin, "builder"))
     assert sa_lists(kube, namespace, "builder")[0][-2:] == ["first", "second"]
 
 
@@ -539,7 +562,7 @@ def test_secrets_link_two_secrets_parity(
 
 
 def test_registry_login_and_set_data_parity(
-    kube: Kube, tmp_path: Any, sandbox: Sandbox, *, namespace: str, twin: str, oc: Oc, run_module: ModuleRunner
+    kube: Kube, tmp_path: Any, sandbox: Sandbox, *, namespace: str, twin: str, oc: OcReference, run_module: ModuleRunner
 ) -> None:
     # Twins of openshift-config/pull-secret (the real one is shared by the suite): the seeded document, as stored
     seeded = secret(kube, "openshift-config", "pull-secret")
@@ -553,29 +576,22 @@ def test_registry_login_and_set_data_parity(
         }
         kube.create(f"/api/v1/namespaces/{ns}/secrets", body)
     document = tmp_path / "pull-secret.json"
-    shown = oc(
+    oc.substitute(str(document), "<document>")
+    shown = oc.oc(
         "get", "secret/pull-secret", "-n", twin, "--template", '{{index .data ".dockerconfigjson" | base64decode}}'
     )
     document.write_text(shown.stdout, encoding="utf-8")
-    login = subprocess.run(
-        [
-            oc.binary,
-            "--kubeconfig",
-            oc.kubeconfig,
-            "registry",
-            "login",
-            f"--registry={sandbox.registry}",
-            f"--auth-basic={sandbox.registry_user}:{sandbox.registry_password}",
-            f"--to={document}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    login = oc.oc(
+        "registry",
+        "login",
+        f"--registry={sandbox.registry}",
+        f"--auth-basic={sandbox.registry_user}:{sandbox.registry_password}",
+        f"--to={document}",
         check=False,
         env={**os.environ, "SSL_CERT_FILE": sandbox.registry_ca},
     )
     assert login.returncode == 0, login.stdout + login.stderr
-    oc("set", "data", "secret/pull-secret", "-n", twin, f"--from-file=.dockerconfigjson={document}")
+    oc.oc("set", "data", "secret/pull-secret", "-n", twin, f"--from-file=.dockerconfigjson={document}")
 
     params = {
         "name": "pull-secret",
@@ -590,7 +606,7 @@ def test_registry_login_and_set_data_parity(
     assert result["added"] == [sandbox.registry]
     ours, theirs = (
         decoded(secret(kube, namespace, "pull-secret"), ".dockerconfigjson"),
-        decoded(secret(kube, twin, "pull-secret"), ".dockerconfigjson"),
+        oc.observe("pull secret", lambda: decoded(secret(kube, twin, "pull-secret"), ".dockerconfigjson")),
     )
     # the entry both added is the same credential; oc registry login writes `auth` alone, the module the entry
     # `oc create secret docker-registry` writes (username, password, auth): nodes read both the same
