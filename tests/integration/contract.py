@@ -33,10 +33,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 if __package__:
-    from .sandbox_support import Images, Kube, Sandbox, load_sandbox, wait_for_project_setup
+    from .sandbox_support import Images, Kube, Sandbox, load_sandbox, runs_real_openshift, wait_for_project_setup
 else:  # run as a script
     sys.path.insert(0, str(HERE))
-    from sandbox_support import Images, Kube, Sandbox, load_sandbox, wait_for_project_setup  # type: ignore[no-redef]
+    from sandbox_support import (  # type: ignore[no-redef]
+        Images,
+        Kube,
+        Sandbox,
+        load_sandbox,
+        runs_real_openshift,
+        wait_for_project_setup,
+    )
 
 CORPUS = HERE / "contract" / "corpus.json"
 IMAGE_API = "/apis/image.openshift.io/v1"
@@ -562,7 +569,7 @@ def record_all(sandbox: Sandbox) -> list[dict[str, Any]]:
 def main(argv: list[str]) -> int:
     sandbox = load_sandbox()
     if argv[1:] == ["record"]:
-        if "SANDBOX_OC" not in sandbox.env and not _real_servers(sandbox):
+        if not runs_real_openshift(sandbox):
             print("record only against real OpenShift binaries (SANDBOX_OPENSHIFT_BIN)", file=sys.stderr)
             return 2
         recorded = record_all(sandbox)
@@ -582,11 +589,6 @@ def main(argv: list[str]) -> int:
         return 1 if differing else 0
     print(__doc__)
     return 2
-
-
-def _real_servers(sandbox: Sandbox) -> bool:
-    state = json.loads((Path(sandbox.state_dir) / "state.json").read_text(encoding="utf-8"))
-    return bool(state.get("openshift_real"))
 
 
 if __name__ == "__main__":

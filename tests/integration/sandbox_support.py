@@ -129,6 +129,15 @@ class Sandbox:
         return str(Path(self.registry_ca).parent)
 
 
+def runs_real_openshift(sandbox: Sandbox) -> bool:
+    """Whether the sandbox runs real OpenShift binaries (SANDBOX_OPENSHIFT_BIN) rather than its own servers."""
+    try:
+        state = json.loads((Path(sandbox.state_dir) / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(state.get("openshift_real"))
+
+
 def parse_env_file(text: str) -> dict[str, str]:
     """Read the ``export KEY=value`` lines (shell-quoted) the launcher writes (``PATH`` with ``$PATH`` expanded)."""
     env: dict[str, str] = {}
