@@ -7,6 +7,7 @@ package imagestreams
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -64,27 +65,13 @@ func SpecTag(stream *imagev1.ImageStream, name string) (imagev1.TagReference, bo
 
 // SetSpecTag replaces (or adds) the spec tag of the same name.
 func SetSpecTag(stream *imagev1.ImageStream, tag imagev1.TagReference) {
-	for i := range stream.Spec.Tags {
-		if stream.Spec.Tags[i].Name == tag.Name {
-			stream.Spec.Tags[i] = tag
-			return
-		}
-	}
-	stream.Spec.Tags = append(stream.Spec.Tags, tag)
+	stream.Spec.Tags = setNamed(stream.Spec.Tags, tag, specTagName)
 }
 
 // RemoveSpecTag removes the spec tag called name; false when there was none.
 func RemoveSpecTag(stream *imagev1.ImageStream, name string) bool {
-	kept := stream.Spec.Tags[:0]
-	removed := false
-	for _, tag := range stream.Spec.Tags {
-		if tag.Name == name {
-			removed = true
-			continue
-		}
-		kept = append(kept, tag)
-	}
-	stream.Spec.Tags = kept
+	var removed bool
+	stream.Spec.Tags, removed = removeNamed(stream.Spec.Tags, name, specTagName)
 	return removed
 }
 
@@ -100,28 +87,32 @@ func StatusTag(stream *imagev1.ImageStream, name string) (imagev1.NamedTagEventL
 
 // SetStatusTag replaces (or adds) the history of the same tag.
 func SetStatusTag(stream *imagev1.ImageStream, history imagev1.NamedTagEventList) {
-	for i := range stream.Status.Tags {
-		if stream.Status.Tags[i].Tag == history.Tag {
-			stream.Status.Tags[i] = history
-			return
-		}
-	}
-	stream.Status.Tags = append(stream.Status.Tags, history)
+	stream.Status.Tags = setNamed(stream.Status.Tags, history, statusTagName)
 }
 
 // RemoveStatusTag removes the history of tag; false when there was none.
 func RemoveStatusTag(stream *imagev1.ImageStream, name string) bool {
-	kept := stream.Status.Tags[:0]
-	removed := false
-	for _, tag := range stream.Status.Tags {
-		if tag.Tag == name {
-			removed = true
-			continue
-		}
-		kept = append(kept, tag)
-	}
-	stream.Status.Tags = kept
+	var removed bool
+	stream.Status.Tags, removed = removeNamed(stream.Status.Tags, name, statusTagName)
 	return removed
+}
+
+func specTagName(tag imagev1.TagReference) string            { return tag.Name }
+func statusTagName(history imagev1.NamedTagEventList) string { return history.Tag }
+
+// setNamed replaces the first item of the same name, or appends item.
+func setNamed[T any](items []T, item T, name func(T) string) []T {
+	if i := slices.IndexFunc(items, func(existing T) bool { return name(existing) == name(item) }); i >= 0 {
+		items[i] = item
+		return items
+	}
+	return append(items, item)
+}
+
+// removeNamed drops every item called target; false when there was none.
+func removeNamed[T any](items []T, target string, name func(T) string) ([]T, bool) {
+	kept := slices.DeleteFunc(items, func(item T) bool { return name(item) == target })
+	return kept, len(kept) != len(items)
 }
 
 // LatestEvent is the current event of tag ("latest" when empty), or nil.
