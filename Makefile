@@ -62,9 +62,10 @@ $(COLLECTION_LINK):
 # Debian packages the registry side of the sandbox and the tests need (a real registry, skopeo, htpasswd).
 system-packages:
 	@missing=""; \
-	for tool in registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do \
+	for tool in registry:docker-registry skopeo:skopeo htpasswd:apache2-utils containerd:containerd runc:runc busybox:busybox-static iptables:iptables nft:nftables ip:iproute2; do \
 	  command -v "$${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/bin/docker-registry" -a "$${tool%%:*}" = registry ] || missing="$$missing $${tool##*:}"; \
 	done; \
+	[ -x /usr/lib/cni/bridge ] || missing="$$missing containernetworking-plugins"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

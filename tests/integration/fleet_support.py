@@ -48,6 +48,7 @@ BIN = Path(sys.executable).parent
 def _launcher(state_dir: Path, command: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key not in ("SANDBOX_ENV_FILE", "KUBECONFIG")}
     env["SANDBOX_STATE_DIR"] = str(state_dir)
+    env["SANDBOX_NODE"] = "0"  # one node per machine: the first sandbox has it
     return subprocess.run(
         [sys.executable, str(LAUNCHER), command],
         capture_output=True,

@@ -23,7 +23,7 @@ def to_yaml(document: Any) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def make_pki(*, token_signer: str) -> dict[str, bytes]:
+def make_pki(*, token_signer: str, node_name: str) -> dict[str, bytes]:
     """The sandbox's PKI as file name -> PEM bytes (``*.key`` files are secret); ``token_signer`` names the
     certificate the registry token service signs with."""
     files: dict[str, bytes] = {}
@@ -164,6 +164,11 @@ def make_pki(*, token_signer: str) -> dict[str, bytes]:
     issue("openshift-apiserver-client", "system:openshift-apiserver", organization="system:masters", server=False)
     issue("ocm-client", "system:openshift-controller-manager", organization="system:masters", server=False)
     issue("front-proxy-client", "front-proxy-client", server=False, signer=(front_proxy_key, front_proxy_name))
+    # The node (tests/sandbox/node.py): a kubelet identified as Kubernetes' Node authorizer expects, its serving
+    # certificate, and kube-scheduler's client certificate (bound by the bootstrap role system:kube-scheduler).
+    issue("kubelet-client", f"system:node:{node_name}", organization="system:nodes", server=False)
+    issue("kubelet-serving", node_name, server=True, dns_names=(node_name,))
+    issue("scheduler-client", "system:kube-scheduler", server=False)
     sa_key = rsa.generate_private_key(65537, 2048)
     save_key("sa", sa_key)
     files["sa.pub"] = sa_key.public_key().public_bytes(

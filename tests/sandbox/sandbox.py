@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import node  # the node: containerd, kubelet and kube-scheduler, next to this file
 import openshift  # the OpenShift servers' build and configuration, next to this file
 
 HERE = Path(__file__).resolve().parent
@@ -52,10 +53,13 @@ LOG_DIR = STATE_DIR / "logs"
 STATE_FILE = STATE_DIR / "state.json"
 ENV_FILE = STATE_DIR / "env.sh"
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openshift_ops_images" / "sandbox"
-BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
+BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager", "kubelet", "kube-scheduler")
 # Stopped in this order (clients before the servers they talk to). The controller managers go before
 # openshift-apiserver: their watches proxied through kube-apiserver otherwise hold its shutdown for ~20 s.
 PROCESS_ORDER = (
+    "kube-scheduler",
+    "kubelet",
+    "containerd",
     "token-service",
     "token-registry",
     "openshift-controller-manager",
@@ -72,11 +76,27 @@ CONTROLLERS = (
     "serviceaccount-token-controller",
     "clusterrole-aggregation-controller",
     "root-ca-certificate-publisher-controller",
+    # For the node: Deployments become pods, and the node's not-ready taint goes once it is Ready.
+    "deployment-controller",
+    "replicaset-controller",
+    "node-lifecycle-controller",
+    "pod-garbage-collector-controller",
 )
 REGISTRY_USER = "sandbox"
 REGISTRY_SERVICE = "sandbox-registry"
 TOKEN_ISSUER = "sandbox-token-service"
 TEST_IMAGE = "sandbox/hello"
+# A runnable image (busybox) in both registries, for pods on the node; it prints a line and waits to be stopped.
+APP_IMAGE = "sandbox/app"
+APP_ENTRYPOINT = ("/bin/busybox", "sh", "-c", "trap 'exit 0' TERM; echo pulled and running; while :; do sleep 1; done")
+NODE_DIR = STATE_DIR / "node"
+NODE_BEFORE = STATE_DIR / "node-machine-before.json"
+NODE_PROCESSES = ("kube-scheduler", "kubelet", "containerd")
+
+
+def node_wanted() -> bool:
+    """SANDBOX_NODE=0 starts the control plane only (a second sandbox on the same machine, e.g. the fleet test)."""
+    return os.environ.get("SANDBOX_NODE", "1") not in ("0", "false", "no")
 
 
 class SandboxError(RuntimeError):
@@ -212,7 +232,10 @@ def build(*, force: bool = False) -> Path:
             _stream_build(
                 [go, "mod", "download", "-x"], env=env, log=log, total=0, label="go mod download", unit="log lines"
             )
-            packages = ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager"]
+            packages = [
+                f"k8s.io/kubernetes/cmd/{name}"
+                for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet")
+            ]
             total = _count_packages(go, [*packages, "go.etcd.io/etcd/server/v3"], env)
             build_flags = ["-v", "-trimpath", "-buildvcs=false"]  # no git metadata: the checkout may be anywhere
             _stream_build(
@@ -220,7 +243,7 @@ def build(*, force: bool = False) -> Path:
                 env=env,
                 log=log,
                 total=total,
-                label="go build kube-apiserver kube-controller-manager",
+                label="go build kube-apiserver kube-controller-manager kube-scheduler kubelet",
                 unit="packages compiled",
             )
             _stream_build(
@@ -466,11 +489,43 @@ def _b64file(path: Path) -> str:
 def build_oci_layout(layout: Path, *, tag: str, text: bytes = b"hello from the openshift_ops.images sandbox\n") -> None:
     """A one-layer image holding /hello.txt, deterministic bytes for a given ``text`` (the default image has the
     same digest on every start; tests push images of their own text to get new digests)."""
+    write_oci_layout(layout, tag=tag, files={"hello.txt": (text, 0o644)})
+
+
+def build_busybox_layout(layout: Path, *, tag: str, entrypoint: Sequence[str], name: str | None = None) -> None:
+    """A runnable image: Debian's static busybox as /bin/busybox, started with ``entrypoint``. ``name`` is the
+    reference containerd gives it when the layout is imported."""
+    busybox = Path(shutil.which("busybox") or "/bin/busybox").read_bytes()
+    write_oci_layout(
+        layout,
+        tag=tag,
+        files={"bin/": (b"", 0o755), "tmp/": (b"", 0o1777), "bin/busybox": (busybox, 0o755)},
+        config={"Entrypoint": list(entrypoint), "Env": ["PATH=/bin"]},
+        annotations={"io.containerd.image.name": name} if name else {},
+    )
+
+
+def write_oci_layout(
+    layout: Path,
+    *,
+    tag: str,
+    files: dict[str, tuple[bytes, int]],
+    config: dict[str, Any] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> None:
+    """An OCI image layout with one layer of ``files`` (path: (content, mode); a path ending in / is a directory),
+    byte-for-byte the same for the same input."""
     tar_buffer = io.BytesIO()
     with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        info = tarfile.TarInfo("hello.txt")
-        info.size, info.mode, info.mtime, info.uname, info.gname = len(text), 0o644, 0, "root", "root"
-        archive.addfile(info, io.BytesIO(text))
+        for path, (content, mode) in files.items():
+            info = tarfile.TarInfo(path.rstrip("/"))
+            info.mode, info.mtime, info.uname, info.gname = mode, 0, "root", "root"
+            if path.endswith("/"):
+                info.type = tarfile.DIRTYPE
+                archive.addfile(info)
+            else:
+                info.size = len(content)
+                archive.addfile(info, io.BytesIO(content))
     layer_tar = tar_buffer.getvalue()
     layer = gzip.compress(layer_tar, mtime=0)
 
@@ -482,18 +537,18 @@ def build_oci_layout(layout: Path, *, tag: str, text: bytes = b"hello from the o
         (blobs / digest).write_bytes(data)
         return {"digest": f"sha256:{digest}", "size": len(data)}
 
-    config = {
+    image_config = {
         "created": "2024-01-01T00:00:00Z",
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Labels": {"io.openshift_ops.images.sandbox": "true"}},
+        "config": {"Labels": {"io.openshift_ops.images.sandbox": "true"}, **(config or {})},
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(layer_tar).hexdigest()}"]},
         "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "tests/sandbox/sandbox.py"}],
     }
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **blob(json.dumps(config).encode())},
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **blob(json.dumps(image_config).encode())},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **blob(layer)}],
     }
     manifest_descriptor = blob(json.dumps(manifest).encode())
@@ -504,7 +559,7 @@ def build_oci_layout(layout: Path, *, tag: str, text: bytes = b"hello from the o
             {
                 "mediaType": "application/vnd.oci.image.manifest.v1+json",
                 **manifest_descriptor,
-                "annotations": {"org.opencontainers.image.ref.name": tag},
+                "annotations": {"org.opencontainers.image.ref.name": tag, **(annotations or {})},
             }
         ],
     }
@@ -540,6 +595,11 @@ rules:
     verbs: [get, list]
   - level: None
     verbs: [get, list, watch]
+  # The node's own traffic (status, leases, pod status, bindings): steady, and nothing a test counts.
+  - level: None
+    userGroups: ["system:nodes"]
+  - level: None
+    users: ["system:kube-scheduler"]
   # The namespace controller's sweep of a deleted namespace (~40 deletecollections each): most of the volume.
   - level: None
     users: ["system:kube-controller-manager"]
@@ -590,13 +650,21 @@ def _up() -> bool:
         return False
     started = time.monotonic()
     leftovers = recorded_processes(read_state())
-    if leftovers:
-        stopped = stop_processes(leftovers)
+    if leftovers or NODE_BEFORE.exists():
+        stopped = _stop_all(leftovers)
         if stopped:
             say(f"stopped the leftovers of a broken sandbox: {', '.join(stopped)}")
     for tool in ("docker-registry", "skopeo", "htpasswd"):
         if shutil.which(tool) is None and not Path(f"/usr/bin/{tool}").exists():
             raise SandboxError(f"`{tool}` is missing: run `make system-packages` (Debian packages)")
+    with_node = node_wanted()
+    if with_node:
+        if missing := node.missing_tools():
+            raise SandboxError(f"the node needs {', '.join(missing)}: run `make system-packages` (Debian packages)")
+        try:
+            node.claim(STATE_DIR)
+        except node.NodeError as error:
+            raise SandboxError(str(error)) from None
     binaries = build()
     own_servers = build_openshift()  # also where the CRDs come from when real binaries run
     try:
@@ -607,7 +675,7 @@ def _up() -> bool:
         say(f"running OpenShift's own servers from SANDBOX_OPENSHIFT_BIN={servers.directory}")
 
     # A fresh start: wipe the runtime state (logs of the previous run go too).
-    for child in ("pki", "etcd", "registry", "oci", "logs", "tmp", "bin", "state.json", "env.sh"):
+    for child in ("pki", "etcd", "registry", "oci", "logs", "tmp", "bin", "node", "state.json", "env.sh"):
         path = STATE_DIR / child
         if path.is_dir():
             shutil.rmtree(path)
@@ -616,13 +684,14 @@ def _up() -> bool:
     STATE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     pki = STATE_DIR / "pki"
-    for name, data in materials.make_pki(token_signer=TOKEN_ISSUER).items():
+    for name, data in materials.make_pki(token_signer=TOKEN_ISSUER, node_name=node.NODE_NAME).items():
         _write_private(pki / name, data)
     registry_ca_dir = STATE_DIR / "registry-ca"
     registry_ca_dir.mkdir(exist_ok=True)
     shutil.copyfile(pki / "ca.crt", registry_ca_dir / "ca.crt")
 
     etcd_port, etcd_peer, api_port, kcm_port, reg_port, token_reg_port, token_port, oas_port, ocm_port = free_ports(9)
+    kubelet_port, kubelet_healthz_port, scheduler_port = free_ports(3)
     api = f"https://127.0.0.1:{api_port}"
     user_token = secrets.token_hex(24)
     bench_token = secrets.token_hex(24)
@@ -701,7 +770,11 @@ def _up() -> bool:
             "token-service": token_port,
             "openshift-apiserver": oas_port,
             "openshift-controller-manager": ocm_port,
+            "kubelet": kubelet_port,
+            "kubelet-healthz": kubelet_healthz_port,
+            "kube-scheduler": scheduler_port,
         },
+        "node": with_node,
         "processes": [],
     }
     procs: list[Proc] = []
@@ -747,7 +820,8 @@ def _up() -> bool:
                 f"--tls-private-key-file={pki / 'apiserver.key'}",
                 f"--client-ca-file={pki / 'ca.crt'}",
                 f"--token-auth-file={STATE_DIR / 'tokens.csv'}",
-                "--authorization-mode=RBAC",
+                "--authorization-mode=Node,RBAC",  # as OpenShift: the kubelet reads only its pods' secrets
+                "--enable-admission-plugins=NodeRestriction",
                 f"--service-account-issuer={api}",
                 f"--service-account-key-file={pki / 'sa.pub'}",
                 f"--service-account-signing-key-file={pki / 'sa.key'}",
@@ -815,6 +889,15 @@ def _up() -> bool:
         password = secrets.token_urlsafe(18)
         start_registries(state, launch, password=password, ports=(reg_port, token_reg_port, token_port))
         push_test_image(registry=f"127.0.0.1:{reg_port}", password=password, ca_dir=registry_ca_dir)
+        push_app_image(registry=f"127.0.0.1:{reg_port}", password=password, ca_dir=registry_ca_dir)
+        if with_node:
+            start_node(
+                state,
+                launch,
+                kube,
+                registries=(f"127.0.0.1:{reg_port}", f"127.0.0.1:{token_reg_port}"),
+                ports=(kubelet_port, kubelet_healthz_port, scheduler_port),
+            )
 
         env = {
             "KUBECONFIG": str(admin_kubeconfig),
@@ -828,7 +911,10 @@ def _up() -> bool:
             "SANDBOX_REGISTRY_USER": REGISTRY_USER,
             "SANDBOX_REGISTRY_PASSWORD": password,
             "SANDBOX_TOKEN_REGISTRY": f"127.0.0.1:{token_reg_port}",
+            "SANDBOX_APP_IMAGE": APP_IMAGE,
         }
+        if with_node:
+            env |= {"SANDBOX_NODE": node.NODE_NAME, "SANDBOX_NODE_DIR": str(NODE_DIR)}
         if servers.oc is not None:
             # Real binaries with oc: the parity tests also run it live (tests/integration/test_oc_parity.py).
             bin_dir = STATE_DIR / "bin"
@@ -847,7 +933,7 @@ def _up() -> bool:
         write_state(state)
         _write_private(ENV_FILE, "\n".join(lines) + "\n")
     except BaseException:
-        stop_processes(procs)
+        _stop_all(procs)
         raise
     elapsed = time.monotonic() - started
     say(f"up in {elapsed:.1f}s: API {api}, registry 127.0.0.1:{reg_port}, token registry 127.0.0.1:{token_reg_port}")
@@ -1111,28 +1197,214 @@ def start_registries(state: dict[str, Any], launch: Any, *, password: str, ports
 def push_test_image(*, registry: str, password: str, ca_dir: Path) -> None:
     layout = STATE_DIR / "oci" / "hello"
     build_oci_layout(layout, tag="1.0")
+    _push_layout(layout, f"{registry}/{TEST_IMAGE}", ("1.0", "latest"), password=password, ca_dir=ca_dir)
+
+
+def push_app_image(*, registry: str, password: str, ca_dir: Path) -> None:
+    """sandbox/app:1 and :latest, runnable on the node. Both registries serve the same storage."""
+    layout = STATE_DIR / "oci" / "app"
+    build_busybox_layout(layout, tag="1.0", entrypoint=APP_ENTRYPOINT)
+    _push_layout(layout, f"{registry}/{APP_IMAGE}", ("1", "latest"), password=password, ca_dir=ca_dir)
+
+
+def _push_layout(layout: Path, repository: str, tags: Sequence[str], *, password: str, ca_dir: Path) -> None:
+    registry = repository.split("/", 1)[0]
     auth = STATE_DIR / "oci" / "auth.json"
     encoded = base64.b64encode(f"{REGISTRY_USER}:{password}".encode()).decode()
     _write_private(auth, json.dumps({"auths": {registry: {"auth": encoded}}}))
-    for tag in ("1.0", "latest"):
-        subprocess.run(
-            [
-                "skopeo",
-                "copy",
-                "--quiet",
-                "--format=v2s2",  # the Docker schema 2 form every registry client accepts
-                "--authfile",
-                str(auth),
-                "--dest-cert-dir",
-                str(ca_dir),
-                f"oci:{layout}:1.0",
-                f"docker://{registry}/{TEST_IMAGE}:{tag}",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
+    try:
+        for tag in tags:
+            subprocess.run(
+                [
+                    "skopeo",
+                    "copy",
+                    "--quiet",
+                    "--format=v2s2",  # the Docker schema 2 form every registry client accepts
+                    "--authfile",
+                    str(auth),
+                    "--dest-cert-dir",
+                    str(ca_dir),
+                    f"oci:{layout}:1.0",
+                    f"docker://{repository}:{tag}",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+    finally:
+        auth.unlink()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The node
+
+
+def start_node(
+    state: dict[str, Any],
+    launch: Any,
+    kube: Any,
+    *,
+    registries: Sequence[str],
+    ports: tuple[int, int, int],
+) -> None:
+    """containerd, the kubelet and kube-scheduler; returns once the Node is Ready and schedulable."""
+    import materials  # noqa: PLC0415 (see up())
+
+    kubelet_port, healthz_port, scheduler_port = ports
+    binaries, pki = Path(state["binaries"]), Path(state["pki"])
+    started = time.monotonic()
+    if mounted := node.mounts_under([NODE_DIR]):
+        raise SandboxError(f"{NODE_DIR} still has mounts from an earlier node ({mounted[0]}, ...): unmount them")
+    shutil.rmtree(NODE_DIR, ignore_errors=True)
+    # Recorded before anything touches the machine: `down` puts back what differs from it.
+    _write_private(NODE_BEFORE, json.dumps(node.snapshot()))
+    node.write_config(
+        NODE_DIR,
+        registries=registries,
+        registry_ca=STATE_DIR / "registry-ca" / "ca.crt",
+        ca_file=pki / "ca.crt",
+        pki=pki,
+        port=kubelet_port,
+        healthz_port=healthz_port,
+        write_private=_write_private,
+    )
+    ca_pem = (pki / "ca.crt").read_bytes()
+    kubeconfigs = {}
+    for name, user, cert in (
+        ("kubelet", f"system:node:{node.NODE_NAME}", "kubelet-client"),
+        ("kube-scheduler", "system:kube-scheduler", "scheduler-client"),
+    ):
+        kubeconfigs[name] = STATE_DIR / f"{name}.kubeconfig"
+        _write_private(
+            kubeconfigs[name],
+            materials.kubeconfig(
+                server=state["api"],
+                ca_pem=ca_pem,
+                user=user,
+                **{
+                    "client-certificate-data": _b64file(pki / f"{cert}.crt"),
+                    "client-key-data": _b64file(pki / f"{cert}.key"),
+                },
+            ),
         )
-    auth.unlink()
+    env = node.node_env(NODE_DIR)
+    containerd = launch("containerd", ["containerd", "--config", str(NODE_DIR / "containerd.toml")], env=env)
+    node.record_owner(STATE_DIR, containerd.pid, containerd.start_ticks)
+    wait_until(
+        "containerd",
+        lambda: node.ctr(NODE_DIR, "version", check=False, timeout=5).returncode == 0,
+        timeout=60,
+        procs=[containerd],
+    )
+    pause = STATE_DIR / "oci" / "pause"
+    shutil.rmtree(pause, ignore_errors=True)
+    build_busybox_layout(pause, tag="1", entrypoint=("/bin/busybox", "sleep", "2147483647"), name=node.PAUSE_IMAGE)
+    with tarfile.open(STATE_DIR / "oci" / "pause.tar", "w") as archive:
+        archive.add(pause, arcname=".")
+    node.import_pause_image(NODE_DIR, STATE_DIR / "oci" / "pause.tar")
+    kubelet_started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    kubelet = launch("kubelet", node.kubelet_command(binaries, NODE_DIR, kubeconfigs["kubelet"]), env=env)
+    scheduler = launch(
+        "kube-scheduler", node.scheduler_command(binaries, kubeconfigs["kube-scheduler"], scheduler_port)
+    )
+    # A Node left by an earlier kubelet still says Ready: only a heartbeat of this one counts.
+    since = kubelet_started
+    wait_until(
+        f"node {node.NODE_NAME} Ready and schedulable",
+        lambda: node_schedulable(kube.get(f"/api/v1/nodes/{node.NODE_NAME}"), since=since),
+        timeout=120,
+        procs=[containerd, kubelet, scheduler],
+    )
+    state["node_seconds"] = round(time.monotonic() - started, 1)
+    say(f"node {node.NODE_NAME} Ready in {state['node_seconds']}s (containerd, kubelet, kube-scheduler)")
+
+
+def node_schedulable(found: dict[str, Any] | None, *, since: dt.datetime) -> bool:
+    if not found:
+        return False
+    ready = any(
+        c.get("type") == "Ready"
+        and c.get("status") == "True"
+        and dt.datetime.fromisoformat(c.get("lastHeartbeatTime", "1970-01-01T00:00:00Z")) >= since
+        for c in found.get("status", {}).get("conditions", [])
+    )
+    tainted = any(t.get("key", "").startswith("node.kubernetes.io/") for t in found.get("spec", {}).get("taints", []))
+    return ready and not tainted
+
+
+def _stop_all(procs: Sequence[Proc]) -> list[str]:
+    """Stop the recorded processes, the node first, and put back what the node changed on the machine (the
+    snapshots before start and after the restore stay in the logs, for tests to compare)."""
+    stopped = stop_processes([p for p in procs if p.name in ("kube-scheduler", "kubelet")])
+    if NODE_BEFORE.exists():
+        node.stop_pods(NODE_DIR)  # while containerd still runs: its shims exit with their tasks
+    stopped += stop_processes([p for p in procs if p.name == "containerd"])
+    if NODE_BEFORE.exists():
+        done = node.restore(json.loads(NODE_BEFORE.read_text(encoding="utf-8")), NODE_DIR)
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        (LOG_DIR / "node-restore.log").write_text("".join(f"{line}\n" for line in done), encoding="utf-8")
+        say(f"node: {len(done)} machine changes put back (sysctls, iptables, cgroups, mounts); see node-restore.log")
+        (LOG_DIR / "node-machine-after.json").write_text(json.dumps(node.snapshot()), encoding="utf-8")
+        NODE_BEFORE.replace(LOG_DIR / NODE_BEFORE.name)
+        node.release(STATE_DIR)
+    stopped += stop_processes([p for p in procs if p.name not in NODE_PROCESSES])
+    return stopped
+
+
+def machine_left_changed() -> list[str]:
+    """After the node stopped: what still differs from the machine before it started (empty when restored)."""
+    before_file, after_file = LOG_DIR / NODE_BEFORE.name, LOG_DIR / "node-machine-after.json"
+    if not before_file.exists() or not after_file.exists():
+        return []
+    before = node.comparable(json.loads(before_file.read_text(encoding="utf-8")))
+    after = node.comparable(json.loads(after_file.read_text(encoding="utf-8")))
+    return [f"{key}: before {before[key]!r}, after {after[key]!r}" for key in before if before[key] != after.get(key)]
+
+
+def restart_node(*, start: bool = True, stop: bool = True) -> None:
+    """Stop the node (putting the machine back as it was) and/or start it again, the control plane left running:
+    what the node tests use to show the machine restored, and to recover a node they broke."""
+    with state_lock():
+        state = read_state()
+        if state is None or not is_up():
+            raise SandboxError("the sandbox is not up; run `make sandbox-up`")
+        procs = recorded_processes(state)
+        others = [proc for proc in procs if proc.name not in NODE_PROCESSES]
+        if stop:
+            _stop_all([proc for proc in procs if proc.name in NODE_PROCESSES])
+            state["processes"] = [vars(p) for p in others]
+            write_state(state)
+        if not start:
+            return
+        if any(proc.alive() for proc in procs if proc.name in NODE_PROCESSES) and not stop:
+            raise SandboxError("the node is running; stop it first")
+        try:
+            node.claim(STATE_DIR)
+        except node.NodeError as error:
+            raise SandboxError(str(error)) from None
+        started: list[Proc] = []
+
+        def launch(name: str, command: Sequence[str], env: dict[str, str] | None = None) -> Proc:
+            proc = start_process(name, command, env=env)
+            started.append(proc)
+            state["processes"] = [vars(p) for p in [*others, *started]]
+            write_state(state)
+            return proc
+
+        kube = sandbox_support().Kube(STATE_DIR / "admin.kubeconfig", user_agent="sandbox-launcher")
+        ports = state["ports"]
+        try:
+            start_node(
+                state,
+                launch,
+                kube,
+                registries=(f"127.0.0.1:{ports['registry']}", f"127.0.0.1:{ports['token-registry']}"),
+                ports=(ports["kubelet"], ports["kubelet-healthz"], ports["kube-scheduler"]),
+            )
+        except BaseException:
+            _stop_all(started)
+            raise
+        write_state(state)
 
 
 def down() -> int:
@@ -1143,7 +1415,7 @@ def down() -> int:
 def _down() -> int:
     state = read_state()
     procs = recorded_processes(state)
-    stopped = stop_processes(procs)
+    stopped = _stop_all(procs)
     leftover = [p.name for p in procs if p.alive()]
     if leftover:
         raise SandboxError(f"could not stop {', '.join(leftover)}")
@@ -1206,6 +1478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed_parser = sub.add_parser("seed", help="create the seeded OpenShift objects that are missing")
     seed_parser.add_argument("--reset", action="store_true", help="also put modified seeded objects back")
     sub.add_parser("env", help="print .sandbox/env.sh")
+    sub.add_parser("stop-node", help="stop the node and put the machine back as it was; the control plane stays up")
+    sub.add_parser("start-node", help="start the node of a sandbox that is up without one")
     sub.add_parser("build-openshift", help="build (or find) the cached OpenShift binaries and print their directory")
     restart_parser = sub.add_parser(
         "restart-openshift-apiserver", help="stop and start openshift-apiserver, optionally with an import allowlist"
@@ -1242,6 +1516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "build-openshift": lambda: print(build_openshift()) or 0,
         "seed": lambda: seed_command(reset=args.reset),
         "env": print_env,
+        "stop-node": lambda: restart_node(start=False) or 0,
+        "start-node": lambda: restart_node(stop=False) or 0,
         "restart-openshift-apiserver": lambda: (
             restart_openshift_apiserver(
                 allowed_registries_for_import=[{"domainName": domain} for domain in args.allowed_registry]

@@ -29,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("no command given (usage: with_sandbox.py [--keep] -- CMD [ARG ...])")
 
     started_here = False
+    code = 1
     try:
         if not sandbox.is_up():
             with sandbox.errors_to_exit():
@@ -39,17 +40,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = {**os.environ, **variables, "SANDBOX_ENV_FILE": str(sandbox.ENV_FILE)}
         with subprocess.Popen(command, env=env) as process:
             try:
-                return process.wait()
+                code = process.wait()
             except KeyboardInterrupt:
                 # The child got the terminal's SIGINT too; give it time to finish its own cleanup.
                 process.send_signal(signal.SIGINT)
-                return process.wait()
+                code = process.wait()
     finally:
         if started_here and not args.keep:
             with sandbox.errors_to_exit():
                 sandbox.down()
         elif started_here:
             sandbox.say("left running (--keep); stop it with `make sandbox-down`")
+    if started_here and not args.keep and (changed := sandbox.machine_left_changed()):
+        # The node must leave the machine as it found it (tests/sandbox/node.py): a difference fails the run.
+        sandbox.say("the node left the machine changed:\n  " + "\n  ".join(changed))
+        return code or 1
+    return code
 
 
 if __name__ == "__main__":
