@@ -123,6 +123,10 @@ options:
         the whole pull secret in it.
       - Nothing is waited for when nothing changed; a task re-run after a timeout therefore returns without
         waiting. Check the pools with C(oc get mcp).
+      - A finished rollout means every node has the new C(/var/lib/kubelet/config.json), not that pods use it yet.
+        The kubelet reads that file through a credential cache that lives 5 minutes, so pods pull with new
+        credentials, and stop pulling with removed ones, up to 5 minutes after their node was updated. The task
+        does not wait for that.
     type: bool
     default: false
   wait_timeout:

@@ -68,7 +68,7 @@ options:
   allow_missing:
     description:
       - Link secrets that do not exist (yet) instead of failing. A pod whose pull secret is missing pulls without
-        it and gets a C(FailedToRetrieveImagePullSecret) warning event.
+        it; the kubelet gives a C(FailedToRetrieveImagePullSecret) warning event only when that pull fails.
       - Unlinking never needs the secrets to exist.
     type: bool
     default: false

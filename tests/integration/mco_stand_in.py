@@ -22,6 +22,15 @@ Follows machine-config-operator's source (pkg/controller/template, render and no
 
 Pools are read from the cluster each pass (``create_pool`` adds a custom one), so any set of pools and machine
 counts can be played.
+
+- **machine-config daemon** (daemon/update.go), for the sandbox's one real node when a :class:`NodeDaemon` is
+  given: the node is the first machine of the pool whose ``nodeSelector`` matches it (it gets the
+  ``node-role.kubernetes.io/worker`` label, as OpenShift's workers have). When that machine moves to a rendered
+  config, the daemon writes the config's files under ``/var/lib/kubelet/`` into the kubelet's root directory,
+  atomically (a temporary file renamed over the old one) with the config's mode, and sets the node's
+  ``currentConfig``/``desiredConfig``/``state`` annotations. A change of the pull secret alone needs no drain and
+  no reboot (the MCO's built-in node disruption policy for that file), so the kubelet is not restarted: it reads
+  the new file the next time its credential cache expires.
 """
 
 from __future__ import annotations
@@ -30,9 +39,13 @@ import base64
 import copy
 import hashlib
 import json
+import os
+import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 if __package__:
@@ -469,6 +482,65 @@ def unpause_pool(kube: Kube, name: str) -> None:
     kube.patch(f"{MCP_PATH}/{name}", {"spec": {"paused": False}})
 
 
+# --- the machine-config daemon of the real node -------------------------------------------------------------------
+
+KUBELET_DIR = "/var/lib/kubelet/"
+NODE_ANNOTATION = "machineconfiguration.openshift.io/"
+
+
+def file_contents(entry: Mapping[str, Any]) -> bytes:
+    """The bytes of an Ignition file entry (``data:`` URLs, base64 or percent-encoded)."""
+    source = (entry.get("contents") or {}).get("source") or "data:,"
+    header, _comma, payload = source.partition(",")
+    if header.endswith(";base64"):
+        return base64.b64decode(payload)
+    return urllib.parse.unquote_to_bytes(payload)
+
+
+@dataclass
+class NodeDaemon:
+    """The daemon on the sandbox's node: ``root`` is where the node's ``/var/lib/kubelet`` is."""
+
+    kube: Kube
+    name: str
+    root: Path
+    writes: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, rendered config) per update
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/nodes/{self.name}"
+
+    def labels(self) -> dict[str, str]:
+        return (self.kube.get(self.path) or {}).get("metadata", {}).get("labels") or {}
+
+    def join(self, role: str = "worker") -> None:
+        self.kube.patch(self.path, {"metadata": {"labels": {f"node-role.kubernetes.io/{role}": ""}}})
+
+    def apply(self, rendered: Mapping[str, Any]) -> None:
+        """Write the rendered config's kubelet files, then report the node done, as the daemon's update does."""
+        name = rendered["metadata"]["name"]
+        for entry in ((rendered["spec"].get("config") or {}).get("storage") or {}).get("files") or []:
+            if entry["path"].startswith(KUBELET_DIR):
+                self._write(self.root / entry["path"][len(KUBELET_DIR) :], file_contents(entry), entry.get("mode"))
+        annotations = {f"{NODE_ANNOTATION}{key}": name for key in ("currentConfig", "desiredConfig")}
+        annotations[f"{NODE_ANNOTATION}state"] = "Done"
+        self.kube.patch(self.path, {"metadata": {"annotations": annotations}})
+        self.writes.append((time.monotonic(), name))
+
+    @staticmethod
+    def _write(target: Path, contents: bytes, mode: int | None) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(contents)
+            os.chmod(temporary, mode if mode is not None else 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
 # --- the stand-in -----------------------------------------------------------------------------------------------------
 
 
@@ -481,10 +553,18 @@ class MachineConfigOperator(_Controller):
     """
 
     def __init__(
-        self, kube: Kube, *, render_delay: float = 0.5, node_delay: float = 0.3, interval: float = 0.1
+        self,
+        kube: Kube,
+        *,
+        render_delay: float = 0.5,
+        node_delay: float = 0.3,
+        interval: float = 0.1,
+        node: NodeDaemon | None = None,
     ) -> None:
         super().__init__("MachineConfigOperator")
         self.kube = kube
+        self.node = node
+        self._node_pool: str | None = None
         self.render_delay = render_delay
         self.node_delay = node_delay
         self.interval = interval
@@ -523,8 +603,24 @@ class MachineConfigOperator(_Controller):
             status = pool.get("status") or {}
             current = (status.get("configuration") or {}).get("name", "")
             self._machines[pool["metadata"]["name"]] = PoolMachines([current] * int(status.get("machineCount") or 0))
+        if self.node is not None:
+            self._attach_node(self.node)
         super().__enter__()
         return self
+
+    def _attach_node(self, node: NodeDaemon) -> None:
+        """The real node joins the worker pool as its first machine, on the config the pool is settled on."""
+        node.join()
+        labels = node.labels()
+        for pool in self.kube.get(MCP_PATH)["items"]:
+            if _selector_matches(pool["spec"].get("nodeSelector") or {}, labels) and self._machines.get(
+                pool["metadata"]["name"]
+            ):
+                self._node_pool = pool["metadata"]["name"]
+                current = (pool.get("status") or {}).get("configuration", {}).get("name", "")
+                if current:
+                    node.apply(self.kube.get(f"{MC_PATH}/{current}"))
+                return
 
     def _run(self) -> None:
         while not self._sleep(self.interval):
@@ -588,6 +684,8 @@ class MachineConfigOperator(_Controller):
             if now - since >= self.node_delay:
                 machines.configs[index] = target
                 del machines.updating_since[index]
+                if index == 0 and name == self._node_pool and self.node is not None:
+                    self.node.apply(self.kube.get(f"{MC_PATH}/{target}"))
         degradations = self._degradations.get(name, [])
         blocked = any(d.condition == "NodeDegraded" for d in degradations)
         max_unavailable = int(pool["spec"].get("maxUnavailable") or 1)

@@ -16,7 +16,8 @@ from typing import Any
 
 from .sandbox_support import Kube, KubeTestError, Sandbox
 
-PULL_FAILURES = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
+# Waiting reasons of a container that is still being set up; any other one is a failure to start it.
+STILL_STARTING = ("ContainerCreating", "PodInitializing")
 APP_OUTPUT = "pulled and running"
 
 
@@ -35,7 +36,7 @@ class PullOutcome:
         return not self.running and "401 Unauthorized" in self.message
 
     def event_reasons(self) -> list[str]:
-        return [reason for reason, _ in self.events]
+        return [reason for reason, _message in self.events]
 
 
 class Node:
@@ -86,16 +87,29 @@ class Node:
             statuses = found.get("status", {}).get("containerStatuses") or []
             state = statuses[0].get("state", {}) if statuses else {}
             if "running" in state or "terminated" in state:
-                return PullOutcome(pod, True, "Running", "", self.events(namespace, pod))
+                return PullOutcome(pod, True, "Running", "", self._settled_events(namespace, pod))
             waiting = state.get("waiting") or {}
-            if waiting.get("reason") in PULL_FAILURES:
-                events = self.events(namespace, pod)
+            # Pull failures have their own reasons; a pull secret the kubelet cannot parse fails the pod with the
+            # parser's error as the reason (e.g. "illegal base64 data at input byte 0").
+            if waiting.get("reason") and waiting["reason"] not in STILL_STARTING:
+                events = self._settled_events(namespace, pod)
                 failed = [message for reason, message in events if reason == "Failed" and "pull" in message]
-                message = waiting.get("message", "") if waiting.get("reason") != "ImagePullBackOff" else ""
+                message = waiting.get("message", "") if waiting["reason"] != "ImagePullBackOff" else ""
                 return PullOutcome(pod, False, waiting["reason"], failed[0] if failed else message, events)
             if time.monotonic() > deadline:
                 raise AssertionError(f"pod {namespace}/{pod} neither ran nor failed to pull in {timeout}s: {found}")
             time.sleep(0.2)
+
+    def _settled_events(self, namespace: str, pod: str) -> list[tuple[str, str]]:
+        """The pod's events once the kubelet's have arrived: they are sent asynchronously, so a warning given
+        before the pull (FailedToRetrieveImagePullSecret) may reach the API server after the container started."""
+        deadline = time.monotonic() + 10
+        events = self.events(namespace, pod)
+        while not {"Pulled", "Failed"} & {reason for reason, _message in events} and time.monotonic() < deadline:
+            time.sleep(0.2)
+            events = self.events(namespace, pod)
+        time.sleep(1.0)
+        return self.events(namespace, pod)
 
     def events(self, namespace: str, pod: str) -> list[tuple[str, str]]:
         items = self.kube.get(

@@ -47,7 +47,7 @@ KNOWN_PULL_ROLES = frozenset(
 
 # Status of one pull secret, as the kubelet meets it.
 OK = "ok"
-MISSING = "missing"  # the kubelet warns FailedToRetrieveImagePullSecret and pulls without it
+MISSING = "missing"  # the kubelet pulls without it; it warns FailedToRetrieveImagePullSecret if that pull fails
 FORBIDDEN = "forbidden"  # this user may not read it; what it holds is unknown
 WRONG_TYPE = "wrong_type"  # the kubelet ignores secrets of other types
 UNPARSABLE = "unparsable"  # the keyring build fails: every pull of the pod fails
@@ -338,9 +338,10 @@ def _secret_problem(evaluation: SecretEvaluation, *, sa_ref: str) -> Problem | N
     reading = evaluation.reading
     listed = "the pod's imagePullSecrets" if reading.source == POD else f"the imagePullSecrets of {sa_ref}"
     if evaluation.status == MISSING:
+        # kubelet.go SyncPod: the warning event is given only when a pull of the pod then fails.
         return Problem(
-            f"pull secret {reading.where}, listed in {listed}, does not exist; the kubelet warns "
-            "FailedToRetrieveImagePullSecret and pulls without it",
+            f"pull secret {reading.where}, listed in {listed}, does not exist; the kubelet pulls without it, and "
+            "warns FailedToRetrieveImagePullSecret when that pull fails",
             f"create it with {_SECRET_FIX} (name: {reading.name}, namespace: {reading.namespace}), or take it out of "
             f"the list with {_LINK_FIX} and state: absent",
         )
@@ -403,7 +404,10 @@ def _rejected_problem(rejected: Sequence[Candidate], repository: str) -> Problem
 
 
 def _account_and_secret_problems(observations: Observations) -> tuple[list[Problem], list[str]]:
+    """Problems of the service account and the pull secrets. A missing secret stops nothing when the registry
+    accepted another credential: then it is a note (the kubelet skips it without an event)."""
     sa_ref = f"{observations.namespace}:{observations.service_account}"
+    pull_works = any(answer.accepted for answer in observations.checks.values())
     problems: list[Problem] = []
     notes: list[str] = []
     if observations.service_account_exists is False:
@@ -417,7 +421,12 @@ def _account_and_secret_problems(observations: Observations) -> tuple[list[Probl
         )
     for evaluation in observations.secrets:
         problem = _secret_problem(evaluation, sa_ref=sa_ref)
-        if problem:
+        if problem and evaluation.status == MISSING and pull_works:
+            notes.append(
+                f"pull secret {evaluation.reading.where} does not exist; the kubelet skips it and, as another "
+                "credential is accepted, gives no event"
+            )
+        elif problem:
             problems.append(problem)
         elif evaluation.status == FORBIDDEN:
             notes.append(f"pull secret {evaluation.reading.where} could not be read (forbidden); its keys are unknown")

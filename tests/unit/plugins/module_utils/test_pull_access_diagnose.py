@@ -278,6 +278,26 @@ def test_a_later_credential_accepted_is_a_note() -> None:
     assert any("tries each in turn" in note for note in result["notes"])
 
 
+def test_a_missing_secret_beside_an_accepted_credential_is_a_note() -> None:
+    # Held against the kubelet (tests/integration/test_pull_diagnostics_node.py): it pulls with the other secret
+    # and gives no FailedToRetrieveImagePullSecret event, which it gives only when a pull fails.
+    secrets = [evaluated("gone", None, source=dx.POD), evaluated("ok", {"quay.io": entry("u")}, source=dx.POD)]
+    checked, _candidates = report(
+        "quay.io/org/app", secrets, node({}), pull_secrets_from=dx.POD, checks={0: answer("accepted")}
+    )
+    assert checked["problems"] == []
+    assert any("gone does not exist" in note and "no event" in note for note in checked["notes"])
+
+    unchecked, _candidates = report("quay.io/org/app", secrets, node({}), pull_secrets_from=dx.POD)
+    [problem] = unchecked["problems"]
+    assert "warns FailedToRetrieveImagePullSecret when that pull fails" in problem["problem"]
+
+    rejected, _candidates = report(
+        "quay.io/org/app", secrets, node({}), pull_secrets_from=dx.POD, checks={0: answer("rejected")}
+    )
+    assert any("gone" in problem["problem"] for problem in rejected["problems"])
+
+
 def test_unreachable_registry_is_a_note_not_a_rejection() -> None:
     secrets = [evaluated("a", {"quay.io": entry("x")})]
     result, _candidates = report("quay.io/org/app", secrets, node({}), checks={0: answer("unreachable")})
