@@ -99,6 +99,11 @@ notes:
     It is then reported as C(forbidden) (its content unknown), not as empty.
   - The service account's pull secrets reach only pods created after they were linked; a running pod keeps the
     list it was created with. Pass the running pod's spec in O(pod) to diagnose it as it is.
+  - The kubelet's side of the diagnosis is checked against a real kubelet (Kubernetes 1.37 on containerd) in the
+    collection's tests. What it says of CRI-O (RV(chosen_by) V(containers/image), RV(containers_image)) follows
+    containers/image's source and has not been checked against a running CRI-O.
+  - On a node, the global pull secret is read through the kubelet's 5-minute credential cache, so a change to it
+    reaches pods up to 5 minutes after the node was updated.
 seealso:
   - module: openshift_ops.images.pull_secret
   - module: openshift_ops.images.secret_link

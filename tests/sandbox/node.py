@@ -134,11 +134,12 @@ def _rules(text: str) -> dict[str, dict[str, list[str]]]:
     return tables
 
 
-def _restore_iptables(tool: str, before: str | None, done: list[str]) -> None:
-    now = _iptables_save(tool)
-    if now is None:
-        return
-    old, new = _rules(before or ""), _rules(now)
+def iptables_undo(tool: str, before: str, now: str) -> tuple[list[tuple[list[str], str]], list[str]]:
+    """The commands that take iptables from ``now`` back to ``before`` (both iptables-save output), each with what it
+    does, and the tables that did not exist before. Rules are matched as a multiset, so a rule that was there twice
+    keeps both copies; chains are flushed before any is deleted, as rules may jump between them."""
+    old, new = _rules(before), _rules(now)
+    commands: list[tuple[list[str], str]] = []
     for table, content in new.items():
         was = old.get(table, {"chains": [], "policies": [], "rules": []})
         kept = Counter(was["rules"])
@@ -147,20 +148,34 @@ def _restore_iptables(tool: str, before: str | None, done: list[str]) -> None:
                 kept[rule] -= 1
                 continue
             words = shlex.split(rule)
-            subprocess.run([tool, "-w", "-t", table, "-D", *words], capture_output=True, check=False)
-            done.append(f"{tool} -t {table}: removed a rule of {words[0]}")
+            commands.append(
+                ([tool, "-w", "-t", table, "-D", *words], f"{tool} -t {table}: removed a rule of {words[0]}")
+            )
         added_chains = [chain for chain in content["chains"] if chain not in was["chains"]]
-        for chain in added_chains:
-            subprocess.run([tool, "-w", "-t", table, "-F", chain], capture_output=True, check=False)
-        for chain in added_chains:
-            subprocess.run([tool, "-w", "-t", table, "-X", chain], capture_output=True, check=False)
-            done.append(f"{tool} -t {table}: removed chain {chain}")
-        for policy in was["policies"]:
-            if policy not in content["policies"]:
-                subprocess.run([tool, "-w", "-t", table, "-P", *policy.split()], capture_output=True, check=False)
-                done.append(f"{tool} -t {table}: policy {policy}")
-        if table not in old:
-            _drop_nft_table(tool, table, done)
+        commands += [([tool, "-w", "-t", table, "-F", chain], "") for chain in added_chains]
+        commands += [
+            ([tool, "-w", "-t", table, "-X", chain], f"{tool} -t {table}: removed chain {chain}")
+            for chain in added_chains
+        ]
+        commands += [
+            ([tool, "-w", "-t", table, "-P", *policy.split()], f"{tool} -t {table}: policy {policy}")
+            for policy in was["policies"]
+            if policy not in content["policies"]
+        ]
+    return commands, [table for table in new if table not in old]
+
+
+def _restore_iptables(tool: str, before: str | None, done: list[str]) -> None:
+    now = _iptables_save(tool)
+    if now is None:
+        return
+    commands, new_tables = iptables_undo(tool, before or "", now)
+    for command, what in commands:
+        subprocess.run(command, capture_output=True, check=False)
+        if what:
+            done.append(what)
+    for table in new_tables:
+        _drop_nft_table(tool, table, done)
 
 
 def _drop_nft_table(tool: str, table: str, done: list[str]) -> None:
