@@ -20,7 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     NormalizedImage,
     normalize_image,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import read_secret_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     PULL_SECRET_DATA_KEYS,
     credential_fingerprint,
@@ -31,6 +30,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
     containers_image_lookup,
     key_reading_warnings,
     kubelet_keyring_lookup,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    read_secret_document,
 )
 
 GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")

@@ -32,8 +32,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import secret_data_values
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import secret_data_values
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
