@@ -50,7 +50,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     read_secret_document,
     secret_data_values,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import LinkOutcome, link_secrets
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (
+    LinkOutcome,
+    link_secrets,
+)
 
 
 def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> None:
