@@ -88,7 +88,8 @@ comma := ,
 PURE_CORE := _errors _operation _kube/names \
 	_kube/config _kube/yaml_subset _kube/api_errors _kube/proxy \
 	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
-	_images/pull_policy _images/reference \
+	_registry/pull_secret_data \
+	_images/pull_policy _images/reference _rbac/authorization _service_accounts/secret_links \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan _image_pull_access_info/diagnose \
 	_global_pull_secret/plan _global_pull_secret/rollout _masking
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     managed_secret_name_prefix,
 )
 

@@ -57,10 +57,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
     check_credentials,

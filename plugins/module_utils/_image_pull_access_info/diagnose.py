@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.pull_policy import default_pull_policy
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     NormalizedImage,
     normalize_image,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import read_secret_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     PULL_SECRET_DATA_KEYS,
     credential_fingerprint,
@@ -33,16 +31,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
     key_reading_warnings,
     kubelet_keyring_lookup,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    read_secret_document,
+)
 
 GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")
 # The integrated registry's service names; the cluster's configured hostname is added when it can be read.
 DEFAULT_INTERNAL_REGISTRY_HOSTS = (
     "image-registry.openshift-image-registry.svc:5000",
     "image-registry.openshift-image-registry.svc.cluster.local:5000",
-)
-# ClusterRoles known to allow pulls (§5.4), for when a binding's role cannot be read.
-KNOWN_PULL_ROLES = frozenset(
-    {"system:image-puller", "system:image-pusher", "system:image-builder", "edit", "admin", "cluster-admin"}
 )
 
 # Status of one pull secret, as the kubelet meets it.
@@ -287,7 +284,7 @@ def containers_image_view(node: SecretEvaluation, image: str) -> dict[str, Any] 
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The integrated registry and image stream rights
+# The integrated registry (which bindings grant pulls from a stream: _rbac/authorization.py)
 
 
 def internal_stream(image: NormalizedImage, internal_hosts: Iterable[str]) -> StreamRef | None:
@@ -298,36 +295,6 @@ def internal_stream(image: NormalizedImage, internal_hosts: Iterable[str]) -> St
     if len(parts) != 2:
         return None
     return StreamRef(parts[0], parts[1], image.tag, image.digest)
-
-
-def role_key(binding: Mapping[str, Any]) -> str:
-    """``ClusterRole/<name>`` or ``Role/<namespace>/<name>``: how :func:`granting_bindings` looks a role up."""
-    ref = binding.get("roleRef") or {}
-    if ref.get("kind") == "Role":
-        return f"Role/{rbac.binding_namespace(binding)}/{ref.get('name', '')}"
-    return f"ClusterRole/{ref.get('name', '')}"
-
-
-def granting_bindings(
-    bindings: Iterable[Mapping[str, Any]],
-    subject: rbac.Subject,
-    role_rules: Mapping[str, Sequence[Mapping[str, Any]] | None],
-) -> list[str]:
-    """The bindings that reach the subject (itself, ``system:serviceaccounts[:<ns>]``, ``system:authenticated``)
-    with a role that allows pulls; a role whose rules could not be read (None or absent) counts when it is one of
-    :data:`KNOWN_PULL_ROLES`."""
-    found = []
-    for binding in rbac.bindings_reaching(bindings, subject):
-        key = role_key(binding)
-        rules = role_rules.get(key)
-        ref = binding.get("roleRef") or {}
-        if rules is None:
-            grants = ref.get("kind") == "ClusterRole" and ref.get("name") in KNOWN_PULL_ROLES
-        else:
-            grants = rbac.rules_allow_pull(rules)
-        if grants:
-            found.append(rbac.describe_binding(binding))
-    return found
 
 
 # ---------------------------------------------------------------------------------------------------------------

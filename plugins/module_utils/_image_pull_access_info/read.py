@@ -16,7 +16,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info import diagnose as dx
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     normalize_image,
     validate_digest,
@@ -33,7 +32,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import secret_data_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import secret_data_values
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
@@ -162,14 +162,14 @@ def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) ->
         cluster_read = False
     rules: dict[str, Any] = {}
     for binding in rbac.bindings_reaching(bindings, subject):
-        key = dx.role_key(binding)
+        key = rbac.role_key(binding)
         if key in rules:
             continue
         kind, _slash, rest = key.partition("/")
         path = f"{RBAC_PATH}/namespaces/{rest.replace('/', '/roles/', 1)}" if kind == "Role" else None
         role, _forbidden = _get(client, path or f"{RBAC_PATH}/clusterroles/{rest}")
         rules[key] = None if role is None else list(role.get("rules") or [])
-    granted = dx.granting_bindings(bindings, subject, rules)
+    granted = rbac.granting_bindings(bindings, subject, rules)
     return dx.StreamAccess(allowed, reason, tuple(granted), cluster_read)
 
 

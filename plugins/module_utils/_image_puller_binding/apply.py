@@ -1,7 +1,8 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """I/O for ``image_puller_binding``: read RoleBindings, write the decisions ``plan`` makes, and prove the result with
-access reviews. All decisions are in ``_image_puller_binding/plan.py``; this file only talks to the API server.
+access reviews. All decisions are in ``_image_puller_binding/plan.py`` and ``_rbac/authorization.py``; this file only
+talks to the API server.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     PartialChangeError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient, read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     role_binding_path,
     service_account_path,
+    validate_namespace_name,
+    validate_path_segment_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
 REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
@@ -53,16 +57,16 @@ class PullerBindingRequest:
         """The request the module options describe (no namespace: the kubeconfig context's)."""
         namespace = params.get("namespace") or ""
         if namespace:
-            rbac.validate_namespace_name(namespace, what="namespace")
-        role = rbac.validate_path_segment_name(params["role"], what="role")
+            validate_namespace_name(namespace, what="namespace")
+        role = validate_path_segment_name(params["role"], what="role")
         wanted_binding = params.get("binding_name") or None
         if wanted_binding is not None:
-            rbac.validate_path_segment_name(wanted_binding, what="binding_name")
+            validate_path_segment_name(wanted_binding, what="binding_name")
         if params.get("wait_timeout", 0) < 0:
             raise InvalidInputError("wait_timeout must be zero or more seconds")
         return cls(
             namespace=namespace,
-            subjects=rbac.requested_subjects(
+            subjects=plan.requested_subjects(
                 service_accounts=params.get("service_accounts") or (),
                 from_namespaces=params.get("from_namespaces") or (),
                 groups=params.get("groups") or (),
@@ -293,7 +297,7 @@ def _remove_from_binding(
     """
     for _attempt in range(WRITE_ATTEMPTS):
         current = client.get(path, allow_missing=True)
-        removal = rbac.remove_subjects(current, subjects=subjects)
+        removal = plan.remove_subjects(current, subjects=subjects)
         if removal is None:
             return current, current, False
         if check_mode:
@@ -330,7 +334,7 @@ def _present(
     check_mode: bool,
 ) -> Changes:
     role_bindings = rbac.bindings_for_role(bindings, request.role)
-    target = rbac.target_binding_name(bindings, role=request.role, wanted_name=request.binding_name)
+    target = plan.target_binding_name(bindings, role=request.role, wanted_name=request.binding_name)
     missing: list[Subject] = []
     for report in reports:
         report.bindings = rbac.holding_bindings(role_bindings, report.subject)
@@ -344,7 +348,7 @@ def _present(
         outcome = read_modify_write(
             client,
             role_binding_path(request.namespace, target),
-            lambda current: rbac.add_subjects(
+            lambda current: plan.add_subjects(
                 current, namespace=request.namespace, name=target, role=request.role, subjects=missing
             ),
             create_path=role_binding_path(request.namespace),
@@ -376,7 +380,7 @@ def _absent(
     if request.binding_name:
         candidates = [binding for binding in bindings if rbac.binding_name(binding) == request.binding_name]
         for binding in candidates:
-            rbac.check_binding_role(binding, role=request.role)
+            plan.check_binding_role(binding, role=request.role)
     else:
         candidates = rbac.bindings_for_role(bindings, request.role)
     subjects = [report.subject for report in reports]
@@ -467,7 +471,7 @@ def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest
     Raises ``PartialChangeError`` (carrying the result: what the run did before finding out) when verification
     finds a subject still unable to pull.
     """
-    namespace = rbac.validate_namespace_name(request.namespace or client.default_namespace, what="namespace")
+    namespace = validate_namespace_name(request.namespace or client.default_namespace, what="namespace")
     request = dataclasses.replace(request, namespace=namespace)
     check_mode = run.check_mode
     warnings: list[str] = []
@@ -485,7 +489,7 @@ def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest
     act = _present if request.state == "present" else _absent
     changes = act(client, request, reports, bindings, check_mode=check_mode)
     for name, (_before, after) in changes.items():
-        if after is not None and rbac.is_autoupdated(after):
+        if after is not None and plan.is_autoupdated(after):
             warn(f'RoleBinding {request.namespace}/{name} is annotated autoupdate: "true"; a reconciler may undo this')
     refused = []
     if request.verify:
@@ -506,8 +510,8 @@ def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest
     }
     if run.want_diff:
         result["diff"] = {
-            "before": {name: rbac.binding_summary(before) for name, (before, _after) in changes.items() if before},
-            "after": {name: rbac.binding_summary(after) for name, (_before, after) in changes.items() if after},
+            "before": {name: plan.binding_summary(before) for name, (before, _after) in changes.items() if before},
+            "after": {name: plan.binding_summary(after) for name, (_before, after) in changes.items() if after},
         }
     if refused:
         names = "; ".join(f"{report.subject.describe()}: {report.reason}" for report in refused)

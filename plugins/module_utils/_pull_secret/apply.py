@@ -17,7 +17,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     ConflictError,
     ImagesError,
-    InvalidInputError,
     NotFoundError,
     PartialChangeError,
 )
@@ -31,15 +30,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     PullSecretRequest,
     as_new_object,
     plan_pull_secret,
-    read_secret_document,
     resolve_secret_type,
-    secret_data_values,
     summary,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
     summarize_document,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
     check_credentials,
@@ -48,22 +46,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import LinkOutcome, link_secrets
-
-
-def read_text_file(path: str) -> str:
-    """Read an auth file on the managed host; the error names the path and the reason, never content."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise InvalidInputError(f"auth_file {path} does not exist on the managed host") from None
-    except UnicodeDecodeError:
-        raise InvalidInputError(
-            f"auth_file {path} is not UTF-8 text; give a docker config.json or podman auth.json"
-        ) from None
-    except OSError as error:
-        raise InvalidInputError(f"auth_file {path} cannot be read: {error.strerror or error}") from None
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    read_secret_document,
+    secret_data_values,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (
+    LinkOutcome,
+    link_secrets,
+)
 
 
 def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> None:

@@ -8,11 +8,8 @@ writes that carry a plan out are in ``apply.py``.
 from __future__ import annotations
 
 import base64
-import binascii
-import contextlib
 import copy
 import dataclasses
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +28,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     PULL_SECRET_DATA_KEYS,
     SECRET_DATA_LIMIT,
     diff_entries,
-    document_secret_values,
     documents_equal,
     dump_document,
     load_auth_document,
@@ -41,10 +37,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     summarize_document,
     validate_registry_key,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    PODMANCONFIGJSON_TYPE,
+    read_secret_document,
+    secret_data_values,
+)
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE
-PODMANCONFIGJSON = "kubernetes.io/podmanconfigjson"
+PODMANCONFIGJSON = PODMANCONFIGJSON_TYPE
 SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
 DATA_KEYS = PULL_SECRET_DATA_KEYS
 # What openshift-controller-manager writes on the registry pull secrets it manages for service accounts (and the
@@ -93,64 +94,6 @@ def encode_document(document: Mapping[str, Any], secret_type: str) -> tuple[str,
             )
         return dump_document(document.get("auths") or {}), warnings
     raise InvalidInputError(f"unsupported secret type {secret_type!r}")
-
-
-def secret_content(secret: Mapping[str, Any], secret_type: str) -> str | None:
-    """The decoded text under the data key of ``secret_type``, or None when the key is missing or not base64/UTF-8."""
-    encoded = (secret.get("data") or {}).get(DATA_KEYS[secret_type])
-    if not isinstance(encoded, str):
-        return None
-    try:
-        return base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-
-
-def read_secret_document(secret: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The auth document an existing pull secret holds, as parsed JSON (dockercfg wrapped as ``{"auths": ...}``).
-
-    Lenient on purpose: only JSON parsing and the object shape are checked here, so that a secret holding a broken
-    entry can still be compared, replaced or cleaned with ``remove_registries``. None when the secret holds no
-    readable document (another type, key missing, not JSON, not an object).
-    """
-    secret_type = secret.get("type")
-    if secret_type not in DATA_KEYS:
-        return None
-    text = secret_content(secret, secret_type)
-    if text is None:
-        return None
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(parsed, dict):
-        return None
-    document = {"auths": parsed} if secret_type == DOCKERCFG else parsed
-    if not isinstance(document.get("auths", {}), dict):
-        return None
-    return document
-
-
-def secret_data_values(secret: Mapping[str, Any] | None) -> set[str]:
-    """Every value of an existing or desired Secret that must never be printed: the base64 data, the decoded
-    document and the credentials inside it."""
-    if not secret:
-        return set()
-    values: set[str] = set()
-    pull_type = secret.get("type") in (*DATA_KEYS, PODMANCONFIGJSON)
-    for encoded in (secret.get("data") or {}).values():
-        if isinstance(encoded, str) and encoded:
-            values.add(encoded)
-            # Other secrets' data is never decoded or shown; their short values would only garble the output.
-            if pull_type:
-                with contextlib.suppress(binascii.Error, UnicodeDecodeError):
-                    values.add(base64.b64decode(encoded).decode("utf-8"))
-    document = read_secret_document(secret)
-    if document is not None:
-        # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
-        with contextlib.suppress(InvalidInputError, AttributeError, TypeError, ValueError):
-            values |= document_secret_values(document)
-    return {value for value in values if value}
 
 
 def desired_secret(

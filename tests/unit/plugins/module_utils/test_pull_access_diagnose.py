@@ -17,8 +17,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_a
     PullAccessRequest,
     parse_image_stream,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
 
 NS = "project-a"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
@@ -345,13 +346,13 @@ def test_granting_bindings() -> None:
         rolebinding("local", "pull", [{"kind": "Group", "name": "system:serviceaccounts"}], kind="Role"),
     ]
     rules = {"ClusterRole/custom": PULL_RULES, "ClusterRole/view": [], "Role/project-b/pull": PULL_RULES}
-    assert dx.granting_bindings(bindings, SA, rules) == [
+    assert rbac.granting_bindings(bindings, SA, rules) == [
         "RoleBinding project-b/direct (ClusterRole system:image-puller)",
         "RoleBinding project-b/group (ClusterRole custom)",
         "RoleBinding project-b/local (Role pull)",
     ]
     # an unreadable custom role is not claimed; a known one is
-    assert dx.granting_bindings(bindings[:2], SA, {}) == [
+    assert rbac.granting_bindings(bindings[:2], SA, {}) == [
         "RoleBinding project-b/direct (ClusterRole system:image-puller)"
     ]
 

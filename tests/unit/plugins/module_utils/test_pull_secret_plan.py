@@ -1,4 +1,5 @@
-"""The pure parts of pull_secret: type handling, podmanconfigjson conversion, the Secret to write, change detection."""
+"""The pure parts of pull_secret: type handling, podmanconfigjson conversion, the Secret to write, change detection;
+and what it reads through _registry (a pull secret's data, the auth file)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCFG,
     DOCKERCONFIGJSON,
@@ -21,19 +21,22 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     desired_secret,
     encode_document,
     plan_pull_secret,
-    read_secret_document,
     resolve_secret_type,
-    secret_content,
-    secret_data_values,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     entry_from_auth,
     entry_from_credentials,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
     conflicting_removals,
     registry_check_failure,
     registry_check_warnings,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    read_secret_document,
+    secret_content,
+    secret_data_values,
 )
 
 NS, NAME = "project-a", "private-registry"

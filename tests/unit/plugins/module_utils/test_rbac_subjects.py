@@ -1,4 +1,5 @@
-"""Unit tests for _image_puller_binding/plan: subject parsing, RoleBinding decisions, access reviews, rule matching."""
+"""Unit tests for _rbac/authorization (subjects, reading bindings, access reviews, rule matching) and
+_image_puller_binding/plan (subject parsing, RoleBinding decisions)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan as rbac
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.plan import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     is_dns1123_label,
     is_dns1123_subdomain,
+    validate_namespace_name,
+    validate_path_segment_name,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
 
 SA_A = Subject("ServiceAccount", "default", "project-a")
 SA_BUILDER = Subject("ServiceAccount", "builder", "project-a")
@@ -127,23 +131,23 @@ def test_dns1123(value: str, label: bool, subdomain: bool) -> None:
 
 
 def test_validate_namespace_and_service_account_name_messages() -> None:
-    assert rbac.validate_namespace_name("ok", what="namespace") == "ok"
-    assert rbac.validate_service_account_name("ok.name", what="sa") == "ok.name"
+    assert validate_namespace_name("ok", what="namespace") == "ok"
+    assert plan.validate_service_account_name("ok.name", what="sa") == "ok.name"
     with pytest.raises(InvalidInputError, match=r"namespace: 'Bad' is not a valid namespace name.*DNS-1123 label"):
-        rbac.validate_namespace_name("Bad", what="namespace")
+        validate_namespace_name("Bad", what="namespace")
     with pytest.raises(InvalidInputError, match=r"'Bad' is not a valid service account name.*DNS-1123 subdomain"):
-        rbac.validate_service_account_name("Bad", what="sa")
+        plan.validate_service_account_name("Bad", what="sa")
 
 
 @pytest.mark.parametrize("value", ["system:image-puller", "my-binding", "x", "a:b:c", "UPPER"])
 def test_validate_path_segment_name_accepts(value: str) -> None:
-    assert rbac.validate_path_segment_name(value, what="role") == value
+    assert validate_path_segment_name(value, what="role") == value
 
 
 @pytest.mark.parametrize("value", ["", ".", "..", "a/b", "a%b", " lead", "trail "])
 def test_validate_path_segment_name_rejects(value: str) -> None:
     with pytest.raises(InvalidInputError, match=r"role: .* is not a valid name"):
-        rbac.validate_path_segment_name(value, what="role")
+        validate_path_segment_name(value, what="role")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def test_validate_path_segment_name_rejects(value: str) -> None:
     ],
 )
 def test_parse_service_account(value: object, expected: Subject) -> None:
-    assert rbac.parse_service_account(value) == expected
+    assert plan.parse_service_account(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -189,7 +193,7 @@ def test_parse_service_account(value: object, expected: Subject) -> None:
 )
 def test_parse_service_account_rejects(value: object, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
-        rbac.parse_service_account(value)
+        plan.parse_service_account(value)
 
 
 _label = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?\Z")
@@ -198,17 +202,17 @@ _label = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?\Z")
 @given(namespace=_label, name=_label)
 def test_parse_service_account_forms_agree(namespace: str, name: str) -> None:
     expected = Subject("ServiceAccount", name, namespace)
-    assert rbac.parse_service_account(f"{namespace}:{name}") == expected
-    assert rbac.parse_service_account(f"system:serviceaccount:{namespace}:{name}") == expected
-    assert rbac.parse_service_account({"namespace": namespace, "name": name}) == expected
-    assert rbac.parse_service_account(expected.reference) == expected
+    assert plan.parse_service_account(f"{namespace}:{name}") == expected
+    assert plan.parse_service_account(f"system:serviceaccount:{namespace}:{name}") == expected
+    assert plan.parse_service_account({"namespace": namespace, "name": name}) == expected
+    assert plan.parse_service_account(expected.reference) == expected
 
 
 @given(st.text(max_size=40))
 def test_parse_service_account_never_fails_otherwise(text: str) -> None:
     # Any string either parses into a valid subject or raises our error: never another exception.
     try:
-        subject = rbac.parse_service_account(text)
+        subject = plan.parse_service_account(text)
     except InvalidInputError:
         return
     assert is_dns1123_label(subject.namespace)
@@ -216,9 +220,9 @@ def test_parse_service_account_never_fails_otherwise(text: str) -> None:
 
 
 def test_service_accounts_of_namespace() -> None:
-    assert rbac.service_accounts_of_namespace("project-a") == GROUP_A
+    assert plan.service_accounts_of_namespace("project-a") == GROUP_A
     with pytest.raises(InvalidInputError, match=r"from_namespaces: 'a:b'"):
-        rbac.service_accounts_of_namespace("a:b")
+        plan.service_accounts_of_namespace("a:b")
 
 
 @pytest.mark.parametrize(
@@ -231,7 +235,7 @@ def test_service_accounts_of_namespace() -> None:
     ],
 )
 def test_parse_group(value: str, expected: Subject) -> None:
-    assert rbac.parse_group(value) == expected
+    assert plan.parse_group(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -246,7 +250,7 @@ def test_parse_group(value: str, expected: Subject) -> None:
 )
 def test_parse_group_rejects(value: object, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
-        rbac.parse_group(value)
+        plan.parse_group(value)
 
 
 @pytest.mark.parametrize(
@@ -258,7 +262,7 @@ def test_parse_group_rejects(value: object, message: str) -> None:
     ],
 )
 def test_parse_user(value: str, expected: Subject) -> None:
-    assert rbac.parse_user(value) == expected
+    assert plan.parse_user(value) == expected
 
 
 @pytest.mark.parametrize(
@@ -272,11 +276,11 @@ def test_parse_user(value: str, expected: Subject) -> None:
 )
 def test_parse_user_rejects(value: object, message: str) -> None:
     with pytest.raises(InvalidInputError, match=message):
-        rbac.parse_user(value)
+        plan.parse_user(value)
 
 
 def test_requested_subjects_order_and_duplicates() -> None:
-    subjects = rbac.requested_subjects(
+    subjects = plan.requested_subjects(
         service_accounts=["project-a:default", {"namespace": "project-a", "name": "builder"}],
         from_namespaces=["project-a"],
         groups=["system:serviceaccounts:project-a", "devs"],
@@ -287,17 +291,17 @@ def test_requested_subjects_order_and_duplicates() -> None:
 
 def test_requested_subjects_needs_one() -> None:
     with pytest.raises(InvalidInputError, match=r"no subject given: set at least one of service_accounts"):
-        rbac.requested_subjects()
+        plan.requested_subjects()
 
 
 def test_requested_subjects_rejects_non_string_namespace() -> None:
     with pytest.raises(InvalidInputError, match=r"from_namespaces: \['a'\] must be a string"):
-        rbac.requested_subjects(from_namespaces=[["a"]])
+        plan.requested_subjects(from_namespaces=[["a"]])
 
 
 def test_requested_subjects_fails_on_first_bad_one() -> None:
     with pytest.raises(InvalidInputError, match=r"'a:b:c'"):
-        rbac.requested_subjects(service_accounts=["project-a:default", "a:b:c"])
+        plan.requested_subjects(service_accounts=["project-a:default", "a:b:c"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -379,7 +383,7 @@ def test_bindings_for_role_and_holding() -> None:
     ],
 )
 def test_target_binding_name(bindings: list[dict], wanted: str | None, expected: str) -> None:
-    assert rbac.target_binding_name(bindings, role=PULLER, wanted_name=wanted) == expected
+    assert plan.target_binding_name(bindings, role=PULLER, wanted_name=wanted) == expected
 
 
 @pytest.mark.parametrize(
@@ -392,11 +396,11 @@ def test_target_binding_name(bindings: list[dict], wanted: str | None, expected:
 )
 def test_target_binding_name_refuses_other_role(existing: dict, wanted: str | None, message: str) -> None:
     with pytest.raises(ClusterStateError, match=message):
-        rbac.target_binding_name([existing], role=PULLER, wanted_name=wanted)
+        plan.target_binding_name([existing], role=PULLER, wanted_name=wanted)
 
 
 def test_add_subjects_creates_binding() -> None:
-    created = rbac.add_subjects(None, namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A, GROUP_A, SA_A])
+    created = plan.add_subjects(None, namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A, GROUP_A, SA_A])
     assert created == {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
@@ -409,7 +413,7 @@ def test_add_subjects_creates_binding() -> None:
 def test_add_subjects_appends_and_keeps_the_rest() -> None:
     current = binding(PULLER, [ALICE_ENTRY], annotations={"note": "kept"})
     original = copy.deepcopy(current)
-    updated = rbac.add_subjects(current, namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A, ALICE])
+    updated = plan.add_subjects(current, namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A, ALICE])
     assert updated is not None
     assert updated["subjects"] == [ALICE_ENTRY, SA_ENTRY]
     assert updated["metadata"] == current["metadata"]  # resourceVersion travels with the PUT
@@ -426,13 +430,13 @@ def test_add_subjects_appends_and_keeps_the_rest() -> None:
 )
 def test_add_subjects_no_change_when_held(subjects: list[dict]) -> None:
     assert (
-        rbac.add_subjects(binding(PULLER, subjects), namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A])
+        plan.add_subjects(binding(PULLER, subjects), namespace="project-b", name=PULLER, role=PULLER, subjects=[SA_A])
         is None
     )
 
 
 def test_add_subjects_to_binding_without_subjects_field() -> None:
-    updated = rbac.add_subjects(
+    updated = plan.add_subjects(
         binding(PULLER, None), namespace="project-b", name=PULLER, role=PULLER, subjects=[ALICE]
     )
     assert updated is not None
@@ -441,7 +445,7 @@ def test_add_subjects_to_binding_without_subjects_field() -> None:
 
 def test_add_subjects_refuses_other_role() -> None:
     with pytest.raises(ClusterStateError, match=r"cannot be changed"):
-        rbac.add_subjects(
+        plan.add_subjects(
             binding(PULLER, [], role="edit"), namespace="project-b", name=PULLER, role=PULLER, subjects=[ALICE]
         )
 
@@ -455,12 +459,12 @@ def test_add_subjects_refuses_other_role() -> None:
         (binding("system:deployers", [], role="system:deployer"), True),
         # the name alone is not enough: the default binding grants the default role
         (binding("system:image-pullers", [], role="edit"), False),
-        (binding("x", [], annotations={rbac.AUTOUPDATE_ANNOTATION: "false"}), True),
-        (binding("x", [], annotations={rbac.AUTOUPDATE_ANNOTATION: "true"}), False),
+        (binding("x", [], annotations={plan.AUTOUPDATE_ANNOTATION: "false"}), True),
+        (binding("x", [], annotations={plan.AUTOUPDATE_ANNOTATION: "true"}), False),
     ],
 )
 def test_keeps_empty_binding(current: dict, expected: bool) -> None:
-    assert rbac.keeps_empty_binding(current) is expected
+    assert plan.keeps_empty_binding(current) is expected
 
 
 @pytest.mark.parametrize(
@@ -487,7 +491,7 @@ def test_keeps_empty_binding(current: dict, expected: bool) -> None:
 )
 def test_remove_subjects(current: dict, subjects: list[Subject], kept: list[dict], delete: bool) -> None:
     original = copy.deepcopy(current)
-    removal = rbac.remove_subjects(current, subjects=subjects)
+    removal = plan.remove_subjects(current, subjects=subjects)
     assert removal is not None
     assert removal.binding["subjects"] == kept
     assert removal.delete is delete
@@ -505,19 +509,19 @@ def test_remove_subjects(current: dict, subjects: list[Subject], kept: list[dict
     ],
 )
 def test_remove_subjects_no_change(current: dict | None) -> None:
-    assert rbac.remove_subjects(current, subjects=[SA_A]) is None
+    assert plan.remove_subjects(current, subjects=[SA_A]) is None
 
 
 def test_binding_summary_and_autoupdate() -> None:
-    current = binding(PULLER, [SA_ENTRY], annotations={rbac.AUTOUPDATE_ANNOTATION: "true"})
-    assert rbac.binding_summary(current) == {
+    current = binding(PULLER, [SA_ENTRY], annotations={plan.AUTOUPDATE_ANNOTATION: "true"})
+    assert plan.binding_summary(current) == {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": PULLER},
         "subjects": [SA_ENTRY],
     }
-    assert rbac.binding_summary(None) is None
-    assert rbac.binding_summary(binding(PULLER, None))["subjects"] == []  # type: ignore[index]
-    assert rbac.is_autoupdated(current)
-    assert not rbac.is_autoupdated(binding(PULLER, []))
+    assert plan.binding_summary(None) is None
+    assert plan.binding_summary(binding(PULLER, None))["subjects"] == []  # type: ignore[index]
+    assert plan.is_autoupdated(current)
+    assert not plan.is_autoupdated(binding(PULLER, []))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -691,10 +695,10 @@ _subjects = st.one_of(
 def test_written_entries_read_back_as_the_same_subject(subject: Subject, namespace: str) -> None:
     # What add_subjects writes is recognised by holding_bindings and taken out by remove_subjects.
     assert rbac.subject_from_rbac(subject.as_rbac(), binding_namespace=namespace) == subject
-    created = rbac.add_subjects(None, namespace=namespace, name=PULLER, role=PULLER, subjects=[subject])
+    created = plan.add_subjects(None, namespace=namespace, name=PULLER, role=PULLER, subjects=[subject])
     assert created is not None
     assert rbac.holding_bindings([created], subject) == [PULLER]
-    removal = rbac.remove_subjects(created, subjects=[subject])
+    removal = plan.remove_subjects(created, subjects=[subject])
     assert removal is not None
     assert removal.delete
     assert removal.binding["subjects"] == []

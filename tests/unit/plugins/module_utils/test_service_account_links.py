@@ -13,6 +13,11 @@ from hypothesis import strategies as st
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
+    normalize_purposes,
+    normalize_secret_names,
+    secret_name_from_reference,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     LEGACY_SA_ANNOTATION,
     PULL_REF_ANNOTATION,
     PURPOSE_FIELDS,
@@ -22,10 +27,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.
     managed_dockercfg_secret,
     managed_secret_name_prefix,
     managed_secret_ready,
-    normalize_purposes,
-    normalize_secret_names,
     plan_links,
-    secret_name_from_reference,
     service_account_lists,
     unlink_warnings,
 )
