@@ -21,6 +21,20 @@ STILL_STARTING = ("ContainerCreating", "PodInitializing")
 APP_OUTPUT = "pulled and running"
 
 
+def secret_path(namespace: str, name: str) -> str:
+    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
+
+
+def missed_secret_names(events: list[tuple[str, str]]) -> set[str]:
+    """The secrets FailedToRetrieveImagePullSecret events name ("Unable to retrieve some image pull secrets
+    (a, b); attempting to pull the image may not succeed.")."""
+    names: set[str] = set()
+    for reason, message in events:
+        if reason == "FailedToRetrieveImagePullSecret" and "(" in message:
+            names.update(name.strip() for name in message.split("(", 1)[1].split(")", 1)[0].split(","))
+    return names
+
+
 @dataclass
 class PullOutcome:
     """What the kubelet did with a pod's image."""
@@ -30,6 +44,7 @@ class PullOutcome:
     reason: str  # "Running", or the waiting reason (ErrImagePull, ErrImageNeverPull, ...)
     message: str  # the runtime's error, from the first failed pull when there is one
     events: list[tuple[str, str]] = field(default_factory=list)  # (reason, message), oldest first
+    transient_secret_miss: bool = False  # the kubelet missed an existing secret once, and tried again
 
     @property
     def unauthorized(self) -> bool:
@@ -82,23 +97,57 @@ class Node:
     def outcome(self, namespace: str, pod: str, *, timeout: float = 120.0) -> PullOutcome:
         """Waits until the container runs or its image pull has failed, and says which."""
         deadline = time.monotonic() + timeout
+        retry_until = deadline
+        transient = False
+        failures_at_miss = 0
         while True:
             found = self.kube.get(f"/api/v1/namespaces/{namespace}/pods/{pod}") or {}
             statuses = found.get("status", {}).get("containerStatuses") or []
             state = statuses[0].get("state", {}) if statuses else {}
             if "running" in state or "terminated" in state:
-                return PullOutcome(pod, True, "Running", "", self._settled_events(namespace, pod))
+                ran = PullOutcome(pod, True, "Running", "", self._settled_events(namespace, pod))
+                ran.transient_secret_miss = transient
+                return ran
             waiting = state.get("waiting") or {}
             # Pull failures have their own reasons; a pull secret the kubelet cannot parse fails the pod with the
             # parser's error as the reason (e.g. "illegal base64 data at input byte 0").
             if waiting.get("reason") and waiting["reason"] not in STILL_STARTING:
                 events = self._settled_events(namespace, pod)
+                failures = self.event_count(namespace, pod, "Failed")
+                if transient and failures <= failures_at_miss and time.monotonic() < deadline:
+                    time.sleep(0.5)  # the status still shows the attempt before the retry
+                    continue
+                if self.secrets_missed_but_present(namespace, events) and time.monotonic() < retry_until:
+                    # The kubelet could not read a pull secret that exists (its watch of a secret of a pod it just
+                    # got can lose the race with the Node authorizer's graph) and pulled without it; it reads it
+                    # again at the next attempt, after its back-off. That attempt is the outcome.
+                    retry_until = 0.0
+                    transient = True
+                    failures_at_miss = failures
+                    self._wait_past_backoff(namespace, pod)
+                    continue
                 failed = [message for reason, message in events if reason == "Failed" and "pull" in message]
                 message = waiting.get("message", "") if waiting["reason"] != "ImagePullBackOff" else ""
-                return PullOutcome(pod, False, waiting["reason"], failed[0] if failed else message, events)
+                found_outcome = PullOutcome(pod, False, waiting["reason"], failed[0] if failed else message, events)
+                found_outcome.transient_secret_miss = transient
+                return found_outcome
             if time.monotonic() > deadline:
                 raise AssertionError(f"pod {namespace}/{pod} neither ran nor failed to pull in {timeout}s: {found}")
             time.sleep(0.2)
+
+    def secrets_missed_but_present(self, namespace: str, events: list[tuple[str, str]]) -> list[str]:
+        """Secrets a FailedToRetrieveImagePullSecret event names that do exist."""
+        return [name for name in missed_secret_names(events) if self.kube.get(secret_path(namespace, name))]
+
+    def _wait_past_backoff(self, namespace: str, pod: str) -> None:
+        """Until the kubelet's next pull attempt for the pod has begun (its first back-off is 10 s)."""
+        deadline = time.monotonic() + 40
+        pulls = self.event_count(namespace, pod, "Pulling")
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            if self.event_count(namespace, pod, "Pulling") > pulls:
+                time.sleep(2.0)
+                return
 
     def _settled_events(self, namespace: str, pod: str) -> list[tuple[str, str]]:
         """The pod's events once the kubelet's have arrived: they are sent asynchronously, so a warning given
@@ -111,10 +160,21 @@ class Node:
         time.sleep(1.0)
         return self.events(namespace, pod)
 
-    def events(self, namespace: str, pod: str) -> list[tuple[str, str]]:
-        items = self.kube.get(
+    def event_count(self, namespace: str, pod: str, reason: str) -> int:
+        """How many times the kubelet gave an event (repeats are folded into one Event with a count)."""
+        return sum(
+            max(int(event.get("count") or 1), int((event.get("series") or {}).get("count") or 0))
+            for event in self._event_items(namespace, pod)
+            if event.get("reason") == reason
+        )
+
+    def _event_items(self, namespace: str, pod: str) -> list[dict[str, Any]]:
+        return self.kube.get(
             f"/api/v1/namespaces/{namespace}/events?fieldSelector=involvedObject.kind%3DPod,involvedObject.name%3D{pod}"
         )["items"]
+
+    def events(self, namespace: str, pod: str) -> list[tuple[str, str]]:
+        items = self._event_items(namespace, pod)
         items.sort(key=lambda e: (e.get("firstTimestamp") or e.get("eventTime") or "", e["metadata"]["name"]))
         return [(e.get("reason", ""), e.get("message", "")) for e in items]
 

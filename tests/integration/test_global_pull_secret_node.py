@@ -101,7 +101,7 @@ def test_global_pull_secret_reaches_the_node_and_its_removal_takes_access_away(
             "case": "node-credentials-only",
             "what": "no pull secret; the global pull secret on the node has the registry",
             "predicted": predicted,
-            "kubelet": {"pulls": True, "warns_missing_secret": False, "reason": "Running", "message": ""},
+            "kubelet": {"pulls": True, "warns_missing_secret": [], "reason": "Running", "message": ""},
         }
         with (Path(sandbox.state_dir) / "logs" / "pull-table.jsonl").open("a", encoding="utf-8") as table:
             table.write(json.dumps(row) + "\n")

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from .node_support import Node
+from .node_support import Node, missed_secret_names, secret_path
 from .sandbox_support import Kube, ModuleRunner, Sandbox, assert_ok
 
 WRONG_PASSWORD = "not-the-password"
@@ -207,11 +207,16 @@ def _prediction(result: dict[str, Any]) -> dict[str, Any]:
     """What the module says the kubelet will do: pull or not, and the warnings it will give."""
     unparsable = any(secret["status"] == "unparsable" for secret in result["pull_secrets"])
     accepted = [c for c in result["candidates"] if c.get("check", {}).get("outcome") in ("accepted", "anonymous")]
-    missing = any("does not exist; the kubelet pulls without it" in p["problem"] for p in result["problems"])
+    missing = {
+        secret["name"]
+        for secret in result["pull_secrets"]
+        if secret["status"] == "missing"
+        and any(f"/{secret['name']}, listed in" in problem["problem"] for problem in result["problems"])
+    }
     return {
         "pulls": bool(accepted) and not unparsable,
         "credential": f"{accepted[0]['secret']} key {accepted[0]['key']}" if accepted and not unparsable else None,
-        "warns_missing_secret": missing,
+        "warns_missing_secret": sorted(missing),
     }
 
 
@@ -245,9 +250,13 @@ def test_prediction_matches_the_kubelet(case: Case, sandbox: Sandbox, kube: Kube
 
     node.run_pod(namespace, "app", image, pull_secrets=case.pod_secrets, pull_policy=case.pull_policy)
     outcome = node.outcome(namespace, "app")
+    # Only secrets that really do not exist count: the kubelet may also miss an existing one for a moment (see
+    # Node.outcome), which no diagnosis can predict; such a case is marked in the table.
+    warned = missed_secret_names(outcome.events)
     observed = {
         "pulls": outcome.running,
-        "warns_missing_secret": "FailedToRetrieveImagePullSecret" in outcome.event_reasons(),
+        "warns_missing_secret": sorted(name for name in warned if not kube.get(secret_path(namespace, name))),
+        "transient_secret_miss": outcome.transient_secret_miss,
         "reason": outcome.reason,
         "message": outcome.message.split(": ")[-1] if outcome.message else "",
     }
