@@ -4,7 +4,6 @@ is exercised against the sandbox cluster in tests/integration/test_kube_client.p
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import json
 import os
@@ -14,10 +13,7 @@ import tempfile
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -64,6 +60,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy i
     no_proxy_matches,
     parse_proxy_url,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.certificates import key_pem, new_authority
 
 # ---------------------------------------------------------------------------------------------------------------
 # no_proxy and proxies
@@ -626,47 +623,9 @@ def test_classify_failure(error: BaseException, phase: Any, kind: str) -> None:
 
 def make_certificates() -> tuple[str, str, str, str]:
     """A CA, and a client certificate signed by it with its key, as PEM; plus an unrelated key."""
-
-    def name(common: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("test-ca"))
-        .issuer_name(name("test-ca"))
-        .public_key(ca_key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = (
-        x509.CertificateBuilder()
-        .subject_name(name("client"))
-        .issuer_name(ca.subject)
-        .public_key(client_key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(ca_key, hashes.SHA256())
-    )
-    other_key = ec.generate_private_key(ec.SECP256R1())
-
-    def key_pem(key: ec.EllipticCurvePrivateKey) -> str:
-        return key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-
-    return (
-        ca.public_bytes(serialization.Encoding.PEM).decode(),
-        client.public_bytes(serialization.Encoding.PEM).decode(),
-        key_pem(client_key),
-        key_pem(other_key),
-    )
+    ca = new_authority("test-ca")
+    client, client_key = ca.issue_client("client")
+    return ca.pem, client, client_key, key_pem(ec.generate_private_key(ec.SECP256R1()))
 
 
 @pytest.fixture(scope="module")
