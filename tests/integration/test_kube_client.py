@@ -28,11 +28,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
-    KubeClient,
-    read_modify_write,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import new_authority
 from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
 

@@ -1,5 +1,6 @@
-"""A test certificate authority, generated with ``cryptography``: server and client certificates signed by it, and
-server TLS contexts for the loopback servers of the tests. Shared by the unit and the integration tests."""
+"""A test certificate authority, generated with ``cryptography``: server and client certificates signed by it,
+server TLS contexts for the loopback servers of the tests, and the error a client meets when verification fails.
+Shared by the unit and the integration tests."""
 
 from __future__ import annotations
 
@@ -100,6 +101,14 @@ def new_authority(common_name: str) -> Authority:
         .sign(key, hashes.SHA256())
     )
     return Authority(key, certificate)
+
+
+def certificate_error() -> ssl.SSLCertVerificationError:
+    """The error ``ssl`` raises for a server certificate no trusted CA signed, as a client meets it."""
+    error = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    error.verify_message = "unable to get local issuer certificate"
+    error.verify_code = 20
+    return error
 
 
 def server_context(directory: Path, certificate_and_key: tuple[str, str]) -> ssl.SSLContext:

@@ -23,6 +23,7 @@ import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import write_backup
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import build_ssl_context
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
@@ -44,6 +45,7 @@ from ansible_collections.openshift_ops.images.tests.unit.support.certificates im
     new_authority,
     server_context,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
 from ansible_collections.openshift_ops.images.tests.unit.support.registry_server import (
     Answer,
     RecordingRegistry,
@@ -275,6 +277,36 @@ def test_ca_cert_option_replaces_the_kubeconfig_ca_and_is_named_when_wrong(
     assert len(server.handshake_failures) == 1
     assert f"The CA used was ca_cert {wrong}" in msg, msg
     assert "nothing was sent to the server" in msg, msg
+
+
+# --- 2b. through the proxy option: a CONNECT tunnel whose CONNECT alone carries the proxy's credentials ------------
+
+
+def test_the_api_client_goes_through_its_proxy_option_and_not_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cluster_ca: Authority
+) -> None:
+    context = server_context(tmp_path, cluster_ca.issue(ips=("127.0.0.1",)))
+    with RecordingTLSServer(context) as server, ForwardProxy() as proxy, ForwardProxy() as environment:
+        monkeypatch.setenv("HTTPS_PROXY", environment.url)  # the registry check's variable, not the API client's
+        kubeconfig = kubeconfig_for(f"https://127.0.0.1:{server.port}", cluster_ca.pem)
+        msg, _warnings = run_read(kubeconfig=kubeconfig, proxy=f"http://bob:s3cret@127.0.0.1:{proxy.port}")
+    assert "403" in msg or "forbidden" in msg.lower(), msg
+    assert proxy.requests == [f"CONNECT 127.0.0.1:{server.port} HTTP/1.0"]
+    assert proxy.authorizations == [f"Basic {basic_auth_value('bob', 's3cret')}"]
+    assert f"Authorization: Bearer {TOKEN}".encode() in server.received
+    assert b"Proxy-Authorization" not in server.received, "the proxy's credentials stay with the proxy"
+    assert environment.requests == []
+    assert "s3cret" not in msg
+
+
+def test_a_plain_http_api_server_gets_absolute_form_requests_through_the_proxy() -> None:
+    forbidden: Answer = (403, {"Content-Type": "application/json"}, FORBIDDEN)
+    with RecordingRegistry(lambda _seen: forbidden) as server, ForwardProxy() as proxy:
+        msg, _warnings = run_read(host=server.base, api_key=TOKEN, proxy=f"http://bob:s3cret@127.0.0.1:{proxy.port}")
+    assert "403" in msg or "forbidden" in msg.lower(), msg
+    assert proxy.requests == [f"GET {server.base}/api/v1/namespaces/default HTTP/1.1"]
+    assert proxy.authorizations == [f"Basic {basic_auth_value('bob', 's3cret')}"]
+    assert [seen.headers.get("Authorization") for seen in server.seen] == [f"Bearer {TOKEN}"]
 
 
 # --- 3. verification off: it works, and the task says so ----------------------------------------------------------

@@ -1,8 +1,10 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP proxies for the API connection: ``no_proxy`` matching (Go's rules) and parsing the proxy URL.
+"""HTTP proxies: which proxy a request uses, ``no_proxy`` matching (Go's rules, without its special case for
+localhost) and parsing the proxy URL. Pure: no I/O.
 
-Imported by ``_kube/client`` only when a proxy is configured, so other module runs do not compile it.
+The API client takes its proxy from the ``proxy``/``no_proxy`` options (``choose_proxy``), as kubernetes.core does.
+Imported only when a proxy is configured, so other module runs do not compile it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 
 
 def no_proxy_matches(host: str, port: int | None, no_proxy: str | None) -> bool:
@@ -101,3 +103,15 @@ def parse_proxy_url(proxy: str) -> ProxyEndpoint:
         user, password = unquote(parts.username), unquote(parts.password or "")
         authorization = f"Basic {basic_auth_value(user, password)}"
     return ProxyEndpoint(scheme=parts.scheme, host=parts.hostname, port=port, authorization=authorization)
+
+
+def choose_proxy(server: str, proxy: str | None, no_proxy: str | None) -> ProxyEndpoint | None:
+    """The proxy to use for ``server`` (a URL) from the ``proxy``/``no_proxy`` options, or ``None`` to connect
+    directly."""
+    if not proxy:
+        return None
+    parts = urlsplit(server)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if no_proxy_matches(parts.hostname or "", port, no_proxy):
+        return None
+    return parse_proxy_url(proxy)
