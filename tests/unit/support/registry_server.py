@@ -3,6 +3,7 @@ that records every request it receives and answers with a route function of the 
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ class Seen:
 
 
 Answer = tuple[int, dict[str, str], bytes]  # status, headers, body
+ISSUED_TOKEN = "issued-token"  # what the stand-in token service issues unless told otherwise
 
 
 @dataclass
@@ -84,5 +86,27 @@ def basic_auth_registry(authorization: str) -> Callable[[Seen], Answer]:
         if seen.headers.get("Authorization") == authorization:
             return 200, {}, b"{}"
         return 401, {"WWW-Authenticate": 'Basic realm="registry"'}, b""
+
+    return route
+
+
+def bearer_registry(realm: str, token: str = ISSUED_TOKEN) -> Callable[[Seen], Answer]:
+    """A route: ``/v2/`` answers 200 to ``Bearer <token>``, and a Bearer challenge naming ``realm`` otherwise."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.headers.get("Authorization") == f"Bearer {token}":
+            return 200, {}, b"{}"
+        return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="test-registry"'}, b""
+
+    return route
+
+
+def token_service_for(authorization: str, token: str = ISSUED_TOKEN) -> Callable[[Seen], Answer]:
+    """A route: a token service that issues ``token`` to the ``authorization`` header value, and 401 otherwise."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.headers.get("Authorization") == authorization:
+            return 200, {"Content-Type": "application/json"}, json.dumps({"token": token}).encode()
+        return 401, {}, b""
 
     return route

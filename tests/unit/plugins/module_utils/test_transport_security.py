@@ -51,6 +51,8 @@ from ansible_collections.openshift_ops.images.tests.unit.support.registry_server
     RecordingRegistry,
     Seen,
     basic_auth_registry,
+    bearer_registry,
+    token_service_for,
 )
 
 TOKEN = "sha256~transport-test-token"  # a made-up bearer token: the servers look for it in what they receive
@@ -377,19 +379,7 @@ def test_plain_http_with_credentials_warns(params: dict[str, Any], warned: bool)
 basic_registry = basic_auth_registry(BASIC)
 
 
-def bearer_registry(realm: str) -> Callable[[Seen], Answer]:
-    def route(seen: Seen) -> Answer:
-        if seen.headers.get("Authorization") == "Bearer issued-token":
-            return 200, {}, b"{}"
-        return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="test-registry"'}, b""
-
-    return route
-
-
-def token_service(seen: Seen) -> Answer:
-    if seen.headers.get("Authorization") == BASIC:
-        return 200, {"Content-Type": "application/json"}, json.dumps({"token": "issued-token"}).encode()
-    return 401, {}, b""
+token_service = token_service_for(BASIC)
 
 
 def redirect_to(target: str) -> Callable[[Seen], Answer]:
