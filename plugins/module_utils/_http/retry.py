@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """When a failed HTTP request is sent again, and after how long: pure decisions, no I/O.
 
-``retry_delay`` is the API client's rule: it tells reads from writes and never sends a write again blindly.
+Two rules share the backoff and ``Retry-After`` handling: ``retry_delay`` for the API client, which tells reads
+from writes and never sends a write again blindly, and ``short_retry_delay`` for the registry check, which sends a
+handful of GETs and gives up sooner.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ SAFE_RETRY_STATUSES = frozenset({500, 502, 503, 504})
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 RETRY_AFTER_CAP = 10.0
+# The registry check: each GET is tried this often when the connection breaks or one of these statuses comes back.
+SHORT_ATTEMPTS = 3
+SHORT_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
 def classify_failure(error: BaseException, *, phase: Phase) -> FailureKind:
@@ -102,3 +107,19 @@ def write_outcome_unknown(
     if failure is not None:
         return failure == "response" or (failure == "timeout" and phase != "connect")
     return status in (500, 502, 504)
+
+
+def short_retry_delay(
+    *, attempt: int, status: int | None = None, retry_after: str | None = None, max_attempts: int = SHORT_ATTEMPTS
+) -> float | None:
+    """Seconds before sending a GET of the registry check again after ``attempt`` (1-based) failed, or ``None``.
+
+    ``status`` is the status answered, or ``None`` when the connection was refused, reset or broke before a whole
+    answer came (the caller decides that; a timeout, a TLS or a DNS failure is not retried). Retried: those, and
+    429/502/503/504 with ``Retry-After`` honoured (capped), else an exponential backoff without jitter. Other
+    methods are never sent again.
+    """
+    if attempt >= max_attempts or (status is not None and status not in SHORT_RETRY_STATUSES):
+        return None
+    wait = parse_retry_after(retry_after) if status is not None else None
+    return min(wait, RETRY_AFTER_CAP) if wait is not None else BACKOFF_BASE * 2 ** (attempt - 1)

@@ -1,5 +1,5 @@
 """Which proxy a request uses: ``no_proxy`` matching (Go's rules without its localhost special case), proxy URLs,
-the ``proxy`` option of the API client. Pure: no server."""
+the ``proxy`` option of the API client and the environment of the registry check. Pure: no server."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    InvalidInputError,
+    KubeAuthConfigError,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import (
     ProxyEndpoint,
     choose_proxy,
+    environment_proxy,
     no_proxy_matches,
     parse_proxy_url,
 )
@@ -85,3 +89,73 @@ def test_choose_proxy_honours_no_proxy() -> None:
     assert choose_proxy("https://api.example.com:6443", "http://p:1", ".example.com") is None
     chosen = choose_proxy("https://api.example.com", "http://p:1", "example.com:6443")
     assert chosen == ProxyEndpoint("http", "p", 1, None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The environment, for the registry check
+
+P1 = ProxyEndpoint("http", "p1", 3128, None)
+P2 = ProxyEndpoint("http", "p2", 8080, None)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "environ", "expected"),
+    [
+        ("https", "quay.io", {}, None),
+        ("https", "quay.io", {"HTTPS_PROXY": "http://p1:3128"}, ("HTTPS_PROXY", P1)),
+        ("https", "quay.io", {"https_proxy": "p1:3128"}, ("https_proxy", P1)),  # no scheme: http://
+        # upper case wins over lower case when both are set, as in Go's httpproxy.FromEnvironment
+        ("https", "quay.io", {"HTTPS_PROXY": "http://p1:3128", "https_proxy": "http://p2:8080"}, ("HTTPS_PROXY", P1)),
+        # an empty variable counts as unset
+        ("https", "quay.io", {"HTTPS_PROXY": "", "https_proxy": "http://p2:8080"}, ("https_proxy", P2)),
+        # HTTPS requests never fall back to HTTP_PROXY; plain HTTP ones use only HTTP_PROXY
+        ("https", "quay.io", {"HTTP_PROXY": "http://p1:3128", "http_proxy": "http://p1:3128"}, None),
+        ("http", "quay.io", {"HTTPS_PROXY": "http://p1:3128"}, None),
+        ("http", "quay.io", {"HTTP_PROXY": "http://p2:8080", "HTTPS_PROXY": "http://p1:3128"}, ("HTTP_PROXY", P2)),
+        ("http", "quay.io", {"http_proxy": "http://p2:8080"}, ("http_proxy", P2)),
+        # NO_PROXY, with no_proxy_matches' rules; upper case wins here too
+        ("https", "quay.io", {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "quay.io"}, None),
+        ("https", "cdn.quay.io", {"HTTPS_PROXY": "http://p1:3128", "no_proxy": ".quay.io"}, None),
+        ("https", "quay.io", {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "quay.io:5000"}, ("HTTPS_PROXY", P1)),
+        (
+            "https",
+            "quay.io",
+            {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "other.example", "no_proxy": "quay.io"},
+            ("HTTPS_PROXY", P1),
+        ),
+        ("https", "10.1.2.3", {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "10.0.0.0/8"}, None),
+        ("https", "quay.io", {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "*"}, None),
+        # unlike Go, localhost and loopback addresses are proxied unless NO_PROXY names them
+        ("https", "localhost", {"HTTPS_PROXY": "http://p1:3128"}, ("HTTPS_PROXY", P1)),
+        ("https", "127.0.0.1", {"HTTPS_PROXY": "http://p1:3128"}, ("HTTPS_PROXY", P1)),
+        ("https", "127.0.0.1", {"HTTPS_PROXY": "http://p1:3128", "NO_PROXY": "127.0.0.1"}, None),
+        # the variables of the API client are not read here
+        ("https", "quay.io", {"K8S_AUTH_PROXY": "http://p1:3128"}, None),
+    ],
+)
+def test_environment_proxy(
+    scheme: str, host: str, environ: dict[str, str], expected: tuple[str, ProxyEndpoint] | None
+) -> None:
+    port = 443 if scheme == "https" else 80
+    assert environment_proxy(scheme, host, port, environ) == expected
+
+
+def test_environment_proxy_credentials_become_proxy_authorization() -> None:
+    chosen = environment_proxy("https", "quay.io", 443, {"HTTPS_PROXY": "http://bob:s%40cret@p1:3128"})
+    assert chosen is not None
+    assert chosen[1].authorization == f"Basic {basic_auth_value('bob', 's@cret')}"
+    assert "s@cret" not in repr(chosen)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("socks5://bob:s3cret@p:1080", "the HTTPS_PROXY environment variable: proxy scheme 'socks5' is not supported"),
+        ("https://bob:s3cret@p:443", "the HTTPS_PROXY environment variable: proxy scheme 'https' is not supported"),
+        ("http://bob:s3cret@p:port", "the HTTPS_PROXY environment variable: the proxy URL has an invalid port"),
+    ],
+)
+def test_an_unusable_environment_proxy_is_named_not_shown(value: str, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message) as raised:
+        environment_proxy("https", "quay.io", 443, {"HTTPS_PROXY": value})
+    assert "s3cret" not in str(raised.value)

@@ -1,5 +1,5 @@
-"""When a failed request is sent again: the API client's rule (reads and writes told apart), backoff,
-``Retry-After``, and what a transport exception means for retrying. Pure: no server."""
+"""When a failed request is sent again: the API client's rule (reads and writes told apart), the registry check's
+short rule, backoff, ``Retry-After``, and what a transport exception means for retrying. Pure: no server."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.retry i
     classify_failure,
     parse_retry_after,
     retry_delay,
+    short_retry_delay,
     write_outcome_unknown,
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import certificate_error
@@ -122,3 +123,32 @@ def test_retry_after_is_honoured_and_capped() -> None:
 )
 def test_classify_failure(error: BaseException, phase: Any, kind: str) -> None:
     assert classify_failure(error, phase=phase) == kind
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The registry check's short rule
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "delay"),
+    [
+        ({"attempt": 1}, 0.25),  # refused, reset or cut: backoff without jitter
+        ({"attempt": 2}, 0.5),
+        ({"attempt": 3}, None),  # the third attempt was the last
+        ({"attempt": 1, "status": 429}, 0.25),
+        ({"attempt": 1, "status": 502}, 0.25),
+        ({"attempt": 2, "status": 503}, 0.5),
+        ({"attempt": 1, "status": 504}, 0.25),
+        ({"attempt": 1, "status": 429, "retry_after": "2"}, 2.0),
+        ({"attempt": 1, "status": 503, "retry_after": "3600"}, RETRY_AFTER_CAP),
+        ({"attempt": 1, "status": 503, "retry_after": "soon"}, 0.25),
+        ({"attempt": 1, "status": 503, "retry_after": "nan"}, 0.25),
+        ({"attempt": 3, "status": 503, "retry_after": "1"}, None),
+        ({"attempt": 1, "status": 500}, None),  # a registry's 500 is its answer, not an overload
+        ({"attempt": 1, "status": 401}, None),
+        ({"attempt": 1, "status": 200}, None),
+        ({"attempt": 1, "max_attempts": 1}, None),
+    ],
+)
+def test_short_retry_delay(kwargs: dict[str, Any], delay: float | None) -> None:
+    assert short_retry_delay(**kwargs) == delay
