@@ -18,6 +18,11 @@ options:
         registry and nothing is written. An entry that holds nothing to check (a token-only entry, a wildcard key)
         only gives a warning.
       - Entries already stored in the cluster are not checked.
+      - The registries are reached from where the module runs, as podman or skopeo there would reach them, through
+        the proxy that C(HTTPS_PROXY) names (C(HTTP_PROXY) for a registry key written with C(http://)), unless
+        C(NO_PROXY) names the registry. Upper-case names win over lower-case ones; C(localhost) and loopback
+        addresses are proxied too unless C(NO_PROXY) lists them. Set these variables with the task's C(environment).
+        O(proxy) and O(no_proxy) are for the cluster connection only.
       - C(oc registry login) does not check credentials, whatever its help text suggests.
     type: bool
     default: false

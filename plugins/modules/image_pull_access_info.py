@@ -81,6 +81,9 @@ options:
     description:
       - Ask the image's registry whether each credential in RV(candidates) may pull the image's repository.
       - A registry that allows anonymous pulls cannot verify credentials; that is reported as C(anonymous).
+      - The registry is reached from where the module runs, as podman or skopeo there would reach it, through the
+        proxy that C(HTTPS_PROXY) names (C(HTTP_PROXY) for C(http://)), unless C(NO_PROXY) names the registry.
+        O(proxy) and O(no_proxy) are for the cluster connection only.
     type: bool
     default: false
   registry_ca_cert:

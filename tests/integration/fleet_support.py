@@ -11,7 +11,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -89,13 +88,6 @@ class Cluster:
     @property
     def audit(self) -> AuditLog:
         return AuditLog(Path(self.sandbox.state_dir) / "logs" / "audit.log", self.kube)
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released): a cluster that is down."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --------------------------------------------------------------------------------------------------------------------

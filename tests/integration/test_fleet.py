@@ -30,12 +30,13 @@ from typing import Any
 import pytest
 import yaml
 
+from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
+
 from .fleet_support import (
     BIN,
     GROUP,
     Cluster,
     FleetRun,
-    closed_port,
     format_table,
     run_fleet,
     run_sliced,

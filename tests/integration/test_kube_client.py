@@ -10,21 +10,15 @@ import base64
 import datetime as dt
 import json
 import os
-import select
 import socket
 import stat
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ConflictError,
@@ -34,11 +28,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
-    KubeClient,
-    read_modify_write,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
+from ansible_collections.openshift_ops.images.tests.unit.support.certificates import new_authority
+from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
 
 from .sandbox_support import Kube, Sandbox
 
@@ -143,22 +137,7 @@ def test_bad_token_is_unauthorized(sandbox: Sandbox, environ: dict[str, str]) ->
 
 
 def unrelated_ca(path: Path) -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "some-other-ca")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(7)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return str(path)
+    return new_authority("some-other-ca").write(path)
 
 
 def test_wrong_ca_gives_a_tls_message_and_validate_certs_false_connects(
@@ -435,74 +414,13 @@ def test_impersonation(sandbox: Sandbox, environ: dict[str, str], namespace: str
 # Proxy
 
 
-class ConnectProxy:
-    """A real forwarding proxy that only speaks CONNECT, recording what it was asked."""
-
-    def __init__(self) -> None:
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(8)
-        self.port = self.server.getsockname()[1]
-        self.requests: list[str] = []
-        self.authorizations: list[str | None] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client = self.server.accept()[0]
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client: socket.socket) -> None:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = client.recv(4096)
-            if not chunk:
-                client.close()
-                return
-            head += chunk
-        lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
-        self.requests.append(lines[0])
-        auth = [line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("proxy-authorization:")]
-        self.authorizations.append(auth[0] if auth else None)
-        method, target = lines[0].split(" ", 2)[:2]
-        if method != "CONNECT":
-            client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-            client.close()
-            return
-        host, port = target.rsplit(":", 1)
-        upstream = socket.create_connection((host, int(port)))
-        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        sockets = [client, upstream]
-        try:
-            while True:
-                readable = select.select(sockets, [], [], 30)[0]
-                if not readable:
-                    return
-                for source in readable:
-                    data = source.recv(65536)
-                    if not data:
-                        return
-                    (upstream if source is client else client).sendall(data)
-        finally:
-            client.close()
-            upstream.close()
-
-    def close(self) -> None:
-        self.server.close()
-
-
 @pytest.fixture
-def proxy() -> Iterator[ConnectProxy]:
-    running = ConnectProxy()
-    yield running
-    running.close()
+def proxy() -> Iterator[ForwardProxy]:
+    with ForwardProxy() as running:
+        yield running
 
 
-def test_proxy_connect_tunnel_and_no_proxy(sandbox: Sandbox, environ: dict[str, str], proxy: ConnectProxy) -> None:
+def test_proxy_connect_tunnel_and_no_proxy(sandbox: Sandbox, environ: dict[str, str], proxy: ForwardProxy) -> None:
     api_netloc = sandbox.api.split("://", 1)[1].rstrip("/")
     via = client_for(environ, kubeconfig=sandbox.kubeconfig, proxy=f"http://bob:pw@127.0.0.1:{proxy.port}")
     assert via.get("/api/v1/namespaces/default") is not None
@@ -585,7 +503,7 @@ def test_read_modify_write_missing_without_create_path(admin: KubeClient, namesp
 
 
 def test_proxy_credentials_and_an_inline_kubeconfig_never_reach_the_output(
-    sandbox: Sandbox, proxy: ConnectProxy, run_playbook: Any, namespace: str
+    sandbox: Sandbox, proxy: ForwardProxy, run_playbook: Any, namespace: str
 ) -> None:
     # A kubeconfig passed as a dict is a module argument (not no_log) and so is the proxy URL: both are printed
     # with the invocation at -vvv unless the secrets inside them are registered.

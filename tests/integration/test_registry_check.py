@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -24,18 +23,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
     check_all,
     check_registry_credentials,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
 
 from .sandbox_support import Sandbox, skopeo_inspect
 
 WRONG_PASSWORD = "wrong-Pa55word-for-the-test"
 TEST_IMAGE = "sandbox/hello"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def good_entry(sandbox: Sandbox) -> dict[str, str]:

@@ -14,14 +14,17 @@ import base64
 import json
 import os
 import stat
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from ansible_collections.openshift_ops.images.tests.unit.support.registry_server import (
+    RecordingRegistry,
+    basic_auth_registry,
+)
 
 from .sandbox_support import (
     AuditLog,
@@ -202,51 +205,19 @@ def test_verification_off_works_and_warns(
 # --- 4. registry credentials over plain HTTP only to a registry marked insecure -----------------------------------
 
 
-class PlainHTTPRegistry:
-    """A plain-HTTP Docker Registry v2 stand-in on 127.0.0.1 with a Basic challenge, recording every
-    Authorization header it receives (``None`` for a request without one)."""
-
-    def __init__(self) -> None:
-        received: list[str | None] = []
-        self.received = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                authorization = self.headers.get("Authorization")
-                received.append(authorization)
-                accepted = authorization == REGISTRY_BASIC
-                self.send_response(200 if accepted else 401)
-                if not accepted:
-                    self.send_header("WWW-Authenticate", 'Basic realm="plain"')
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.key = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    def __enter__(self) -> PlainHTTPRegistry:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+def authorizations(registry: RecordingRegistry) -> list[str | None]:
+    """The Authorization header of every request the registry received, ``None`` for a request without one."""
+    return [seen.headers.get("Authorization") for seen in registry.seen]
 
 
 def test_registry_credentials_cross_plain_http_only_when_marked_insecure(
     namespace: str, run_module: ModuleRunner
 ) -> None:
-    with PlainHTTPRegistry() as registry:
-        entry = {"server": registry.key, "username": REGISTRY_USER, "password": REGISTRY_PASSWORD}
+    with RecordingRegistry(basic_auth_registry(REGISTRY_BASIC)) as registry:
+        entry = {"server": registry.base, "username": REGISTRY_USER, "password": REGISTRY_PASSWORD}
         params = {"name": "plain-http", "namespace": namespace, "registries": [entry], "validate_credentials": True}
         refused = run_module("pull_secret", params)
-        sent_before_marking = list(registry.received)
+        sent_before_marking = authorizations(registry)
         insecure = run_module("pull_secret", {**params, "registry_validate_certs": False})
     assert refused.get("failed") is True
     assert "plain HTTP" in refused["msg"], refused["msg"]
@@ -256,7 +227,7 @@ def test_registry_credentials_cross_plain_http_only_when_marked_insecure(
     assert sent_before_marking == [None], "only the ping reached the registry, without credentials"
     assert not insecure.get("failed"), insecure.get("msg")
     assert [check["outcome"] for check in insecure["credential_checks"]] == ["accepted"]
-    assert registry.received[len(sent_before_marking) :] == [None, REGISTRY_BASIC]
+    assert authorizations(registry)[len(sent_before_marking) :] == [None, REGISTRY_BASIC]
 
 
 # --- 6. the backup file of global_pull_secret ------------------------------------------------------------------

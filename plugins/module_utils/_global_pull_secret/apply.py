@@ -50,12 +50,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     template_failure,
     wait_for_rollout,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     secret_path,
     validate_dns_subdomain_name,
     validate_namespace_name,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,

@@ -22,13 +22,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient, read_modify_write
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     role_binding_path,
     service_account_path,
     validate_namespace_name,
     validate_path_segment_name,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject

@@ -44,11 +44,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     parse_stream_tag,
     validate_namespace_name,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     image_stream_path,
     image_stream_tag_path,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 
 SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"

@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Failed requests turned into actionable errors: the API's ``Status`` explained per HTTP status, and transport
-failures (TLS, timeouts, refused connections, proxies) classified for retrying and explained.
+failures (TLS, timeouts, refused connections, proxies) explained (``_http/retry`` classifies them for retrying).
 
 Imported by ``_kube/client`` only when a request fails, so successful module runs do not compile it.
 """
@@ -14,7 +14,7 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -30,11 +30,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import ProxyEndpoint
+    from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
 
 _MESSAGE_LIMIT = 1000
-
-FailureKind = Literal["tls", "timeout", "connect", "send", "response"]
 
 
 class ApiPath(NamedTuple):
@@ -345,17 +343,6 @@ def body_text(body: bytes | str) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
-
-
-def classify_failure(error: BaseException, *, phase: Literal["connect", "send", "response"]) -> FailureKind:
-    """What a transport exception means for retrying: TLS verification never heals by itself."""
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return "tls"
-    if phase == "connect" and isinstance(error, ssl.SSLError):
-        return "tls"
-    if isinstance(error, TimeoutError):
-        return "timeout"
-    return phase
 
 
 def connection_error(

@@ -27,6 +27,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     KubeAuthConfigError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     CONNECTION_ENV_VARS,
     DEFAULT_REQUEST_TIMEOUT,
@@ -164,10 +165,6 @@ def proxy_secret_values(proxy: str | None) -> list[str]:
             basic_auth_value(decoded_user, decoded_password),
         }
     )
-
-
-def basic_auth_value(username: str, password: str) -> str:
-    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 # ---------------------------------------------------------------------------------------------------------------

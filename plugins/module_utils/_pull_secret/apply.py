@@ -20,8 +20,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     PartialChangeError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DATA_KEYS,

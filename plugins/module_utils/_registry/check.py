@@ -9,14 +9,16 @@ registry is marked insecure (``validate_certs=False``, as docker's ``insecure-re
 ``insecure`` cover both plain HTTP and unverified TLS); redirects are never followed, so a credential reaches only
 the registry and the token realm the registry names (how Docker's token authentication works).
 
-Standard library only. Results and messages name the registry and the user, never a password or token.
+The requests go over the collection's one transport (``_http/transport``), through the proxy the environment names
+for each URL (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``: ``_http/proxy.environment_proxy``), as podman and skopeo
+on the same host would reach the registry. Results and messages name the registry, the user and the proxy's host,
+never a password, token or the proxy's credentials.
 """
 
 from __future__ import annotations
 
-import base64
-import http.client
 import json
+import os
 import re
 import socket
 import ssl
@@ -24,12 +26,27 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.retry import short_retry_delay
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import (
+    Response,
+    Route,
+    TransportFailure,
+    basic_auth_value,
+    connect,
+    read_response,
+    send_request,
+    tls_context,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     entry_basic_credentials,
     split_registry_key,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
 
 ACCEPTED = "accepted"  # the registry (or its token service) accepted the credentials
 ANONYMOUS = "anonymous"  # /v2/ answered without asking for credentials: nothing to verify there
@@ -40,9 +57,6 @@ ERROR = "error"  # the registry answered something a v2 registry should not
 
 _USER_AGENT = "openshift_ops.images-registry-check/1"
 _MAX_BODY = 1 << 20
-# Each GET of a check is tried this often when the connection breaks or a 429/502/503/504 comes back.
-_ATTEMPTS = 3
-_RETRY_AFTER_CAP = 10.0
 _DOCKER_HUB_KEYS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _CHALLENGE_PARAM = re.compile(r'([A-Za-z0-9_.-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)')
 
@@ -81,14 +95,6 @@ class _NotSent(Exception):
         self.where = where
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    status: int
-    reason: str
-    headers: http.client.HTTPMessage
-    body: bytes
-
-
 def registry_endpoint(key: str) -> tuple[str, str, str]:
     """``(scheme, host[:port], path)`` to contact for a registry key: ``http`` only for an ``http://`` key, Docker
     Hub's API host for its names, a leading ``/v1/`` or ``/v2/`` dropped from the path."""
@@ -101,16 +107,40 @@ def registry_endpoint(key: str) -> tuple[str, str, str]:
     return ("http" if scheme == "http://" else "https"), host, path
 
 
-def _ssl_context(ca_file: str | None, validate_certs: bool) -> ssl.SSLContext:
-    if not validate_certs:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+@dataclass(frozen=True, slots=True)
+class _Via:
+    """The proxy a request went through, and the environment variable that named it."""
+
+    variable: str
+    proxy: ProxyEndpoint
+
+    def __str__(self) -> str:
+        return f"the proxy {self.proxy.host}:{self.proxy.port} from {self.variable}"
 
 
-def _describe_os_error(error: OSError, where: str, timeout: float) -> str:
+def _describe_proxy_failure(error: OSError, where: str, via: _Via) -> str | None:
+    """What went wrong with the proxy itself, or ``None`` when the failure is the registry's."""
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection to {via} for {where} refused: nothing listens there; check {via.variable}"
+    if isinstance(error, socket.gaierror):  # through a proxy, only the proxy's name is resolved here
+        return f"cannot resolve the host of {via} for {where}: {error.strerror}; check {via.variable}"
+    if str(error).startswith("Tunnel connection failed"):
+        answer = str(error).split(":", 1)[-1].strip()
+        return (
+            f"{via} refused to open a tunnel to {where} ({answer}); check {via.variable} (and its credentials) "
+            "and NO_PROXY"
+        )
+    return None
+
+
+def _describe_os_error(error: OSError, where: str, timeout: float, via: _Via | None = None) -> str:
+    about_proxy = _describe_proxy_failure(error, where, via) if via is not None else None
+    if about_proxy is not None:
+        return about_proxy
+    return _describe_registry_failure(error, f"{where} (through {via})" if via is not None else where, timeout)
+
+
+def _describe_registry_failure(error: OSError, where: str, timeout: float) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         return (
             f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in ca_file, "
@@ -130,83 +160,104 @@ def _describe_os_error(error: OSError, where: str, timeout: float) -> str:
 
 
 class _Client:
-    """One request per connection: a check sends at most four. Redirects are not followed (``http.client``
-    never does), so nothing is sent to a host the caller did not name."""
+    """One request per connection: a check sends at most four. Redirects are not followed (the transport never
+    does), so nothing is sent to a host the caller did not name. Each URL gets the proxy the environment names for
+    it."""
 
-    def __init__(self, context: ssl.SSLContext, timeout: float, *, allow_plain_http: bool) -> None:
+    def __init__(
+        self, context: ssl.SSLContext, timeout: float, *, allow_plain_http: bool, environ: Mapping[str, str]
+    ) -> None:
         self.context = context
         self.timeout = timeout
         self.allow_plain_http = allow_plain_http
+        self.environ = environ
         self.sleep: Callable[[float], None] = time.sleep
 
     def request(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
-    ) -> _Answer:
+    ) -> Response:
         parts = urllib.parse.urlsplit(url)
         where = f"{parts.scheme}://{parts.netloc}"
         # Every credential this check sends is an Authorization header or (the identity token) a request body.
         carries_credentials = body is not None or any(name.lower() == "authorization" for name in headers or {})
         if parts.scheme != "https" and carries_credentials and not self.allow_plain_http:
             raise _NotSent(where)
-        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json", **(headers or {})}
-        for attempt in range(1, _ATTEMPTS + 1):
+        route, via = self._route(parts, where)
+        target = route.target(urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")))
+        all_headers = [
+            # what http.client's request() sends, as this check always did
+            ("Accept-Encoding", "identity"),
+            ("User-Agent", _USER_AGENT),
+            ("Accept", "application/json"),
+            *(headers or {}).items(),
+            *route.proxy_headers(),
+        ]
+        attempt = 1
+        while True:
             try:
-                answer = self._exchange(parts, method, target, body, all_headers)
-            except (ConnectionError, http.client.HTTPException) as error:
-                # A reset or a cut answer. A GET asks again: every request of a check is one, but the identity
-                # token's POST, which is not repeated.
-                if method != "GET" or attempt == _ATTEMPTS:
-                    raise _Unreachable(_describe_failure(error, where, self.timeout, attempt)) from None
-                wait = 0.25 * 2 ** (attempt - 1)
-            except OSError as error:
-                raise _Unreachable(_describe_os_error(error, where, self.timeout)) from None
+                answer = self._exchange(route, method, target, body, all_headers)
+            except TransportFailure as failure:
+                error = failure.error
+                if isinstance(error, OSError) and not isinstance(error, ConnectionError):
+                    raise _Unreachable(_describe_os_error(error, where, self.timeout, via)) from None
+                # A refused or reset connection or a cut answer: a GET asks again (every request of a check is
+                # one, but the identity token's POST, which is not repeated).
+                wait = short_retry_delay(attempt=attempt) if method == "GET" else None
+                if wait is None:
+                    raise _Unreachable(_describe_failure(error, where, self.timeout, attempt, via)) from None
             else:
-                wait = _retry_wait(answer, attempt) if method == "GET" else None
+                if via is not None and route.scheme != "https" and answer.status == 407:
+                    raise _Unreachable(
+                        f"{via} asked for credentials for {where} ({_status(answer)}); give them in {via.variable} "
+                        "as http://user:password@host:port, or add the registry to NO_PROXY"
+                    )
+                retry_after = answer.headers.get("Retry-After")
+                wait = (
+                    short_retry_delay(attempt=attempt, status=answer.status, retry_after=retry_after)
+                    if method == "GET"
+                    else None
+                )
                 if wait is None:
                     return answer
             self.sleep(wait)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            attempt += 1
+
+    def _route(self, parts: urllib.parse.SplitResult, where: str) -> tuple[Route, _Via | None]:
+        """Where the request goes, by the URL and the environment's proxy variables."""
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise _Unreachable(f"{where} does not name a valid port") from None
+        host = parts.hostname or ""
+        from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import (  # noqa: PLC0415 - compiled only when a check runs
+            environment_proxy,
+        )
+
+        try:
+            chosen = environment_proxy(parts.scheme, host, port, self.environ)
+        except ImagesError as error:
+            raise _Unreachable(f"cannot reach {where} through a proxy: {error}") from None
+        via = _Via(*chosen) if chosen is not None else None
+        return Route(parts.scheme, host, port, parts.netloc, via.proxy if via else None), via
 
     def _exchange(
-        self,
-        parts: urllib.parse.SplitResult,
-        method: str,
-        target: str,
-        body: bytes | None,
-        headers: Mapping[str, str],
-    ) -> _Answer:
-        connection: http.client.HTTPConnection
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.netloc, timeout=self.timeout, context=self.context)
-        else:
-            connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
+        self, route: Route, method: str, target: str, body: bytes | None, headers: list[tuple[str, str]]
+    ) -> Response:
+        connection = route.connection(timeout=self.timeout, context=self.context)
         try:
-            connection.request(method, target, body=body, headers=dict(headers))
-            response = connection.getresponse()
-            payload = response.read(_MAX_BODY)
-            return _Answer(response.status, response.reason, response.headers, payload)
+            connect(connection)
+            send_request(connection, method, target, headers, body)
+            return read_response(connection, limit=_MAX_BODY)
         finally:
             connection.close()
 
 
-def _describe_failure(error: Exception, where: str, timeout: float, attempt: int) -> str:
+def _describe_failure(error: BaseException, where: str, timeout: float, attempt: int, via: _Via | None = None) -> str:
     after = f" (after {attempt} attempts)" if attempt > 1 else ""
     if isinstance(error, OSError):
-        return _describe_os_error(error, where, timeout) + after
-    return f"{where} did not answer with valid HTTP ({type(error).__name__}){after}"
-
-
-def _retry_wait(answer: _Answer, attempt: int) -> float | None:
-    """Seconds before asking again after a 429 or a gateway's or server's 502/503/504 (``Retry-After`` honoured,
-    capped), or ``None`` to take the answer as it is."""
-    if answer.status not in (429, 502, 503, 504) or attempt >= _ATTEMPTS:
-        return None
-    try:
-        wait = float(answer.headers.get("Retry-After") or "")
-    except ValueError:
-        return 0.25 * 2 ** (attempt - 1)
-    return min(max(wait, 0.0), _RETRY_AFTER_CAP)
+        return _describe_os_error(error, where, timeout, via) + after
+    through = f" (through {via})" if via is not None else ""
+    return f"{where}{through} did not answer with valid HTTP ({type(error).__name__}){after}"
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -218,7 +269,7 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
-def _challenges(answer: _Answer) -> dict[str, dict[str, str]]:
+def _challenges(answer: Response) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for header in answer.headers.get_all("WWW-Authenticate") or []:
         scheme, params = parse_challenge(header)
@@ -227,10 +278,10 @@ def _challenges(answer: _Answer) -> dict[str, dict[str, str]]:
 
 
 def _basic_header(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {basic_auth_value(username, password)}"
 
 
-def _status(answer: _Answer) -> str:
+def _status(answer: Response) -> str:
     status = f"HTTP {answer.status} {answer.reason}".rstrip()
     location = answer.headers.get("Location") if 300 <= answer.status < 400 else None
     if location:
@@ -239,7 +290,7 @@ def _status(answer: _Answer) -> str:
     return status
 
 
-def _token_from(answer: _Answer) -> str | None:
+def _token_from(answer: Response) -> str | None:
     try:
         body = json.loads(answer.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -250,7 +301,7 @@ def _token_from(answer: _Answer) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-def _oauth_error(answer: _Answer) -> str | None:
+def _oauth_error(answer: Response) -> str | None:
     try:
         body = json.loads(answer.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -330,7 +381,7 @@ class _Check:
             params["scope"] = challenge["scope"]
         return params
 
-    def _request_token(self, realm: str, params: Mapping[str, str]) -> _Answer:
+    def _request_token(self, realm: str, params: Mapping[str, str]) -> Response:
         if self.basic is not None:
             url = f"{realm}{'&' if '?' in realm else '?'}{urllib.parse.urlencode(params)}"
             return self.client.request("GET", url, headers={"Authorization": _basic_header(*self.basic)})
@@ -395,13 +446,19 @@ def check_registry_credentials(
     ca_file: str | None = None,
     validate_certs: bool = True,
     timeout: float = 15.0,
+    environ: Mapping[str, str] | None = None,
 ) -> RegistryCheckResult:
     """Check one entry against its registry. Never raises for network or registry trouble: the result says what
     went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``).
 
     ``validate_certs=False`` marks the registry insecure: TLS is not verified and credentials may go over plain HTTP
-    (an ``http://`` key, or a plain-HTTP token realm of such a registry); otherwise they never do."""
-    client = _Client(_ssl_context(ca_file, validate_certs), timeout, allow_plain_http=not validate_certs)
+    (an ``http://`` key, or a plain-HTTP token realm of such a registry); otherwise they never do. The proxy
+    variables are read from ``environ`` (default: the process environment, which holds the task's ``environment``
+    on either execution path)."""
+    context = tls_context(verify=validate_certs, ca_file=ca_file if validate_certs else None)
+    client = _Client(
+        context, timeout, allow_plain_http=not validate_certs, environ=os.environ if environ is None else environ
+    )
     check = _Check(key, entry, client)
     try:
         return check.run()

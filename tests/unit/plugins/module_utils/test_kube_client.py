@@ -1,10 +1,10 @@
-"""The transport's pure decisions: no_proxy matching, proxies, retries and backoff, API paths and RBAC verbs, error
+"""The API client's pure decisions: which requests are safe to send again, API paths and RBAC verbs, error
 messages from Status objects and socket failures, TLS context building, headers. No server is started here; the I/O
-is exercised against the sandbox cluster in tests/integration/test_kube_client.py."""
+is exercised against the sandbox cluster in tests/integration/test_kube_client.py. The transport's own decisions
+(proxies, retries) are tested in test_http_proxy.py and test_http_retry.py."""
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import json
 import os
@@ -14,11 +14,8 @@ import tempfile
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -34,168 +31,33 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
     ApiPath,
     RequestContext,
     api_error,
-    classify_failure,
     connection_error,
     parse_api_path,
     parse_status,
     verb_for,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
-    BACKOFF_CAP,
-    RETRY_AFTER_CAP,
     USER_AGENT,
     KubeClient,
-    backoff_delay,
     build_ssl_context,
-    choose_proxy,
     client_for,
-    parse_retry_after,
-    retry_delay,
     retry_safe,
-    write_outcome_unknown,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig, basic_auth_value
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.proxy import (
-    ProxyEndpoint,
-    no_proxy_matches,
-    parse_proxy_url,
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
+    certificate_error,
+    key_pem,
+    new_authority,
 )
 
 # ---------------------------------------------------------------------------------------------------------------
-# no_proxy and proxies
-
-
-@pytest.mark.parametrize(
-    ("host", "port", "no_proxy", "direct"),
-    [
-        ("api.example.com", 6443, None, False),
-        ("api.example.com", 6443, "", False),
-        ("api.example.com", 6443, "*", True),
-        ("api.example.com", 6443, "example.com", True),
-        ("example.com", 6443, "example.com", True),
-        ("badexample.com", 6443, "example.com", False),
-        ("api.example.com", 6443, ".example.com", True),
-        ("example.com", 6443, ".example.com", False),
-        ("api.example.com", 6443, "*.example.com", True),
-        ("API.Example.COM.", 6443, "example.com", True),
-        ("api.example.com", 6443, "other.org, example.com ", True),
-        ("api.example.com", 6443, "example.com:6443", True),
-        ("api.example.com", 443, "example.com:6443", False),
-        ("10.1.2.3", 6443, "10.0.0.0/8", True),
-        ("11.1.2.3", 6443, "10.0.0.0/8", False),
-        ("api.example.com", 6443, "10.0.0.0/8", False),
-        ("10.1.2.3", 6443, "10.1.2.3", True),
-        ("10.1.2.4", 6443, "10.1.2.3", False),
-        ("127.0.0.1", 6443, "127.0.0.1:6443", True),
-        ("::1", 6443, "::1", True),
-        ("[::1]", 6443, "[::1]:6443", True),
-        ("[::1]", 443, "[::1]:6443", False),
-        ("fd00::5", 6443, "fd00::/16", True),
-        ("api.example.com", 6443, "not/a/cidr", False),
-        ("localhost", 6443, "localhost", True),
-    ],
-)
-def test_no_proxy_matches(host: str, port: int, no_proxy: str | None, direct: bool) -> None:
-    assert no_proxy_matches(host, port, no_proxy) is direct
-
-
-@given(st.text(max_size=40), st.integers(min_value=0, max_value=65535), st.text(max_size=60))
-@example("", 0, ":\u00b2")  # a superscript two is a digit to str.isdigit() but not to int()
-@example("h", 0, "[::1]:\u0663")
-def test_no_proxy_never_raises(host: str, port: int, no_proxy: str) -> None:
-    assert isinstance(no_proxy_matches(host, port, no_proxy), bool)
-
-
-def test_parse_proxy_url() -> None:
-    assert parse_proxy_url("http://proxy.local:3128") == ProxyEndpoint("http", "proxy.local", 3128, None)
-    assert parse_proxy_url("proxy.local") == ProxyEndpoint("http", "proxy.local", 80, None)
-    with_auth = parse_proxy_url("http://us%40er:p%3Ass@proxy:8080")
-    assert with_auth.authorization == f"Basic {basic_auth_value('us@er', 'p:ss')}"
-    assert basic_auth_value("us@er", "p:ss") not in repr(with_auth)
-
-
-@pytest.mark.parametrize(
-    ("proxy", "message"),
-    [
-        ("socks5://p:1080", "proxy scheme 'socks5' is not supported"),
-        ("https://p:443", "proxy scheme 'https' is not supported"),
-        ("http://:3128", "has no host"),
-        ("http://p:notaport", "invalid port"),
-    ],
-)
-def test_bad_proxy_urls(proxy: str, message: str) -> None:
-    with pytest.raises(KubeAuthConfigError, match=message):
-        parse_proxy_url(proxy)
-
-
-def test_choose_proxy_honours_no_proxy() -> None:
-    assert choose_proxy("https://api.example.com:6443", None, None) is None
-    assert choose_proxy("https://api.example.com:6443", "http://p:1", ".example.com") is None
-    chosen = choose_proxy("https://api.example.com", "http://p:1", "example.com:6443")
-    assert chosen == ProxyEndpoint("http", "p", 1, None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Retries
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(None, None), ("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-1", None), ("Wed, 21 Oct 2015 07:28:00 GMT", None)],
-)
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
-
-
-@given(st.integers(min_value=1, max_value=50), st.floats(min_value=0, max_value=0.999999))
-def test_backoff_is_bounded_and_jittered(attempt: int, jitter: float) -> None:
-    delay = backoff_delay(attempt, jitter)
-    assert 0 < delay <= BACKOFF_CAP
-    assert delay >= backoff_delay(attempt, 0.0)
-    assert backoff_delay(attempt + 1, jitter) >= delay or delay >= BACKOFF_CAP / 2
-
-
-def test_backoff_grows() -> None:
-    assert [backoff_delay(n, 0.0) for n in (1, 2, 3)] == [0.125, 0.25, 0.5]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "retried"),
-    [
-        ({"method": "GET", "failure": "response"}, True),
-        ({"method": "POST", "failure": "response"}, False),
-        ({"method": "POST", "failure": "connect"}, True),
-        ({"method": "PUT", "failure": "send"}, True),
-        ({"method": "GET", "failure": "tls"}, False),
-        ({"method": "GET", "failure": "timeout", "phase": "response"}, True),
-        ({"method": "GET", "failure": "timeout", "phase": "response", "attempt": 2}, False),
-        ({"method": "PUT", "failure": "timeout", "phase": "response"}, False),
-        ({"method": "PUT", "failure": "timeout", "phase": "connect"}, True),
-        ({"method": "POST", "failure": "response", "safe": True}, True),
-        ({"method": "POST", "status": 429}, True),
-        ({"method": "PUT", "status": 503}, True),
-        ({"method": "GET", "status": 500}, True),
-        ({"method": "GET", "status": 502}, True),
-        ({"method": "GET", "status": 504}, True),
-        ({"method": "GET", "status": 501}, False),
-        ({"method": "GET", "status": 500, "retry_after": "1"}, True),
-        ({"method": "POST", "status": 500, "retry_after": "1"}, False),
-        ({"method": "PUT", "status": 502}, False),
-        ({"method": "POST", "status": 500, "safe": True}, True),
-        ({"method": "GET", "status": 404}, False),
-        ({"method": "GET", "status": 409}, False),
-        ({"method": "GET"}, False),
-        ({"method": "GET", "failure": "response", "attempt": 4}, False),
-        ({"method": "GET", "status": 429, "attempt": 4}, False),
-    ],
-)
-def test_retry_delay_decisions(kwargs: dict[str, Any], retried: bool) -> None:
-    kwargs.setdefault("attempt", 1)
-    assert (retry_delay(jitter=0.5, **kwargs) is not None) is retried
+# Requests safe to send again
 
 
 @pytest.mark.parametrize(
@@ -212,35 +74,6 @@ def test_retry_delay_decisions(kwargs: dict[str, Any], retried: bool) -> None:
 )
 def test_retry_safe(method: str, path: str, safe: bool) -> None:
     assert retry_safe(method, path) is safe
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "unknown"),
-    [
-        ({"safe": False, "failure": "response"}, True),
-        ({"safe": False, "failure": "timeout", "phase": "response"}, True),
-        ({"safe": False, "failure": "timeout", "phase": "connect"}, False),
-        ({"safe": False, "failure": "connect"}, False),
-        ({"safe": False, "failure": "send"}, False),
-        ({"safe": False, "failure": "tls"}, False),
-        ({"safe": False, "status": 500}, True),
-        ({"safe": False, "status": 502}, True),
-        ({"safe": False, "status": 504}, True),
-        ({"safe": False, "status": 503}, False),
-        ({"safe": False, "status": 429}, False),
-        ({"safe": False, "status": 409}, False),
-        ({"safe": True, "failure": "response"}, False),
-        ({"safe": True, "status": 500}, False),
-    ],
-)
-def test_write_outcome_unknown(kwargs: dict[str, Any], unknown: bool) -> None:
-    assert write_outcome_unknown(**kwargs) is unknown
-
-
-def test_retry_after_is_honoured_and_capped() -> None:
-    assert retry_delay(method="GET", attempt=1, jitter=0.5, status=429, retry_after="2") == 2.0
-    assert retry_delay(method="GET", attempt=1, jitter=0.5, status=503, retry_after="3600") == RETRY_AFTER_CAP
-    assert retry_delay(method="GET", attempt=2, jitter=0.0, status=429) == backoff_delay(2, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -547,13 +380,6 @@ def test_parse_status() -> None:
 # Failures below HTTP
 
 
-def certificate_error() -> ssl.SSLCertVerificationError:
-    error = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
-    error.verify_message = "unable to get local issuer certificate"
-    error.verify_code = 20
-    return error
-
-
 PROXY = ProxyEndpoint("http", "proxy.corp", 3128, None)
 
 
@@ -603,70 +429,15 @@ def test_tls_server_name_is_named_in_tls_errors() -> None:
     assert "API server kubernetes:6443" in str(raised)
 
 
-@pytest.mark.parametrize(
-    ("error", "phase", "kind"),
-    [
-        (certificate_error(), "connect", "tls"),
-        (ssl.SSLError(1, "handshake"), "connect", "tls"),
-        (ssl.SSLError(1, "bad record"), "response", "response"),
-        (TimeoutError(), "connect", "timeout"),
-        (TimeoutError(), "response", "timeout"),
-        (ConnectionRefusedError(), "connect", "connect"),
-        (BrokenPipeError(), "send", "send"),
-        (http.client.RemoteDisconnected("closed"), "response", "response"),
-    ],
-)
-def test_classify_failure(error: BaseException, phase: Any, kind: str) -> None:
-    assert classify_failure(error, phase=phase) == kind
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # TLS context
 
 
 def make_certificates() -> tuple[str, str, str, str]:
     """A CA, and a client certificate signed by it with its key, as PEM; plus an unrelated key."""
-
-    def name(common: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("test-ca"))
-        .issuer_name(name("test-ca"))
-        .public_key(ca_key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = (
-        x509.CertificateBuilder()
-        .subject_name(name("client"))
-        .issuer_name(ca.subject)
-        .public_key(client_key.public_key())
-        .serial_number(2)
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(ca_key, hashes.SHA256())
-    )
-    other_key = ec.generate_private_key(ec.SECP256R1())
-
-    def key_pem(key: ec.EllipticCurvePrivateKey) -> str:
-        return key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-
-    return (
-        ca.public_bytes(serialization.Encoding.PEM).decode(),
-        client.public_bytes(serialization.Encoding.PEM).decode(),
-        key_pem(client_key),
-        key_pem(other_key),
-    )
+    ca = new_authority("test-ca")
+    client, client_key = ca.issue_client("client")
+    return ca.pem, client, client_key, key_pem(ec.generate_private_key(ec.SECP256R1()))
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     KubeAuthConfigError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (
     ClusterConfig,
-    basic_auth_value,
     in_cluster_available,
     kubeconfig_paths,
     merge_kubeconfigs,

@@ -1,19 +1,33 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP proxies for the API connection: ``no_proxy`` matching (Go's rules) and parsing the proxy URL.
+"""HTTP proxies: which proxy a request uses, ``no_proxy`` matching (Go's rules, without its special case for
+localhost) and parsing the proxy URL. Pure: no I/O.
 
-Imported by ``_kube/client`` only when a proxy is configured, so other module runs do not compile it.
+The API client takes its proxy from the ``proxy``/``no_proxy`` options (``choose_proxy``), as kubernetes.core does;
+the registry check from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``environment_proxy``), as podman and skopeo do.
+Imported by the clients only when a proxy may be used, so other module runs do not compile it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ImagesError,
+    InvalidInputError,
+    KubeAuthConfigError,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
+
+# The variables naming the proxy for each scheme, and the exceptions, in the order they are read: the first that
+# is set and not empty wins, so upper case wins over lower case (Go's httpproxy.FromEnvironment). HTTPS requests
+# never fall back to HTTP_PROXY.
+PROXY_VARIABLES = {"https": ("HTTPS_PROXY", "https_proxy"), "http": ("HTTP_PROXY", "http_proxy")}
+NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
 
 
 def no_proxy_matches(host: str, port: int | None, no_proxy: str | None) -> bool:
@@ -101,3 +115,41 @@ def parse_proxy_url(proxy: str) -> ProxyEndpoint:
         user, password = unquote(parts.username), unquote(parts.password or "")
         authorization = f"Basic {basic_auth_value(user, password)}"
     return ProxyEndpoint(scheme=parts.scheme, host=parts.hostname, port=port, authorization=authorization)
+
+
+def choose_proxy(server: str, proxy: str | None, no_proxy: str | None) -> ProxyEndpoint | None:
+    """The proxy to use for ``server`` (a URL) from the ``proxy``/``no_proxy`` options, or ``None`` to connect
+    directly."""
+    if not proxy:
+        return None
+    parts = urlsplit(server)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if no_proxy_matches(parts.hostname or "", port, no_proxy):
+        return None
+    return parse_proxy_url(proxy)
+
+
+def environment_proxy(
+    scheme: str, host: str, port: int, environ: Mapping[str, str]
+) -> tuple[str, ProxyEndpoint] | None:
+    """The proxy a request to ``scheme://host:port`` uses by the environment, with the variable that named it, or
+    ``None`` to connect directly: ``HTTPS_PROXY`` for https, ``HTTP_PROXY`` for http (each also in lower case),
+    unless ``NO_PROXY`` matches (``no_proxy_matches``; ``localhost`` and loopback addresses get no special case).
+
+    A proxy URL this transport cannot use raises ``InvalidInputError`` naming the variable, never its value (which
+    may hold a password)."""
+    named = _first_set(environ, PROXY_VARIABLES.get(scheme, ()))
+    if named is None:
+        return None
+    no_proxy = _first_set(environ, NO_PROXY_VARIABLES)
+    if no_proxy_matches(host, port, no_proxy[1] if no_proxy else None):
+        return None
+    variable, url = named
+    try:
+        return variable, parse_proxy_url(url)
+    except ImagesError as error:
+        raise InvalidInputError(f"the {variable} environment variable: {error}") from None
+
+
+def _first_set(environ: Mapping[str, str], names: tuple[str, ...]) -> tuple[str, str] | None:
+    return next(((name, environ[name]) for name in names if environ.get(name)), None)

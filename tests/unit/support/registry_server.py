@@ -1,0 +1,112 @@
+"""A Docker Registry v2 stand-in for the registry check's tests: an HTTP or HTTPS server on 127.0.0.1, in a thread,
+that records every request it receives and answers with a route function of the test's."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = tuple[int, dict[str, str], bytes]  # status, headers, body
+ISSUED_TOKEN = "issued-token"  # what the stand-in token service issues unless told otherwise
+
+
+@dataclass
+class RecordingRegistry:
+    """An HTTP(S) server on 127.0.0.1 that records every request and answers with ``route(seen)``; HTTPS when a
+    server ``context`` is given. Use it as a context manager."""
+
+    route: Callable[[Seen], Answer]
+    context: ssl.SSLContext | None = None
+    seen: list[Seen] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                recorder.seen.append(seen)
+                status, headers, body = recorder.route(seen)
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _any
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.context is not None:
+            self._server.socket = self.context.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        self.scheme = "https" if self.context is not None else "http"
+        self.netloc = f"127.0.0.1:{self.port}"
+        self.base = f"{self.scheme}://{self.netloc}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="recording-registry", daemon=True
+        )
+
+    def __enter__(self) -> RecordingRegistry:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    @property
+    def authorizations(self) -> list[str]:
+        """Every Authorization header received, in order (requests without one are left out)."""
+        return [value for seen in self.seen for name, value in seen.headers.items() if name.lower() == "authorization"]
+
+
+def basic_auth_registry(authorization: str) -> Callable[[Seen], Answer]:
+    """A route: ``/v2/`` answers 200 to the ``authorization`` header value, and a Basic challenge otherwise."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.headers.get("Authorization") == authorization:
+            return 200, {}, b"{}"
+        return 401, {"WWW-Authenticate": 'Basic realm="registry"'}, b""
+
+    return route
+
+
+def bearer_registry(realm: str, token: str = ISSUED_TOKEN) -> Callable[[Seen], Answer]:
+    """A route: ``/v2/`` answers 200 to ``Bearer <token>``, and a Bearer challenge naming ``realm`` otherwise."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.headers.get("Authorization") == f"Bearer {token}":
+            return 200, {}, b"{}"
+        return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="test-registry"'}, b""
+
+    return route
+
+
+def token_service_for(authorization: str, token: str = ISSUED_TOKEN) -> Callable[[Seen], Answer]:
+    """A route: a token service that issues ``token`` to the ``authorization`` header value, and 401 otherwise."""
+
+    def route(seen: Seen) -> Answer:
+        if seen.headers.get("Authorization") == authorization:
+            return 200, {"Content-Type": "application/json"}, json.dumps({"token": token}).encode()
+        return 401, {}, b""
+
+    return route
