@@ -60,11 +60,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._operation im
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
-    check_credentials,
-    given_entries,
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    CREDENTIAL_SOURCE_OPTIONS,
+    RegistryCredentials,
+    RegistryTls,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
@@ -74,7 +75,6 @@ DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
 # Twenty playbooks adding twenty registries at once must all land: each 409 means another writer succeeded.
 WRITE_ATTEMPTS = 30
 POLL_INTERVAL = 3.0
-_CREDENTIAL_OPTIONS = ("registries", "auth_file", "auth_content")
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,14 @@ class GlobalPullSecretRequest:
     name: str
     namespace: str
     state: str
-    credential_params: Mapping[str, Any]
+    credentials: RegistryCredentials
     remove: tuple[str, ...]
     replace: bool
     allow_telemetry_change: bool
     backup: bool
     backup_dir: str
     validate_credentials: bool
-    registry_ca_cert: str | None
-    registry_validate_certs: bool
+    registry_tls: RegistryTls
     wait: bool
     wait_timeout: float
 
@@ -100,29 +99,32 @@ class GlobalPullSecretRequest:
     def where(self) -> str:
         return f"{self.namespace}/{self.name}"
 
+    def secret_values(self) -> set[str]:
+        return self.credentials.secret_values()
+
     @property
     def path(self) -> str:
         return secret_path(self.namespace, self.name)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> GlobalPullSecretRequest:
+        """The request, every option checked and the credential files read: nothing has connected yet."""
         state = params.get("state") or "present"
-        credentials = {option: params.get(option) for option in _CREDENTIAL_OPTIONS}
         remove_registries = list(params.get("remove_registries") or [])
         replace = bool(params.get("replace"))
         servers: list[str] = []
         if state == "absent":
-            if credentials["auth_file"] or credentials["auth_content"] or replace:
+            if params.get("auth_file") or params.get("auth_content") or replace:
                 raise InvalidInputError(
                     "state: absent removes registry keys and takes them from registries[].server and "
                     "remove_registries; auth_file, auth_content and replace are not used with it"
                 )
-            servers = [entry["server"] for entry in credentials["registries"] or []]
+            servers = [entry["server"] for entry in params.get("registries") or []]
             if not servers and not remove_registries:
                 raise InvalidInputError(
                     "state: absent needs the registry keys to remove in registries[].server or remove_registries"
                 )
-        elif not any(credentials.values()) and not remove_registries:
+        elif not any(params.get(option) for option in CREDENTIAL_SOURCE_OPTIONS) and not remove_registries:
             raise InvalidInputError(
                 "nothing to do: give registries, auth_file or auth_content to add or update entries, or "
                 "remove_registries to remove some"
@@ -135,19 +137,24 @@ class GlobalPullSecretRequest:
         timeout = params.get("wait_timeout")
         if timeout is None or timeout <= 0:
             raise InvalidInputError(f"wait_timeout must be a positive number of seconds, got {timeout!r}")
+        remove = removal_keys(servers, remove_registries)
+        credentials = RegistryCredentials.from_params(params) if state == "present" else RegistryCredentials.none()
+        credentials.refuse_removals(remove)
+        if replace and not credentials.entries:
+            raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
+        validate_credentials = bool(params.get("validate_credentials"))
         return cls(
             name=validate_dns_subdomain_name(params.get("name") or "pull-secret", what="name", kind="secret"),
             namespace=validate_namespace_name(params.get("namespace") or "openshift-config"),
             state=state,
-            credential_params=credentials if state == "present" else {},
-            remove=removal_keys(servers, remove_registries),
+            credentials=credentials,
+            remove=remove,
             replace=replace,
             allow_telemetry_change=bool(params.get("allow_telemetry_change")),
             backup=bool(params.get("backup")),
             backup_dir=params.get("backup_dir") or DEFAULT_BACKUP_DIR,
-            validate_credentials=bool(params.get("validate_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert") or None,
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
+            validate_credentials=validate_credentials,
+            registry_tls=RegistryTls.from_params(params, used=validate_credentials and bool(credentials.entries)),
             wait=bool(params.get("wait")),
             wait_timeout=float(timeout),
         )
@@ -337,15 +344,13 @@ def apply_global_pull_secret(
     request: GlobalPullSecretRequest,
     run: RunContext,
     *,
-    read_text: Callable[[str], str] = read_text_file,
     check_credentials_with: Callable[..., list[Any]] = check_all,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Run the module's request. Every secret value met goes to ``run.hide`` before anything could print it."""
-    entries = given_entries(request.credential_params, remove=request.remove, read_text=read_text, hide=run.hide)
-    if request.replace and not entries:
-        raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
+    """Run the module's request. The request's own secrets were hidden when it was built; every secret value met
+    in the cluster goes to ``run.hide`` before anything could print it."""
+    entries = request.credentials.entries
 
     result: dict[str, Any] = {}
     check_warnings: list[str] = []
@@ -354,8 +359,7 @@ def apply_global_pull_secret(
         result["credential_checks"], check_warnings = check_credentials(
             {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY},
             check=check_credentials_with,
-            ca_file=request.registry_ca_cert,
-            validate_certs=request.registry_validate_certs,
+            tls=request.registry_tls,
         )
 
     preconditions = _WritePreconditions(client, request)

@@ -39,5 +39,6 @@ GLOBAL_PULL_SECRET = ModuleInterface(
     | credential_check_argument_spec()
     | GLOBAL_PULL_SECRET_ARGS,
     request_from_params=GlobalPullSecretRequest.from_params,
+    secret_values=GlobalPullSecretRequest.secret_values,
     apply=apply_global_pull_secret,
 )

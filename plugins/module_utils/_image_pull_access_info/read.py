@@ -33,6 +33,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import RegistryTls
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import secret_data_values
 
 RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
@@ -48,8 +49,7 @@ class PullAccessRequest:
     service_account: str
     pod: Mapping[str, Any] | None
     check_credentials: bool = False
-    registry_ca_cert: str | None = None
-    registry_validate_certs: bool = True
+    registry_tls: RegistryTls = RegistryTls()
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PullAccessRequest:
@@ -73,8 +73,7 @@ class PullAccessRequest:
             ),
             pod=pod,
             check_credentials=bool(params.get("check_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert"),
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
+            registry_tls=RegistryTls.from_params(params, used=bool(params.get("check_credentials"))),
         )
 
 
@@ -185,8 +184,8 @@ def _check(candidate: dx.Candidate, image_name: str, request: PullAccessRequest)
     answer = check_registry_credentials(
         f"{scheme}{image_name}",
         candidate.entry,
-        ca_file=request.registry_ca_cert,
-        validate_certs=request.registry_validate_certs,
+        ca_data=request.registry_tls.ca_data,
+        validate_certs=request.registry_tls.validate_certs,
     )
     return dx.CheckAnswer(answer.outcome, answer.ok and answer.outcome == "accepted", answer.detail)
 

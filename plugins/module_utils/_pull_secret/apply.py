@@ -37,12 +37,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     document_warnings,
     summarize_document,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
-    check_credentials,
-    given_entries,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
@@ -88,7 +84,6 @@ class _Context:
     namespace: str
     check_mode: bool
     register_secret_values: Callable[[Iterable[str]], None]
-    read_text: Callable[[str], str]
     check_credentials: Callable[..., list[Any]]
     sleep: Callable[[float], None]
 
@@ -202,19 +197,17 @@ def apply_pull_secret(
     request: PullSecretRequest,
     run: RunContext,
     *,
-    read_text: Callable[[str], str] = read_text_file,
     check_credentials_with: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Run the ``pull_secret`` module's request. Every secret value (from options, files and the cluster) goes to
-    ``run.hide`` before anything could print it."""
+    """Run the ``pull_secret`` module's request. The request's own secrets were hidden when it was built; every
+    secret value met in the cluster goes to ``run.hide`` before anything could print it."""
     ctx = _Context(
         client=client,
         request=request,
         namespace=request.namespace or client.default_namespace,
         check_mode=run.check_mode,
         register_secret_values=run.hide,
-        read_text=read_text,
         check_credentials=check_credentials_with,
         sleep=sleep,
     )
@@ -230,19 +223,13 @@ def apply_pull_secret(
 
 
 def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    entries = given_entries(
-        ctx.request.credential_params,
-        remove=ctx.request.remove_registries,
-        read_text=ctx.read_text,
-        hide=ctx.register_secret_values,
-    )
+    entries = ctx.request.credentials.entries
     result: dict[str, Any] = {}
     if ctx.request.validate_credentials:
         checks, check_warnings = check_credentials(
             entries,
             check=ctx.check_credentials,
-            ca_file=ctx.request.registry_ca_cert,
-            validate_certs=ctx.request.registry_validate_certs,
+            tls=ctx.request.registry_tls,
         )
         result["credential_checks"] = checks
         warnings.extend(check_warnings)

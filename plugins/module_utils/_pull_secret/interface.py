@@ -40,4 +40,5 @@ PULL_SECRET = ModuleInterface(
     | PULL_SECRET_ARGS,
     request_from_params=PullSecretRequest.from_params,
     apply=apply_pull_secret,
+    secret_values=PullSecretRequest.secret_values,
 )

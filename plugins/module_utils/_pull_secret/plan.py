@@ -37,6 +37,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     summarize_document,
     validate_registry_key,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    RegistryCredentials,
+    RegistryTls,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
     PODMANCONFIGJSON_TYPE,
     read_secret_document,
@@ -326,22 +330,20 @@ class PullSecretRequest:
     remove_registries: tuple[str, ...]
     link_service_accounts: tuple[str, ...]
     validate_credentials: bool
-    registry_ca_cert: str | None
-    registry_validate_certs: bool
+    registry_tls: RegistryTls
     force: bool
-    credential_params: Mapping[str, Any]
-
-    @property
-    def has_credentials(self) -> bool:
-        return any(self.credential_params.get(option) for option in ("registries", "auth_file", "auth_content"))
+    credentials: RegistryCredentials
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PullSecretRequest:
+        """The request, every option checked and the credential files read: nothing has connected yet."""
         accounts = []
         for account in params.get("link_service_accounts") or []:
             validate_dns_subdomain_name(account, what="link_service_accounts", kind="service account")
             if account not in accounts:
                 accounts.append(account)
+        present = (params.get("state") or "present") == "present"
+        validate_credentials = bool(params.get("validate_credentials"))
         request = cls(
             name=validate_dns_subdomain_name(params["name"], what="name", kind="secret"),
             namespace=validate_namespace_name(params["namespace"]) if params.get("namespace") else None,
@@ -352,18 +354,21 @@ class PullSecretRequest:
                 _removal_key(key, index) for index, key in enumerate(params.get("remove_registries") or ())
             ),
             link_service_accounts=tuple(accounts),
-            validate_credentials=bool(params.get("validate_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert") or None,
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
+            validate_credentials=validate_credentials,
+            registry_tls=RegistryTls.from_params(params, used=present and validate_credentials),
             force=bool(params.get("force")),
-            credential_params={option: params.get(option) for option in ("registries", "auth_file", "auth_content")},
+            credentials=RegistryCredentials.from_params(params) if present else RegistryCredentials.none(),
         )
-        if request.state == "present" and not request.merge and not request.has_credentials:
+        request.credentials.refuse_removals(request.remove_registries)
+        if present and not request.merge and not request.credentials.given:
             raise InvalidInputError(
                 "no credentials given: set registries, auth_file or auth_content, or merge: true to edit the "
                 "entries already in the secret (for example with remove_registries only)"
             )
         return request
+
+    def secret_values(self) -> set[str]:
+        return self.credentials.secret_values()
 
 
 def _removal_key(key: str, index: int) -> str:

@@ -143,8 +143,8 @@ def _describe_os_error(error: OSError, where: str, timeout: float, via: _Via | N
 def _describe_registry_failure(error: OSError, where: str, timeout: float) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         return (
-            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in ca_file, "
-            "or set validate_certs to false"
+            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in registry_ca_cert, "
+            "or set registry_validate_certs to false"
         )
     if isinstance(error, ssl.SSLError):
         reason = error.reason or str(error)
@@ -443,7 +443,7 @@ def check_registry_credentials(
     key: str,
     entry: Mapping[str, Any],
     *,
-    ca_file: str | None = None,
+    ca_data: str | None = None,
     validate_certs: bool = True,
     timeout: float = 15.0,
     environ: Mapping[str, str] | None = None,
@@ -455,7 +455,7 @@ def check_registry_credentials(
     (an ``http://`` key, or a plain-HTTP token realm of such a registry); otherwise they never do. The proxy
     variables are read from ``environ`` (default: the process environment, which holds the task's ``environment``
     on either execution path)."""
-    context = tls_context(verify=validate_certs, ca_file=ca_file if validate_certs else None)
+    context = tls_context(verify=validate_certs, ca_data=ca_data if validate_certs else None)
     client = _Client(
         context, timeout, allow_plain_http=not validate_certs, environ=os.environ if environ is None else environ
     )

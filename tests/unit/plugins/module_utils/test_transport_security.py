@@ -395,9 +395,9 @@ ENTRY = entry_from_credentials(username=USER, password=PASSWORD)
 
 @pytest.fixture
 def tls_pair(tmp_path: Path, cluster_ca: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
-    """Server contexts for 127.0.0.1 signed by the test CA, and that CA as a file for ca_file."""
-    ca_file = cluster_ca.write(tmp_path / "registry-ca.crt")
-    return (lambda: server_context(tmp_path, cluster_ca.issue(ips=("127.0.0.1",)))), ca_file
+    """Server contexts for 127.0.0.1 signed by the test CA, and that CA's PEM text for ca_data."""
+    ca_data = Path(cluster_ca.write(tmp_path / "registry-ca.crt")).read_text(encoding="utf-8")
+    return (lambda: server_context(tmp_path, cluster_ca.issue(ips=("127.0.0.1",)))), ca_data
 
 
 def test_basic_auth_is_not_sent_over_plain_http_unless_the_registry_is_marked_insecure() -> None:
@@ -438,24 +438,24 @@ def test_a_token_realm_gets_no_credentials_over_plain_http_unless_insecure() -> 
 def test_an_https_registry_never_sends_credentials_to_a_plain_http_realm(
     tls_pair: tuple[Callable[[], ssl.SSLContext], str],
 ) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert realm.seen == []
     assert "credentials were not sent" in result.detail
 
 
 def test_a_redirect_of_the_ping_is_not_followed(tls_pair: tuple[Callable[[], ssl.SSLContext], str]) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(basic_registry, contexts()) as elsewhere,
         RecordingRegistry(redirect_to(elsewhere.base), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert f"a redirect to {elsewhere.base}/v2/, not followed" in result.detail
     assert elsewhere.seen == []
@@ -465,7 +465,7 @@ def test_a_redirect_of_the_ping_is_not_followed(tls_pair: tuple[Callable[[], ssl
 def test_a_redirect_answering_basic_auth_gets_no_credentials_at_the_other_host(
     tls_pair: tuple[Callable[[], ssl.SSLContext], str],
 ) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
 
     def challenge_then_redirect(target: str) -> Callable[[Seen], Answer]:
         def route(seen: Seen) -> Answer:
@@ -479,7 +479,7 @@ def test_a_redirect_answering_basic_auth_gets_no_credentials_at_the_other_host(
         RecordingRegistry(basic_registry, contexts()) as elsewhere,
         RecordingRegistry(challenge_then_redirect(elsewhere.base), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert "not followed" in result.detail
     assert registry.authorizations == [BASIC], "the registry the key names got the credentials"
@@ -491,12 +491,12 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_basic_auth_and_
 ) -> None:
     # Docker's token authentication: the registry names its realm, which may be another host; the password goes
     # there (and only there), the registry itself only ever sees the token.
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service, contexts()) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (True, ACCEPTED), result.detail
     assert realm.authorizations == [BASIC]
     assert realm.seen[0].path == "/token?service=test-registry"
@@ -504,13 +504,13 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_basic_auth_and_
 
 
 def test_a_redirect_of_the_token_request_is_not_followed(tls_pair: tuple[Callable[[], ssl.SSLContext], str]) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service, contexts()) as elsewhere,
         RecordingRegistry(redirect_to(elsewhere.base), contexts()) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert "not followed" in result.detail
     assert elsewhere.seen == []
