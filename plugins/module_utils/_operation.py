@@ -3,10 +3,11 @@
 """The one operation boundary every module goes through, on either execution path.
 
 A module is a ``ModuleInterface``: its argument spec, how a request is built and checked from its options (before
-any connection is made: files the options name are read then too), the secrets that request holds, and its core entry point ``apply(client, request, run) -> Outcome``, which never sees an
-``AnsibleModule``: ``run`` says whether this is check mode or diff mode and takes every secret value the core meets
-(to hide it), and the ``Outcome`` carries the result and the warnings. A failure after something was changed is a
-``PartialChangeError`` whose ``result`` says what.
+any connection is made: files the options name are read then too), the secrets that request holds, and its core
+entry point ``apply(client, request, run) -> Outcome``, which never sees an ``AnsibleModule``: ``run`` says whether
+this is check mode or diff mode and takes every secret value the core meets (to hide it), and the ``Outcome``
+carries the result and the warnings. A failure after something was changed is a ``PartialChangeError`` whose
+``result`` says what.
 
 ``run_operation`` runs an interface on validated options and returns a ``Report``; ``run_module`` is the adapter
 to ``AnsibleModule`` (a shipped module), and the action plugins' in-process path (``plugins/plugin_utils``) is the

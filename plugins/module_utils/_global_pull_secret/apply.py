@@ -62,13 +62,13 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
+    key_reading_warnings,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     CREDENTIAL_SOURCE_OPTIONS,
     RegistryCredentials,
     RegistryTls,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
-    key_reading_warnings,
 )
 
 DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
@@ -141,7 +141,9 @@ class GlobalPullSecretRequest:
         credentials = RegistryCredentials.from_params(params) if state == "present" else RegistryCredentials.none()
         credentials.refuse_removals(remove)
         if replace and not credentials.entries:
-            raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
+            raise InvalidInputError(
+                "replace: true with no entries would empty the global pull secret; give the entries"
+            )
         validate_credentials = bool(params.get("validate_credentials"))
         return cls(
             name=validate_dns_subdomain_name(params.get("name") or "pull-secret", what="name", kind="secret"),

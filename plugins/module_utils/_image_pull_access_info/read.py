@@ -8,7 +8,7 @@ every decision is in ``diagnose.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -24,8 +24,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    cluster_role_binding_path,
+    cluster_role_path,
     image_stream_path,
     role_binding_path,
+    role_path,
     secret_path,
     service_account_path,
     validate_dns_subdomain_name,
@@ -33,11 +36,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.reviews import PullAccessReviewer
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import RegistryTls
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import secret_data_values
 
-RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
-REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 IMAGE_CONFIG_PATH = "/apis/config.openshift.io/v1/images/cluster"
 
 
@@ -49,7 +51,7 @@ class PullAccessRequest:
     service_account: str
     pod: Mapping[str, Any] | None
     check_credentials: bool = False
-    registry_tls: RegistryTls = RegistryTls()
+    registry_tls: RegistryTls = field(default_factory=RegistryTls)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> PullAccessRequest:
@@ -134,12 +136,7 @@ def _stream_image(client: KubeClient, stream: dx.StreamRef, host: str) -> tuple[
 
 def _review(client: KubeClient, subject: rbac.Subject, namespace: str) -> tuple[bool | None, str]:
     try:
-        return rbac.review_outcome(client.create(REVIEW_PATH, rbac.image_pull_review(subject, namespace)))
-    except ForbiddenError:
-        pass
-    local = f"/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews"
-    try:
-        return rbac.review_outcome(client.create(local, rbac.image_pull_review(subject, namespace, local=True)))
+        return PullAccessReviewer(client, namespace).review(subject)
     except ForbiddenError:
         return None, (
             f"creating subjectaccessreviews and localsubjectaccessreviews in {namespace} is forbidden for this user"
@@ -156,7 +153,7 @@ def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) ->
         binding.setdefault("metadata", {}).setdefault("namespace", namespace)
     cluster_read = True
     try:
-        bindings += list((client.get(f"{RBAC_PATH}/clusterrolebindings") or {}).get("items") or [])
+        bindings += list((client.get(cluster_role_binding_path()) or {}).get("items") or [])
     except ForbiddenError:
         cluster_read = False
     rules: dict[str, Any] = {}
@@ -165,8 +162,12 @@ def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) ->
         if key in rules:
             continue
         kind, _slash, rest = key.partition("/")
-        path = f"{RBAC_PATH}/namespaces/{rest.replace('/', '/roles/', 1)}" if kind == "Role" else None
-        role, _forbidden = _get(client, path or f"{RBAC_PATH}/clusterroles/{rest}")
+        if kind == "Role":
+            role_namespace, _slash, role_name = rest.partition("/")
+            path = role_path(role_namespace, role_name)
+        else:
+            path = cluster_role_path(rest)
+        role, _forbidden = _get(client, path)
         rules[key] = None if role is None else list(role.get("rules") or [])
     granted = rbac.granting_bindings(bindings, subject, rules)
     return dx.StreamAccess(allowed, reason, tuple(granted), cluster_read)

@@ -24,7 +24,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    cluster_role_binding_path,
+    cluster_role_path,
+    namespace_path,
     role_binding_path,
+    role_path,
     service_account_path,
     validate_namespace_name,
     validate_path_segment_name,
@@ -33,9 +37,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_mo
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.reviews import PullAccessReviewer
 
-RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
-REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 # The RBAC authorizer works from a watch cache: a binding just written takes a moment to count.
 VERIFY_SETTLE_SECONDS = 15.0
 POLL_SECONDS = 0.5
@@ -122,7 +125,7 @@ def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
 
 def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
     try:
-        role = client.get(f"{RBAC_PATH}/clusterroles/{request.role}", allow_missing=True)
+        role = client.get(cluster_role_path(request.role), allow_missing=True)
     except ForbiddenError:
         if request.verify and request.state == "present":
             warn(
@@ -149,7 +152,7 @@ def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callabl
 
 def _namespace_exists(client: KubeClient, namespace: str) -> bool | None:
     try:
-        return client.get(f"/api/v1/namespaces/{namespace}", allow_missing=True) is not None
+        return client.get(namespace_path(namespace), allow_missing=True) is not None
     except ForbiddenError:
         return None
 
@@ -206,27 +209,15 @@ def _check_subjects_exist(
 
 
 class _Reviewer:
-    """Asks the authorizer whether subjects may pull; falls back to LocalSubjectAccessReview, which a project
-    admin may create, when cluster-wide SubjectAccessReview is forbidden."""
+    """Reviews subjects' pull access for ``verify``, waiting out the authorizer's cache."""
 
     def __init__(self, client: KubeClient, namespace: str) -> None:
-        self._client = client
+        self._reviewer = PullAccessReviewer(client, namespace)
         self._namespace = namespace
-        self._local = False
 
     def review(self, subject: Subject) -> tuple[bool, str]:
-        if not self._local:
-            try:
-                return rbac.review_outcome(
-                    self._client.create(REVIEW_PATH, rbac.image_pull_review(subject, self._namespace))
-                )
-            except ForbiddenError:
-                self._local = True
-        path = f"/apis/authorization.k8s.io/v1/namespaces/{self._namespace}/localsubjectaccessreviews"
         try:
-            return rbac.review_outcome(
-                self._client.create(path, rbac.image_pull_review(subject, self._namespace, local=True))
-            )
+            return self._reviewer.review(subject)
         except ForbiddenError as error:
             raise ClusterStateError(
                 "verify: creating subjectaccessreviews and localsubjectaccessreviews in namespace "
@@ -252,10 +243,8 @@ def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dic
         f"{namespace}/{ref.get('name', '')}" if ref.get("kind") == "Role" else ref.get("name", ""),
     )
     if key not in cache:
-        if ref.get("kind") == "Role":
-            path = f"{RBAC_PATH}/namespaces/{namespace}/roles/{ref.get('name')}"
-        else:
-            path = f"{RBAC_PATH}/clusterroles/{ref.get('name')}"
+        name = str(ref.get("name", ""))
+        path = role_path(namespace, name) if ref.get("kind") == "Role" else cluster_role_path(name)
         try:
             role = client.get(path, allow_missing=True)
             cache[key] = role is not None and rbac.rules_allow_pull(role.get("rules"))
@@ -272,7 +261,7 @@ def _bindings_granting(
     candidates = list(role_bindings)
     complete = True
     try:
-        candidates += _items(client, f"{RBAC_PATH}/clusterrolebindings")
+        candidates += _items(client, cluster_role_binding_path())
     except ForbiddenError:
         complete = False
     cache: dict[tuple[str, str], bool] = {}

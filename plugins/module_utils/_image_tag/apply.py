@@ -47,11 +47,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     image_stream_path,
     image_stream_tag_path,
+    self_subject_access_review_path,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-
-SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +132,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
     if not targets:
         return
     review = client.create(
-        SELF_SUBJECT_ACCESS_REVIEWS,
+        self_subject_access_review_path(),
         {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",

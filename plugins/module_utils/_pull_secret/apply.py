@@ -93,7 +93,7 @@ class _Context:
 
     @property
     def collection(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/secrets"
+        return secret_path(self.namespace)
 
     @property
     def header(self) -> str:

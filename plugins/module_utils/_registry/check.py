@@ -143,8 +143,8 @@ def _describe_os_error(error: OSError, where: str, timeout: float, via: _Via | N
 def _describe_registry_failure(error: OSError, where: str, timeout: float) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         return (
-            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in registry_ca_cert, "
-            "or set registry_validate_certs to false"
+            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in "
+            "registry_ca_cert, or set registry_validate_certs to false"
         )
     if isinstance(error, ssl.SSLError):
         reason = error.reason or str(error)

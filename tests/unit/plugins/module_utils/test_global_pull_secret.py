@@ -38,12 +38,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import RegistryCredentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_secret_values,
     dump_document,
     entry_from_credentials,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    RegistryCredentials,
 )
 
 WHERE = "openshift-config/pull-secret"

@@ -447,7 +447,7 @@ def test_request_checks_the_credentials_before_anything_connects() -> None:
         PullSecretRequest.from_params(params(registries=[{"server": "q.io", "auth": "not-base64!"}]))
     with pytest.raises(InvalidInputError, match="both given with credentials and listed in remove_registries"):
         PullSecretRequest.from_params(params(remove_registries=["https://quay.io"]))
-    with pytest.raises(InvalidInputError, match="registry_ca_cert /nowhere/ca.pem does not exist"):
+    with pytest.raises(InvalidInputError, match=r"registry_ca_cert /nowhere/ca\.pem does not exist"):
         PullSecretRequest.from_params(params(validate_credentials=True, registry_ca_cert="/nowhere/ca.pem"))
 
 
