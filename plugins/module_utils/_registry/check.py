@@ -34,6 +34,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.transpo
     Response,
     Route,
     TransportFailure,
+    TunnelRefusedError,
     basic_auth_value,
     connect,
     read_response,
@@ -124,10 +125,9 @@ def _describe_proxy_failure(error: OSError, where: str, via: _Via) -> str | None
         return f"connection to {via} for {where} refused: nothing listens there; check {via.variable}"
     if isinstance(error, socket.gaierror):  # through a proxy, only the proxy's name is resolved here
         return f"cannot resolve the host of {via} for {where}: {error.strerror}; check {via.variable}"
-    if str(error).startswith("Tunnel connection failed"):
-        answer = str(error).split(":", 1)[-1].strip()
+    if isinstance(error, TunnelRefusedError):
         return (
-            f"{via} refused to open a tunnel to {where} ({answer}); check {via.variable} (and its credentials) "
+            f"{via} refused to open a tunnel to {where} ({error.answer}); check {via.variable} (and its credentials) "
             "and NO_PROXY"
         )
     return None

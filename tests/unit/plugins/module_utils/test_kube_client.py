@@ -32,7 +32,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnprocessableError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
-from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import (
+    TunnelRefusedError,
+    basic_auth_value,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
     ApiPath,
     RequestContext,
@@ -402,7 +405,7 @@ PROXY = ProxyEndpoint("http", "proxy.corp", 3128, None)
         (ConnectionRefusedError(111, "Connection refused"), PROXY, ["connection to proxy proxy.corp:3128 was refused"]),
         (socket.gaierror(-2, "Name or service not known"), None, ["cannot resolve host name 'api.example.com'"]),
         (
-            OSError("Tunnel connection failed: 407 Proxy Authentication Required"),
+            TunnelRefusedError("407 Proxy Authentication Required"),
             PROXY,
             ["proxy proxy.corp refused to open a tunnel", "407 Proxy Authentication Required"],
         ),
