@@ -86,7 +86,8 @@ test-go:
 space := $(subst ,, )
 comma := ,
 PURE_CORE := _errors _operation _kube/names \
-	_kube/config _kube/yaml_subset _kube/api_errors _http/proxy _http/retry \
+	_kube/connection_options _kube/cluster_config _kube/cluster_config_resolution _kube/kubeconfig _kube/in_cluster \
+	_kube/yaml_subset _kube/api_errors _http/proxy _http/retry \
 	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
 	_registry/pull_secret_data \
 	_images/pull_policy _images/reference _rbac/authorization _service_accounts/secret_links \

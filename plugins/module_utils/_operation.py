@@ -25,6 +25,7 @@ from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
 
 
@@ -99,8 +100,10 @@ def run_operation(
     connection_warnings: list[str] = []
     try:
         request = interface.request_from_params(params)
+        # checked before anything reads a kubeconfig or runs an exec plugin
+        connection = ConnectionOptions.from_params(params)
         hide(interface.secret_values(request))
-        client = kube_client.client_for(params, hide)
+        client = kube_client.client_for(connection, hide)
         connection_warnings = list(client.config.warnings)
         outcome = interface.apply(client, request, RunContext(check_mode=check_mode, want_diff=want_diff, hide=hide))
     except PartialChangeError as error:

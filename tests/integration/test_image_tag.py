@@ -21,7 +21,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.ap
     apply_image_tags,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 
 from .sandbox_support import (
@@ -440,7 +443,7 @@ def test_conflict_is_retried_with_a_fresh_read(
     # races ours and exactly one conflict is seen
     other = {"name": "theirs", "from": {"kind": "DockerImage", "name": "quay.io/a/theirs:1"}, "reference": True}
     client = _InterleavingClient(
-        KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {})),
+        KubeClient(resolve_cluster_config(ConnectionOptions(kubeconfig=sandbox.kubeconfig), {})),
         path,
         lambda: add_spec_tag(kube, namespace, "ruby", other),
     )

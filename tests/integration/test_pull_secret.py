@@ -21,7 +21,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import PullSecretRequest
@@ -568,7 +571,7 @@ class _InterleavingClient:
 
 
 def _admin_client(sandbox: Sandbox) -> Any:
-    return KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {}))
+    return KubeClient(resolve_cluster_config(ConnectionOptions(kubeconfig=sandbox.kubeconfig), {}))
 
 
 def _request(**params: Any) -> PullSecretRequest:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
 from ansible_collections.openshift_ops.images.plugins.module_utils._images import reference
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import parse_kubeconfig_text
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.kubeconfig import parse_kubeconfig_text
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import read_block_yaml
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
 

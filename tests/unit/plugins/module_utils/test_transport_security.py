@@ -25,7 +25,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import write_backup
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import build_ssl_context
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -192,7 +195,9 @@ def run_read(**params: Any) -> tuple[str, list[str]]:
 
 
 def test_verification_is_on_by_default_and_trusts_only_the_kubeconfig_ca(cluster_ca: Authority) -> None:
-    config = resolve_cluster_config({"kubeconfig": kubeconfig_for("https://127.0.0.1:6443", cluster_ca.pem)}, {})
+    config = resolve_cluster_config(
+        ConnectionOptions(kubeconfig=kubeconfig_for("https://127.0.0.1:6443", cluster_ca.pem)), {}
+    )
     assert config.verify_tls is True
     assert config.ca_origin == "certificate-authority-data of cluster 'c1' in the kubeconfig dictionary"
     context = build_ssl_context(config)
@@ -349,12 +354,12 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_warns_and_names_the_cluster(
     kubeconfig = kubeconfig_for("https://api.example.com:6443", "unused")
     del kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]
     kubeconfig["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
-    config = resolve_cluster_config({"kubeconfig": kubeconfig}, {})
+    config = resolve_cluster_config(ConnectionOptions(kubeconfig=kubeconfig), {})
     assert config.verify_tls is False
     assert len(config.warnings) == 1
     assert "is off (insecure-skip-tls-verify of cluster 'c1' in the kubeconfig dictionary)" in config.warnings[0]
     # validate_certs: true overrides the kubeconfig, and then there is nothing to warn about
-    assert resolve_cluster_config({"kubeconfig": kubeconfig, "validate_certs": True}, {}).warnings == ()
+    assert resolve_cluster_config(ConnectionOptions(kubeconfig=kubeconfig, validate_certs=True), {}).warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -366,7 +371,7 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_warns_and_names_the_cluster(
     ],
 )
 def test_plain_http_with_credentials_warns(params: dict[str, Any], warned: bool) -> None:
-    config = resolve_cluster_config(params, {}, service_account_dir="/nonexistent")
+    config = resolve_cluster_config(ConnectionOptions.from_params(params, {}), {}, service_account_dir="/nonexistent")
     assert bool(config.warnings) is warned
     if warned:
         assert "is plain HTTP" in config.warnings[0]

@@ -22,7 +22,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -58,7 +59,7 @@ def apply(client: Any, request: dict[str, Any], run: RunContext) -> Outcome:
             "changed": not run.check_mode,
             "name": request["name"],
             "echo": f"Bearer {TOKEN}",
-            "password_seen": request.get("password"),
+            "registry_password_seen": request.get("registry_password"),
             "nested": [{"value": PASSWORD}, ("tuple", 1)],
             "empty": None,
             "diff": {"before": "a", "after": "b"} if run.want_diff else None,
@@ -72,7 +73,7 @@ FAKE = ModuleInterface(
     name="fake",
     argument_spec={
         "name": {"type": "str", "required": True},
-        "password": {"type": "str", "no_log": True},
+        "registry_password": {"type": "str", "no_log": True},
         "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "source": {"type": "str"},
@@ -92,7 +93,7 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     # ...and sends them to the display instead once controller code was imported (other tests do).
     monkeypatch.setattr(module_utils_internal, "is_controller", False)
 
-    def stand_in(params: Mapping[str, Any], hide: Any) -> object:
+    def stand_in(options: ConnectionOptions, hide: Any) -> object:
         return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
     monkeypatch.setattr(kube_client, "client_for", stand_in)
@@ -117,14 +118,14 @@ def in_process(args: dict[str, Any], *, check: bool = False, diff: bool = False,
 
 
 CASES: dict[str, dict[str, Any]] = {
-    "success": {"name": "ok", "source": "s", "password": PASSWORD},
+    "success": {"name": "ok", "source": "s", "registry_password": PASSWORD},
     "alias warning": {"name": "ok", "source": "s", "validate_certs": True, "verify_ssl": False},
     "missing required": {"source": "s"},
     "unsupported option": {"name": "ok", "source": "s", "colour": "blue"},
-    "wrong type": {"name": "ok", "source": "s", "count": "many", "password": PASSWORD},
+    "wrong type": {"name": "ok", "source": "s", "count": "many", "registry_password": PASSWORD},
     "bad choice": {"name": "ok", "source": "s", "state": "gone"},
     "required_if": {"name": "ok"},
-    "invalid input": {"name": "Bad_Name", "source": "s", "password": PASSWORD},
+    "invalid input": {"name": "Bad_Name", "source": "s", "registry_password": PASSWORD},
     "partial change": {"name": "partial", "source": "s"},
 }
 
@@ -136,7 +137,7 @@ def test_both_paths_return_the_same_result(case: str, check: bool, diff: bool) -
     expected = shipped(args, check=check, diff=diff)
     assert in_process(args, check=check, diff=diff) == expected
     assert TOKEN not in json.dumps(expected)
-    if "password" in args:
+    if "registry_password" in args:
         assert PASSWORD not in json.dumps(expected)
 
 
@@ -145,7 +146,7 @@ def test_what_the_shipped_module_returns_is_what_the_comparison_relies_on() -> N
     assert result["changed"] is True
     assert result["echo"] == "Bearer ********"
     assert result["nested"] == [{"value": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}, ["tuple", 1]]
-    assert result["invocation"]["module_args"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["invocation"]["module_args"]["registry_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert result["diff"] == {"before": "a", "after": "b"}
     assert result["warnings"] == ["careful with ********", "plain warning"]
     failed = shipped(CASES["unsupported option"])
@@ -154,7 +155,7 @@ def test_what_the_shipped_module_returns_is_what_the_comparison_relies_on() -> N
 
 
 def test_an_unexpected_error_is_a_masked_failure_not_a_crash() -> None:
-    result = in_process({"name": "crash", "source": "s", "password": PASSWORD})
+    result = in_process({"name": "crash", "source": "s", "registry_password": PASSWORD})
     assert result["failed"] is True
     assert result["msg"].startswith("fake failed in the controller's process: KeyError:")
     assert "Traceback" in result["exception"]
