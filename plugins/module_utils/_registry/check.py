@@ -40,10 +40,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.transpo
     send_request,
     tls_context,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_basic_credentials,
-    split_registry_key,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_basic_credentials
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import split_registry_key
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint

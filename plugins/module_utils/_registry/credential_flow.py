@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError, RegistryCheckError
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
-    registry_keys_equivalent,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import UNCHECKED
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     collect_registry_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
+    registry_keys_equivalent,
 )
 
 

@@ -12,11 +12,15 @@ from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    load_auth_document,
+    merge_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_basic_credentials,
     entry_from_auth,
     entry_from_credentials,
-    load_auth_document,
-    merge_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     registry_keys_equivalent,
     validate_registry_key,
 )
