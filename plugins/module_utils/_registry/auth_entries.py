@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One entry of an auth document: built exactly as ``kubectl create secret docker-registry`` builds it (or from a
 ready ``auth``), and read as the kubelet reads it. Pure functions; errors never name a secret value.
+
+``auth`` is base64 of ``user:password`` and also the value of a Basic Authorization header: it is encoded once, when
+an entry is built, and decoded only where an entry read from a file or a secret must name its user and password.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
@@ -59,6 +63,35 @@ def entry_basic_credentials(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     username, password = entry.get("username"), entry.get("password")
     if isinstance(username, str) and isinstance(password, str) and (username or password):
         return username, password
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """An entry's credentials as a registry receives them: ``auth``, base64 of ``user:password`` (the value of an
+    ``Authorization: Basic`` header), and the user it names, for messages."""
+
+    username: str
+    auth: str = field(repr=False)
+
+
+def entry_basic_auth(entry: Mapping[str, Any]) -> BasicAuth | None:
+    """What the kubelet sends for an entry (``auth`` wins over the fields), or None when it holds no user and password.
+
+    The ``auth`` of an entry goes out as it is: it already is the header's value. The user is the ``username`` field
+    that kubectl and :func:`entry_from_credentials` write beside ``auth`` with the password; only an entry without
+    those fields (docker's and podman's files) has its ``auth`` decoded, to name its user. Entries come from
+    ``load_auth_document`` or the builders here, so their ``auth`` is well-formed.
+    """
+    auth = entry.get("auth")
+    username, password = entry.get("username"), entry.get("password")
+    if isinstance(auth, str) and auth:
+        if isinstance(username, str) and username and isinstance(password, str):
+            return BasicAuth(username, auth)
+        basic = entry_basic_credentials(entry)
+        return BasicAuth(basic[0], auth) if basic else None
+    if isinstance(username, str) and isinstance(password, str) and (username or password):
+        return BasicAuth(username, _encode_auth(username, password))
     return None
 
 

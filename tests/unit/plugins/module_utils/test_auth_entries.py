@@ -1,5 +1,5 @@
 """Unit tests of single entries: built byte for byte as kubectl builds them, read as the kubelet reads them, and
-their ``auth`` decoded once when a reader needs the user and password."""
+their ``auth`` encoded once and decoded only when a reader needs the user and password."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
+    BasicAuth,
     decode_auth,
+    entry_basic_auth,
     entry_basic_credentials,
     entry_from_auth,
     entry_from_credentials,
@@ -156,7 +158,7 @@ def test_auth_check_agrees_with_a_strict_decoder(auth):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Reading an entry: one decode
+# Reading an entry: one decode at most, none for an entry that carries its user and password
 
 
 def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
@@ -176,3 +178,36 @@ def test_reading_an_entry_decodes_its_auth_once(monkeypatch: pytest.MonkeyPatch)
     decoded = count_decodes(monkeypatch)
     assert entry_basic_credentials({"auth": b64("robot:pw")}) == ("robot", "pw")
     assert decoded == [b64("robot:pw")]
+
+
+def test_an_entry_built_from_credentials_is_sent_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = entry_from_credentials(username="robot", password="pa:ss")
+    decoded = count_decodes(monkeypatch)
+    assert entry_basic_auth(entry) == BasicAuth("robot", entry["auth"])
+    assert decoded == []
+
+
+def test_basic_auth_of_docker_podman_and_field_entries() -> None:
+    # podman and docker write only auth: decoded to name the user, sent as it is
+    assert entry_basic_auth({"auth": b64("robot:pw")}) == BasicAuth("robot", b64("robot:pw"))
+    # fields without auth (the kubelet reads them; containers/image does not): encoded for the header
+    assert entry_basic_auth({"username": "u", "password": "p"}) == BasicAuth("u", b64("u:p"))
+    assert entry_basic_auth({"auth": "", "username": "u", "password": "p"}) == BasicAuth("u", b64("u:p"))
+    assert entry_basic_auth({"auth": "bm9jb2xvbg=="}) is None  # no colon: the kubelet cannot use it
+    assert entry_basic_auth({"identitytoken": "t"}) is None
+    assert entry_basic_auth({}) is None
+    assert "pw" not in repr(entry_basic_auth({"auth": b64("robot:pw")}))
+
+
+def test_basic_auth_sends_the_bytes_of_auth_even_when_they_are_not_utf8() -> None:
+    auth = base64.b64encode(b"robot:\xffpw").decode()
+    assert entry_basic_auth({"auth": auth}) == BasicAuth("robot", auth)
+
+
+@given(username=_ARG_TEXT.filter(lambda text: ":" not in text), password=_ARG_TEXT, email=st.none() | _ARG_TEXT)
+def test_built_entries_read_back_as_given(username, password, email):
+    entry = entry_from_credentials(username=username, password=password, email=email)
+    assert entry_basic_credentials(entry) == (username, password)
+    assert entry_basic_auth(entry) == BasicAuth(username, b64(f"{username}:{password}"))
+    podman = entry_from_auth(entry["auth"])
+    assert entry_basic_auth(podman) == entry_basic_auth(entry)
