@@ -88,8 +88,8 @@ comma := ,
 PURE_CORE := _errors _operation _kube/names \
 	_kube/connection_options _kube/cluster_config _kube/cluster_config_resolution _kube/kubeconfig _kube/in_cluster \
 	_kube/yaml_subset _kube/api_errors _http/proxy _http/retry \
-	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
-	_registry/pull_secret_data \
+	_registry/auth_document _registry/auth_entries _registry/credential_flow _registry/credential_lookup \
+	_registry/credential_options _registry/pull_secret_data _registry/redaction _registry/registry_keys \
 	_images/pull_policy _images/reference _rbac/authorization _service_accounts/secret_links \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan _image_pull_access_info/diagnose \
 	_global_pull_secret/plan _global_pull_secret/rollout _masking

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    dump_document,
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_from_auth,
     entry_from_credentials,
 )

@@ -33,10 +33,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     resolve_secret_type,
     summary,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_warnings,
-    summarize_document,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import document_warnings
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
@@ -46,6 +43,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     read_secret_document,
     secret_data_values,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (
     LinkOutcome,
     link_secrets,

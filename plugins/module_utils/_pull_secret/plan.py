@@ -23,29 +23,29 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    DOCKERCFG_TYPE,
-    DOCKERCONFIGJSON_TYPE,
-    PULL_SECRET_DATA_KEYS,
-    SECRET_DATA_LIMIT,
     diff_entries,
     documents_equal,
     dump_document,
     load_auth_document,
     merge_entries,
     remove_entries,
-    secret_data_size,
-    summarize_document,
-    validate_registry_key,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     RegistryCredentials,
     RegistryTls,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    DOCKERCFG_TYPE,
+    DOCKERCONFIGJSON_TYPE,
     PODMANCONFIGJSON_TYPE,
+    PULL_SECRET_DATA_KEYS,
+    SECRET_DATA_LIMIT,
     read_secret_document,
+    secret_data_size,
     secret_data_values,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import validate_registry_key
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE

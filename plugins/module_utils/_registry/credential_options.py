@@ -14,19 +14,23 @@ from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
+    load_auth_document,
+    merge_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_basic_credentials,
     entry_from_auth,
     entry_from_credentials,
-    load_auth_document,
-    merge_entries,
-    registry_keys_equivalent,
-    validate_registry_key,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import (
     read_auth_file,
     read_ca_file,
     read_text_file,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
+    registry_keys_equivalent,
+    validate_registry_key,
 )
 
 # The options that give registry credentials, in the order their entries are applied (a later one wins per key).

@@ -21,7 +21,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     service_account_path,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import PULL_SECRET_DATA_KEYS
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    PULL_SECRET_DATA_KEYS,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     LinkPlan,
     managed_dockercfg_secret,

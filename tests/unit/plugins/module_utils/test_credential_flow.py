@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, NamedTuple
 
 import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import RegistryCheckError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import RegistryTls
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    RegistryCredentials,
+    RegistryTls,
+)
+from ansible_collections.openshift_ops.images.tests.unit.support.registry_server import (
+    RecordingRegistry,
+    basic_auth_registry,
+)
 
 
 class Check(NamedTuple):
@@ -39,3 +48,36 @@ def test_a_refused_credential_stops_everything() -> None:
 
     with pytest.raises(RegistryCheckError, match=r"nothing was written:\n- quay\.io: 401"):
         check_credentials({"quay.io": {}}, check=check, tls=RegistryTls())
+
+
+def test_a_password_from_the_options_is_encoded_once_and_checked_without_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The entry kubectl's way holds the password and auth = base64(user:password), which is also what a Basic header
+    # carries: the check sends that auth as it is, with no decode and re-encode on the way.
+    pair = b"robot:0ptions-Passw0rd"
+    basic = "Basic " + base64.b64encode(pair).decode()
+    encoded: list[bytes] = []
+    decoded: list[object] = []
+    real_encode, real_decode = base64.b64encode, base64.b64decode
+
+    def recording_encode(value: bytes, *args: Any) -> bytes:
+        encoded.append(value)
+        return real_encode(value, *args)
+
+    def recording_decode(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        decoded.append(value)
+        return real_decode(value, *args, **kwargs)
+
+    with RecordingRegistry(basic_auth_registry(basic)) as registry:
+        monkeypatch.setattr(base64, "b64encode", recording_encode)
+        monkeypatch.setattr(base64, "b64decode", recording_decode)
+        params = {"registries": [{"server": registry.base, "username": "robot", "password": "0ptions-Passw0rd"}]}
+        entries = RegistryCredentials.from_params(params).entries
+        checks, _warnings = check_credentials(entries, check=check_all, tls=RegistryTls(validate_certs=False))
+        monkeypatch.undo()
+    assert checks[0]["outcome"] == "accepted", checks[0]["detail"]
+    assert "user 'robot'" in checks[0]["detail"]
+    assert registry.authorizations == [basic]
+    assert encoded == [pair]
+    assert decoded == []

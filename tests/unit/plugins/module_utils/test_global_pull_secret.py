@@ -38,15 +38,13 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
-    dump_document,
-    entry_from_credentials,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import redaction
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     RegistryCredentials,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
 
 WHERE = "openshift-config/pull-secret"
 
@@ -409,7 +407,7 @@ def test_registries_result_derives_no_fingerprint(monkeypatch: pytest.MonkeyPatc
     def refuse(_material: str) -> str:
         raise AssertionError("registries_result must not fingerprint")
 
-    monkeypatch.setattr(auth_document, "_fingerprint", refuse)
+    monkeypatch.setattr(redaction, "_fingerprint", refuse)
     document = cluster_document()
     document["auths"]["r.example.com"] = NEW_ENTRY
     assert registries_result(document)[-1] == {"server": "r.example.com", "username": "developer"}

@@ -23,7 +23,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     plan_pull_secret,
     resolve_secret_type,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_from_auth,
     entry_from_credentials,
 )

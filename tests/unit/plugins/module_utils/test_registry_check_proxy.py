@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_from_credentials,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import (
     ACCEPTED,
     ERROR,

@@ -35,9 +35,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._operation im
     RunContext,
     run_operation,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_from_credentials,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import (
     ACCEPTED,
     ERROR,
