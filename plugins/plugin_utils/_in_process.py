@@ -9,6 +9,10 @@ messages), the core runs through the same ``run_operation`` as the shipped modul
 the whole result with the values of ``no_log`` options and every secret the core registered, booleans and ``None``
 at the top level kept).
 
+What this takes from ``ArgumentSpecValidator``'s result beyond its public API (``_no_log_values``, ``_warnings``,
+``_deprecations``) is pinned, with the behaviour relied on, for every supported ansible-core by
+``tests/unit/plugins/plugin_utils/test_core_contract.py`` (``make test-core-contract``).
+
 Everything here is free of ``ansible.plugins`` so it can be run and tested without an executor.
 """
 
