@@ -370,7 +370,8 @@ def internal_uses() -> dict[str, list[str]]:
         for path in sorted((COLLECTION_ROOT / directory).glob("*.py"))
     }
     overrides = {(file, use, line) for file, tree in sources.items() for use, line in ansible_overrides(file, tree)}
-    own = {name for tree in sources.values() for name in own_private_names(tree)} - {use for _, use, _ in overrides}
+    overridden = {use for _file, use, _line in overrides}
+    own = {name for tree in sources.values() for name in own_private_names(tree)} - overridden
     uses: dict[str, list[str]] = {}
     found = [(file, use, line) for file, tree in sources.items() for use, line in private_uses(tree, own)]
     for file, use, line in sorted(set(found) | overrides):
@@ -485,4 +486,4 @@ def defined_names(statement: ast.stmt) -> list[str]:
 def test_the_scan_finds_private_names(source: str, expected: set[str]) -> None:
     tree = ast.parse(source)
     own = set(own_private_names(tree)) | {"_own_helper"}
-    assert {path for path, _ in private_uses(tree, own)} == expected
+    assert {path for path, _line in private_uses(tree, own)} == expected
