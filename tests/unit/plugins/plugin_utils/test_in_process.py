@@ -79,6 +79,13 @@ FAKE = ModuleInterface(
         "source": {"type": "str"},
         "count": {"type": "int", "default": 1},
         "from_env": {"type": "str", "fallback": (env_fallback, ["FAKE_MODULE_FALLBACK"])},
+        "label": {
+            "type": "str",
+            "aliases": ["tag"],
+            "deprecated_aliases": [{"name": "tag", "version": "3.0.0", "collection_name": "openshift_ops.images"}],
+            "removed_in_version": "3.0.0",
+            "removed_from_collection": "openshift_ops.images",
+        },
     },
     request_from_params=request_from_params,
     apply=apply,
@@ -88,8 +95,9 @@ FAKE = ModuleInterface(
 
 @pytest.fixture(autouse=True)
 def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    # AnsibleModule keeps warnings in a process-wide store; a shipped module gets a fresh process.
+    # AnsibleModule keeps warnings and deprecations in process-wide stores; a shipped module gets a fresh process.
     monkeypatch.setattr(module_warnings, "_global_warnings", {})
+    monkeypatch.setattr(module_warnings, "_global_deprecations", {})
     # ...and sends them to the display instead once controller code was imported (other tests do).
     monkeypatch.setattr(module_utils_internal, "is_controller", False)
 
@@ -110,7 +118,19 @@ def shipped(args: dict[str, Any], *, check: bool = False, diff: bool = False) ->
     if "warnings" in result:
         # ansible-core 2.19 sends warnings as events that the controller turns back into their messages
         result["warnings"] = [w["event"]["msg"] if isinstance(w, dict) else w for w in result["warnings"]]
+    if "deprecations" in result:
+        # ...and deprecations as events too, which it shows to playbooks as message, removal and collection
+        result["deprecations"] = [as_playbooks_see_it(deprecation) for deprecation in result["deprecations"]]
     return result
+
+
+def as_playbooks_see_it(deprecation: dict[str, Any]) -> dict[str, Any]:
+    removal = {"date": deprecation["date"]} if "date" in deprecation else {"version": deprecation.get("version")}
+    return {
+        "msg": deprecation["event"]["msg"],
+        **removal,
+        "collection_name": deprecation["deprecator"]["resolved_name"],
+    }
 
 
 def in_process(args: dict[str, Any], *, check: bool = False, diff: bool = False, env: Any = None) -> dict[str, Any]:
@@ -120,6 +140,7 @@ def in_process(args: dict[str, Any], *, check: bool = False, diff: bool = False,
 CASES: dict[str, dict[str, Any]] = {
     "success": {"name": "ok", "source": "s", "registry_password": PASSWORD},
     "alias warning": {"name": "ok", "source": "s", "validate_certs": True, "verify_ssl": False},
+    "deprecated option by its deprecated alias": {"name": "ok", "source": "s", "tag": "old", "password": PASSWORD},
     "missing required": {"source": "s"},
     "unsupported option": {"name": "ok", "source": "s", "colour": "blue"},
     "wrong type": {"name": "ok", "source": "s", "count": "many", "registry_password": PASSWORD},
