@@ -25,6 +25,7 @@ from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
 
@@ -61,7 +62,7 @@ class ModuleInterface(Generic[RequestT]):
     name: str
     argument_spec: Mapping[str, Mapping[str, Any]]
     request_from_params: Callable[[Mapping[str, Any]], RequestT]
-    apply: Callable[[Any, RequestT, RunContext], Outcome]
+    apply: Callable[[KubeApi, RequestT, RunContext], Outcome]
     required_if: Sequence[tuple[str, Any, Sequence[str]]] = ()
     # Secrets the request read from files or found inside options (a password in an auth file): hidden before the
     # connection is made, so nothing printed afterwards can show them.

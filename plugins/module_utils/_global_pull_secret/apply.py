@@ -50,6 +50,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     template_failure,
     wait_for_rollout,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     secret_path,
     validate_dns_subdomain_name,
@@ -214,7 +215,7 @@ GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")
 _UNPAUSE = 'oc patch mcp/<pool> --type merge -p \'{"spec":{"paused":false}}\''
 
 
-def _optional_read(client: Any, path: str) -> dict[str, Any] | None:
+def _optional_read(client: KubeApi, path: str) -> dict[str, Any] | None:
     """An object the module can do without (missing API, no permission): None when it cannot be read."""
     try:
         return client.get(path, allow_missing=True)
@@ -226,7 +227,7 @@ class _WritePreconditions:
     """What the cluster says before the write: why a write would be pointless or a wait could never finish, and the
     pools to wait for. Read only once a write is due (a run with nothing to change reads none of it), and once."""
 
-    def __init__(self, client: Any, request: GlobalPullSecretRequest) -> None:
+    def __init__(self, client: KubeApi, request: GlobalPullSecretRequest) -> None:
         self._client = client
         self._request = request
         self._read = False
@@ -250,7 +251,7 @@ class _WritePreconditions:
         if request.wait:
             self.problem = self._pools_problem(client) or self._renderer_problem(client)
 
-    def _pools_problem(self, client: Any) -> str | None:
+    def _pools_problem(self, client: KubeApi) -> str | None:
         try:
             listing = client.get(POOLS_PATH, allow_missing=True)
         except ImagesError as error:
@@ -267,7 +268,7 @@ class _WritePreconditions:
             )
         return None
 
-    def _renderer_problem(self, client: Any) -> str | None:
+    def _renderer_problem(self, client: KubeApi) -> str | None:
         try:
             controller_config = client.get(CONTROLLER_CONFIG_PATH, allow_missing=True)
         except ForbiddenError:
@@ -301,7 +302,7 @@ class _WritePreconditions:
             raise InvalidInputError(f"{self.problem}; {NOTHING_WRITTEN}")
 
 
-def _disruption_warnings(client: Any) -> list[str]:
+def _disruption_warnings(client: KubeApi) -> list[str]:
     """A warning when the cluster's node disruption policy does more than nothing for the pull secret file."""
     actions = auth_file_disruption(_optional_read(client, MACHINE_CONFIGURATION_PATH))
     if actions is None or all(action == "None" for action in actions):
@@ -342,7 +343,7 @@ class _Backup:
 
 
 def apply_global_pull_secret(
-    client: Any,
+    client: KubeApi,
     request: GlobalPullSecretRequest,
     run: RunContext,
     *,

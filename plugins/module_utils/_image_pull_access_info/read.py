@@ -22,7 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     validate_stream_name,
     validate_tag_name,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     cluster_role_binding_path,
     cluster_role_path,
@@ -97,7 +97,7 @@ def parse_image_stream(value: str, *, default_namespace: str) -> dx.StreamRef:
     return dx.StreamRef(namespace, name, tag, None)
 
 
-def _get(client: KubeClient, path: str) -> tuple[dict | None, bool]:
+def _get(client: KubeApi, path: str) -> tuple[dict | None, bool]:
     """(object or None when missing, forbidden)."""
     try:
         return client.get(path, allow_missing=True), False
@@ -105,14 +105,14 @@ def _get(client: KubeClient, path: str) -> tuple[dict | None, bool]:
         return None, True
 
 
-def _read_secret(client: KubeClient, namespace: str, name: str, source: str, run: RunContext) -> dx.SecretReading:
+def _read_secret(client: KubeApi, namespace: str, name: str, source: str, run: RunContext) -> dx.SecretReading:
     secret, forbidden = _get(client, secret_path(namespace, name))
     if secret is not None:
         run.hide(secret_data_values(secret))
     return dx.SecretReading(namespace, name, source, secret, forbidden)
 
 
-def _internal_hosts(client: KubeClient) -> tuple[str, list[str]]:
+def _internal_hosts(client: KubeApi) -> tuple[str, list[str]]:
     """The integrated registry's hostname for new pull specs, and every name it answers to."""
     hosts = list(dx.DEFAULT_INTERNAL_REGISTRY_HOSTS)
     config, _forbidden = _get(client, IMAGE_CONFIG_PATH)
@@ -124,7 +124,7 @@ def _internal_hosts(client: KubeClient) -> tuple[str, list[str]]:
     return (configured if isinstance(configured, str) and configured else hosts[0]), hosts
 
 
-def _stream_image(client: KubeClient, stream: dx.StreamRef, host: str) -> tuple[str, bool | None]:
+def _stream_image(client: KubeApi, stream: dx.StreamRef, host: str) -> tuple[str, bool | None]:
     """The pull spec of an image stream's image in the integrated registry, and whether the stream exists."""
     found, forbidden = _get(client, image_stream_path(stream.namespace, stream.name))
     repository = ((found or {}).get("status") or {}).get("dockerImageRepository")
@@ -134,7 +134,7 @@ def _stream_image(client: KubeClient, stream: dx.StreamRef, host: str) -> tuple[
     return repository + reference, None if forbidden else found is not None
 
 
-def _review(client: KubeClient, subject: rbac.Subject, namespace: str) -> tuple[bool | None, str]:
+def _review(client: KubeApi, subject: rbac.Subject, namespace: str) -> tuple[bool | None, str]:
     try:
         return PullAccessReviewer(client, namespace).review(subject)
     except ForbiddenError:
@@ -143,7 +143,7 @@ def _review(client: KubeClient, subject: rbac.Subject, namespace: str) -> tuple[
         )
 
 
-def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) -> dx.StreamAccess:
+def _stream_access(client: KubeApi, subject: rbac.Subject, namespace: str) -> dx.StreamAccess:
     allowed, reason = _review(client, subject, namespace)
     try:
         bindings = list((client.get(role_binding_path(namespace)) or {}).get("items") or [])
@@ -191,7 +191,7 @@ def _check(candidate: dx.Candidate, image_name: str, request: PullAccessRequest)
     return dx.CheckAnswer(answer.outcome, answer.ok and answer.outcome == "accepted", answer.detail)
 
 
-def diagnose_image_pull_access(client: KubeClient, request: PullAccessRequest, run: RunContext) -> Outcome:
+def diagnose_image_pull_access(client: KubeApi, request: PullAccessRequest, run: RunContext) -> Outcome:
     """The core of ``image_pull_access_info``: read, then :func:`diagnose.diagnose`. Never writes."""
     namespace = request.namespace or client.default_namespace
     pod_spec = dx.pod_spec_of(request.pod) if request.pod is not None else {}

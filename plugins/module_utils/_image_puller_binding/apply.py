@@ -22,7 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     cluster_role_binding_path,
     cluster_role_path,
@@ -107,12 +107,12 @@ class _SubjectReport:
         return result
 
 
-def _items(client: KubeClient, path: str) -> list[dict]:
+def _items(client: KubeApi, path: str) -> list[dict]:
     listing = client.get(path) or {}
     return list(listing.get("items") or [])
 
 
-def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
+def _role_bindings(client: KubeApi, namespace: str) -> list[dict]:
     items = _items(client, role_binding_path(namespace))
     for item in items:  # list items may omit it; decisions read the binding's namespace
         item.setdefault("metadata", {}).setdefault("namespace", namespace)
@@ -123,7 +123,7 @@ def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
 # Checks before any write
 
 
-def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
+def _check_role(client: KubeApi, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
     try:
         role = client.get(cluster_role_path(request.role), allow_missing=True)
     except ForbiddenError:
@@ -150,14 +150,14 @@ def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callabl
         )
 
 
-def _namespace_exists(client: KubeClient, namespace: str) -> bool | None:
+def _namespace_exists(client: KubeApi, namespace: str) -> bool | None:
     try:
         return client.get(namespace_path(namespace), allow_missing=True) is not None
     except ForbiddenError:
         return None
 
 
-def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None, str]:
+def _subject_presence(client: KubeApi, subject: Subject) -> tuple[bool | None, str]:
     """Whether the service accounts behind a subject exist yet, and what is missing (None: cannot tell)."""
     if subject.kind == rbac.SERVICE_ACCOUNT:
         try:
@@ -178,7 +178,7 @@ def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None
 
 
 def _check_subjects_exist(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     warn: Callable[[str], None],
@@ -211,7 +211,7 @@ def _check_subjects_exist(
 class _Reviewer:
     """Reviews subjects' pull access for ``verify``, waiting out the authorizer's cache."""
 
-    def __init__(self, client: KubeClient, namespace: str) -> None:
+    def __init__(self, client: KubeApi, namespace: str) -> None:
         self._reviewer = PullAccessReviewer(client, namespace)
         self._namespace = namespace
 
@@ -235,7 +235,7 @@ class _Reviewer:
         return allowed, reason
 
 
-def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
+def _role_grants_pull(client: KubeApi, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
     ref = binding.get("roleRef") or {}
     namespace = rbac.binding_namespace(binding)
     key = (
@@ -254,7 +254,7 @@ def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dic
 
 
 def _bindings_granting(
-    client: KubeClient, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
+    client: KubeApi, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
 ) -> tuple[list[str], bool]:
     """Role- and ClusterRoleBindings through which the subject (or a group it is in) may still pull, and whether
     ClusterRoleBindings could be read."""
@@ -278,7 +278,7 @@ def _bindings_granting(
 
 
 def _remove_from_binding(
-    client: KubeClient, path: str, subjects: Sequence[Subject], *, check_mode: bool
+    client: KubeApi, path: str, subjects: Sequence[Subject], *, check_mode: bool
 ) -> tuple[dict | None, dict | None, bool]:
     """Take subjects out of one binding, deleting it when left empty: (before, after, changed), after None if gone.
 
@@ -316,7 +316,7 @@ Changes: TypeAlias = "dict[str, tuple[dict | None, dict | None]]"
 
 
 def _present(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -359,7 +359,7 @@ def _present(
 
 
 def _absent(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -406,7 +406,7 @@ def _predicted_bindings(bindings: Iterable[dict], changes: Changes) -> list[dict
 
 
 def _verify(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     *,
@@ -455,7 +455,7 @@ def _verify(
 # Entry point
 
 
-def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest, run: RunContext) -> Outcome:
+def apply_image_puller_binding(client: KubeApi, request: PullerBindingRequest, run: RunContext) -> Outcome:
     """Make ``request.subjects`` hold (or no longer hold) ``request.role`` in ``request.namespace``.
 
     Raises ``PartialChangeError`` (carrying the result: what the run did before finding out) when verification

@@ -44,6 +44,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     parse_stream_tag,
     validate_namespace_name,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     image_stream_path,
     image_stream_tag_path,
@@ -111,7 +112,7 @@ def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[S
 class _StreamReader:
     """GETs ImageStreams at most once each, so a source stream that is also a destination is read once."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: KubeApi) -> None:
         self._client = client
         self._streams: dict[str, ImageStream | None] = {}
 
@@ -122,7 +123,9 @@ class _StreamReader:
         return self._streams[path]
 
 
-def check_cross_namespace_access(client: Any, source: TagSource, namespace: str, dests: Sequence[StreamTag]) -> None:
+def check_cross_namespace_access(
+    client: KubeApi, source: TagSource, namespace: str, dests: Sequence[StreamTag]
+) -> None:
     """Refuse early, with the fix, when the caller may not pull from the source namespace into another one.
 
     The server's own check (TagVerifier, §2.3) asks for ``get imagestreams/layers`` on the source stream, which
@@ -162,7 +165,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
 
 
 def resolve_source(
-    client: Any,
+    client: KubeApi,
     reader: _StreamReader,
     options: TagOptions,
     source: TagSource,
@@ -223,7 +226,7 @@ class _TagsUpdate:
     changes: list[TagChange]
 
 
-def _write_present(client: Any, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
+def _write_present(client: KubeApi, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
     """Write the stream already read; on 409 read it again and plan again (``read_modify_write``)."""
     if plan.spec_update is None:
         return
@@ -248,7 +251,7 @@ def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_Str
     return plans
 
 
-def _write_absent(client: Any, plan: _StreamPlan) -> None:
+def _write_absent(client: KubeApi, plan: _StreamPlan) -> None:
     """DELETE ``imagestreamtags/<stream>:<tag>`` for each tag in spec or status, as ``oc tag -d`` does.
 
     The server removes the spec tag and its status history in one update of the stream. That is what ``edit`` and
@@ -276,7 +279,7 @@ def _write_absent(client: Any, plan: _StreamPlan) -> None:
             plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
 
 
-def apply_image_tags(client: Any, request: ImageTagRequest, run: RunContext) -> Outcome:
+def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext) -> Outcome:
     """Run the ``image_tag`` module's request: its result holds ``changed``, ``tags`` and, in diff mode, ``diff``.
 
     Everything is validated and the source resolved before the first write; then each destination stream is read

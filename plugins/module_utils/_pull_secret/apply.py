@@ -20,6 +20,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     PartialChangeError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
@@ -50,7 +51,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
 )
 
 
-def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> None:
+def _delete_unchanged(client: KubeApi, path: str, existing: Mapping[str, Any]) -> None:
     # Preconditions: never delete a secret that changed since it was read.
     metadata = existing.get("metadata", {})
     body = {
@@ -62,7 +63,7 @@ def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> No
 
 
 def _create_after_delete(
-    client: Any, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
+    client: KubeApi, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
 ) -> dict[str, Any]:
     # A deleted Secret with finalizers lingers for a moment: AlreadyExists (409) until it is gone.
     for _attempt in range(attempts - 1):
@@ -77,7 +78,7 @@ def _create_after_delete(
 class _Context:
     """What every step of one run shares."""
 
-    client: Any
+    client: KubeApi
     request: PullSecretRequest
     namespace: str
     check_mode: bool
@@ -191,7 +192,7 @@ _ACTIONS = {"create": "created", "update": "updated", "recreate": "replaced", "n
 
 
 def apply_pull_secret(
-    client: Any,
+    client: KubeApi,
     request: PullSecretRequest,
     run: RunContext,
     *,

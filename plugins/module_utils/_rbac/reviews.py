@@ -6,7 +6,7 @@ LocalSubjectAccessReview a project admin may create when the cluster-wide one is
 from __future__ import annotations
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ForbiddenError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     local_subject_access_review_path,
     subject_access_review_path,
@@ -22,7 +22,7 @@ class PullAccessReviewer:
     """Reviews subjects' pull access in one project, remembering when the cluster-wide review was forbidden so that
     later reviews go straight to the local one."""
 
-    def __init__(self, client: KubeClient, namespace: str) -> None:
+    def __init__(self, client: KubeApi, namespace: str) -> None:
         self._client = client
         self._namespace = namespace
         self._local_only = False

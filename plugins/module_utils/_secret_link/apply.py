@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     validate_dns_subdomain_name,
     validate_namespace_name,
@@ -61,7 +62,7 @@ class SecretLinkRequest:
         )
 
 
-def apply_secret_link(client: Any, request: SecretLinkRequest, run: RunContext) -> Outcome:
+def apply_secret_link(client: KubeApi, request: SecretLinkRequest, run: RunContext) -> Outcome:
     """Run the ``secret_link`` module's request."""
     namespace = request.namespace or client.default_namespace
     outcome = link_secrets(
