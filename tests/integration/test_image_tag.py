@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
-    ImageTagRequest,
-    apply_image_tags,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import apply_image_tags
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
     resolve_cluster_config,

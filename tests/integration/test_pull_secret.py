@@ -27,7 +27,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import PullSecretRequest
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 
 from .sandbox_support import (
     AuditLog,

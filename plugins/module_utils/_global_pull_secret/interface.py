@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    GlobalPullSecretRequest,
     apply_global_pull_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
+    GlobalPullSecretRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,

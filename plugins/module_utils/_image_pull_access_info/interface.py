@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.read import (
-    PullAccessRequest,
     diagnose_image_pull_access,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.request import (
+    PullAccessRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,

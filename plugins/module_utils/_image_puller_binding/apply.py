@@ -17,11 +17,13 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     ConflictError,
     ForbiddenError,
-    InvalidInputError,
     NotFoundError,
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.request import (
+    PullerBindingRequest,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     cluster_role_binding_path,
@@ -31,7 +33,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
     role_path,
     service_account_path,
     validate_namespace_name,
-    validate_path_segment_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
@@ -43,46 +44,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.reviews
 VERIFY_SETTLE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class PullerBindingRequest:
-    namespace: str  # "": the kubeconfig context's, filled in when the run starts
-    subjects: tuple[Subject, ...]
-    role: str = "system:image-puller"
-    binding_name: str | None = None
-    state: str = "present"
-    verify: bool = True
-    wait_for_service_accounts: bool = False
-    wait_timeout: float = 120
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> PullerBindingRequest:
-        """The request the module options describe (no namespace: the kubeconfig context's)."""
-        namespace = params.get("namespace") or ""
-        if namespace:
-            validate_namespace_name(namespace, what="namespace")
-        role = validate_path_segment_name(params["role"], what="role")
-        wanted_binding = params.get("binding_name") or None
-        if wanted_binding is not None:
-            validate_path_segment_name(wanted_binding, what="binding_name")
-        if params.get("wait_timeout", 0) < 0:
-            raise InvalidInputError("wait_timeout must be zero or more seconds")
-        return cls(
-            namespace=namespace,
-            subjects=plan.requested_subjects(
-                service_accounts=params.get("service_accounts") or (),
-                from_namespaces=params.get("from_namespaces") or (),
-                groups=params.get("groups") or (),
-                users=params.get("users") or (),
-            ),
-            role=role,
-            binding_name=wanted_binding,
-            state=params.get("state", "present"),
-            verify=params.get("verify", True),
-            wait_for_service_accounts=params.get("wait_for_service_accounts", False),
-            wait_timeout=params.get("wait_timeout", 120),
-        )
 
 
 @dataclass

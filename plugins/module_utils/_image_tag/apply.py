@@ -7,8 +7,8 @@ tag, as ``oc tag -d`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -37,6 +37,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.pl
     tag_diff,
     validate_tag_request,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     StreamTag,
     TagSource,
@@ -52,38 +53,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageTagRequest:
-    """The ``image_tag`` module's options, as the core reads them."""
-
-    dest: tuple[str, ...]
-    source: str | None = None
-    source_type: str = "auto"
-    namespace: str | None = None
-    options: TagOptions = field(default_factory=TagOptions)
-    state: str = "present"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ImageTagRequest:
-        dest = params["dest"]
-        return cls(
-            dest=tuple([dest] if isinstance(dest, str) else dest or ()),
-            source=params.get("source"),
-            source_type=params.get("source_type") or "auto",
-            namespace=params.get("namespace"),
-            options=TagOptions(
-                alias=bool(params.get("alias")),
-                scheduled=bool(params.get("scheduled")),
-                insecure=bool(params.get("insecure")),
-                reference=bool(params.get("reference")),
-                reference_policy=params.get("reference_policy") or "source",
-                import_mode=params.get("import_mode"),
-                reimport=bool(params.get("reimport")),
-            ),
-            state=params.get("state") or "present",
-        )
 
 
 def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool) -> list[StreamTag]:

@@ -28,12 +28,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     DATA_KEYS,
     PODMANCONFIGJSON,
     PullSecretPlan,
-    PullSecretRequest,
     as_new_object,
     plan_pull_secret,
     resolve_secret_type,
     summary,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import document_warnings
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials

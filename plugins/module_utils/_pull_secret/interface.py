@@ -14,8 +14,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCONFIGJSON,
     SECRET_TYPE_CHOICES,
-    PullSecretRequest,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     credential_check_argument_spec,
     registry_credentials_argument_spec,

@@ -16,11 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    DEFAULT_BACKUP_DIR,
-    GlobalPullSecretRequest,
-    write_backup,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import write_backup
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
     DATA_KEY,
     DOCKERCONFIGJSON_TYPE,
@@ -37,6 +33,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     registries_result,
     removal_keys,
     updated_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
+    DEFAULT_BACKUP_DIR,
+    GlobalPullSecretRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry import redaction
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document

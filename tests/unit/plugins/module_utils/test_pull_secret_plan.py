@@ -17,12 +17,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     DOCKERCFG,
     DOCKERCONFIGJSON,
     PODMANCONFIGJSON,
-    PullSecretRequest,
     desired_secret,
     encode_document,
     plan_pull_secret,
     resolve_secret_type,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_from_auth,
     entry_from_credentials,

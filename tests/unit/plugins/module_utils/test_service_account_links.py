@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     normalize_purposes,
     normalize_secret_names,
     secret_name_from_reference,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.request import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     LEGACY_SA_ANNOTATION,
     PULL_REF_ANNOTATION,

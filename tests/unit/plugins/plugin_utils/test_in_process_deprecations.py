@@ -22,7 +22,7 @@ from ansible.module_utils.common.arg_spec import ModuleArgumentSpecValidator
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -93,7 +93,7 @@ def fresh_module_state(monkeypatch: pytest.MonkeyPatch) -> None:
     if hasattr(internal, "is_controller"):
         monkeypatch.setattr(internal, "is_controller", False)
 
-    def stand_in(params: Mapping[str, Any], hide: Any) -> object:
+    def stand_in(options: object, hide: Any) -> object:
         return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
     monkeypatch.setattr(kube_client, "client_for", stand_in)
