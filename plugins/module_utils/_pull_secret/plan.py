@@ -37,17 +37,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     secret_data_values,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
+    managed_secret_owner,
+)
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE
 PODMANCONFIGJSON = PODMANCONFIGJSON_TYPE
 SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
 DATA_KEYS = PULL_SECRET_DATA_KEYS
-# What openshift-controller-manager writes on the registry pull secrets it manages for service accounts (and the
-# older controllers on theirs): such a secret is the controller's, never a pull secret to write.
-_MANAGED_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
-_LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
-
 PODMAN_CONVERSION_WARNING = (
     "type kubernetes.io/podmanconfigjson was converted to kubernetes.io/dockerconfigjson (key .dockerconfigjson): "
     "the kubelet, CRI-O, image stream imports and builds read only dockerconfigjson and dockercfg secrets and "
@@ -253,8 +251,8 @@ def plan_pull_secret(
 def _someone_elses(existing: Mapping[str, Any]) -> str | None:
     """Why a Secret is not this task's to write (what manages or owns it), or None."""
     metadata = existing.get("metadata") or {}
-    annotations = metadata.get("annotations") or {}
-    account = annotations.get(_MANAGED_SA_ANNOTATION) or annotations.get(_LEGACY_SA_ANNOTATION)
+    # a registry pull secret openshift-controller-manager manages is the controller's, never one to write
+    account = managed_secret_owner(existing)
     if account:
         return (
             f"is managed by OpenShift: it holds the registry token of the service account {account}, which "
