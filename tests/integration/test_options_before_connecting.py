@@ -82,7 +82,7 @@ def registry(**fields: Any) -> dict[str, Any]:
 CASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     (
         "pull_secret",
-        {"name": "options-first", "registries": [registry(password=None, auth="%%not-base64%%", username=None)]},
+        {"name": "options-first", "registries": [{"server": "registry.example.com", "auth": "%%not-base64%%"}]},
         ("registries[0] (server registry.example.com)", "base64"),
     ),
     ("pull_secret", {"name": "options-first", "auth_file": f"{MISSING}/auth.json"}, ("auth_file", "does not exist")),
