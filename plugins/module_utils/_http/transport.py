@@ -149,7 +149,7 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         try:
             http.client.HTTPConnection.connect(self)  # TCP, and the CONNECT tunnel when a proxy is set
         except OSError as error:
-            if type(error) is OSError and str(error).startswith(_TUNNEL_FAILED):
+            if str(error).startswith(_TUNNEL_FAILED):
                 raise TunnelRefusedError(str(error).split(":", 1)[-1].strip()) from None
             raise
         name = self._server_hostname or getattr(self, "_tunnel_host", None) or self.host
