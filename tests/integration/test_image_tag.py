@@ -34,6 +34,7 @@ from .sandbox_support import (
     Sandbox,
     allowed_registries_for_import,
     imagestream_path,
+    spec_tag,
 )
 
 MODULE = "image_tag"
@@ -41,14 +42,6 @@ RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any] | None:
-    current = kube.get(imagestream_path(namespace, stream))
-    for entry in ((current or {}).get("spec") or {}).get("tags") or []:
-        if entry["name"] == tag:
-            return entry
-    return None
-
-
 def without_generation(tag: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if tag is None else {key: value for key, value in tag.items() if key != "generation"}
 

@@ -36,6 +36,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connect
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import new_authority
 from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
+from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
 
 from .sandbox_support import Kube, Sandbox
 
@@ -192,9 +193,7 @@ def test_api_that_is_not_served(admin: KubeClient) -> None:
 
 
 def test_connection_refused_names_the_host(sandbox: Sandbox, environ: dict[str, str]) -> None:
-    with socket.socket() as placeholder:
-        placeholder.bind(("127.0.0.1", 0))
-        port = placeholder.getsockname()[1]
+    port = closed_port()
     client = client_for(environ, host=f"https://127.0.0.1:{port}", api_key="x", ca_cert=sandbox.ca)
     with pytest.raises(KubeConnectionError, match=rf"connection to 127.0.0.1:{port} was refused \(after 4 attempts\)"):
         client.get("/api/v1/namespaces/default")

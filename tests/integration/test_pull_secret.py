@@ -28,6 +28,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connect
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import secret_path
 
 from .sandbox_support import (
     AuditLog,
@@ -50,10 +52,6 @@ IMAGE = "sandbox/hello:1.0"
 LINKED_AUTH = base64.b64encode(b"robot:robot-Passw0rd-for-tests").decode()
 
 
-def secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
-
-
 def stored_text(kube: Kube, namespace: str, name: str, key: str = ".dockerconfigjson") -> str:
     secret = kube.get(secret_path(namespace, name))
     assert secret is not None, f"secret {namespace}/{name} was not created"
@@ -62,10 +60,6 @@ def stored_text(kube: Kube, namespace: str, name: str, key: str = ".dockerconfig
 
 def stored_document(kube: Kube, namespace: str, name: str) -> dict:
     return json.loads(stored_text(kube, namespace, name))
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def authfile_from_secret(kube: Kube, namespace: str, name: str, directory: Path) -> str:

@@ -3,7 +3,6 @@ connection configuration (kubeconfig, in-cluster, exec credentials, resolution).
 
 from __future__ import annotations
 
-import base64
 import stat
 import sys
 from datetime import UTC, datetime
@@ -18,10 +17,6 @@ V1BETA1 = "client.authentication.k8s.io/v1beta1"
 CA_PEM = "-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n"
 CERT_PEM = "-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n"
 KEY_PEM = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleQ==\n-----END PRIVATE KEY-----\n"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def kubeconfig(

@@ -21,11 +21,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     registry_keys_equivalent,
 )
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Loading documents

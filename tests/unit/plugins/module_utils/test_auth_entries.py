@@ -22,12 +22,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
     entry_from_auth,
     entry_from_credentials,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64, count_decodes
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -159,19 +156,6 @@ def test_auth_check_agrees_with_a_strict_decoder(auth):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Reading an entry: one decode at most, none for an entry that carries its user and password
-
-
-def count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every value base64-decoded from now on in this test."""
-    decoded: list[object] = []
-    real = base64.b64decode
-
-    def recording(value: object, *args: object, **kwargs: object) -> bytes:
-        decoded.append(value)
-        return real(value, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(base64, "b64decode", recording)
-    return decoded
 
 
 def test_reading_an_entry_decodes_its_auth_once(monkeypatch: pytest.MonkeyPatch) -> None:

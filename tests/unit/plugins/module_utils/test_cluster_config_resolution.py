@@ -24,6 +24,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import ExecCredential
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs import (
     CA_PEM,
     CERT_PEM,
@@ -31,30 +32,16 @@ from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs imp
     KEY_PEM,
     V1,
     V1BETA1,
-    b64,
     kubeconfig,
     script,
-    service_account_files,
     write,
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    directory = tmp_path / "home"
-    directory.mkdir()
-    return directory
 
 
 @pytest.fixture
 def no_sa(tmp_path: Path) -> str:
     """A service account directory that does not exist: no in-cluster configuration."""
     return str(tmp_path / "no-serviceaccount")
-
-
-@pytest.fixture
-def service_account(tmp_path: Path) -> Path:
-    return service_account_files(tmp_path / "serviceaccount")
 
 
 def resolve(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -19,11 +18,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
     registry_credentials_argument_spec,
     registry_entries_from_list,
 )
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 SECRET = "pw-S3CRET-value"
 
@@ -31,33 +26,23 @@ SECRET = "pw-S3CRET-value"
 # --- the spec and its documentation face -------------------------------------------------------------------------
 
 
-def _doc_view(options: dict) -> dict:
+def _option_view(options: dict, nested: str) -> dict:
+    """Type, required and elements of each option and of the options under its ``nested`` key (``suboptions`` in
+    the documentation, ``options`` in the argument spec)."""
     view = {}
-    for name, doc in options.items():
-        item = {"type": doc.get("type", "str"), "required": doc.get("required", False)}
-        if "elements" in doc:
-            item["elements"] = doc["elements"]
-        if "suboptions" in doc:
-            item["options"] = _doc_view(doc["suboptions"])
-        view[name] = item
-    return view
-
-
-def _spec_view(spec: dict) -> dict:
-    view = {}
-    for name, option in spec.items():
+    for name, option in options.items():
         item = {"type": option.get("type", "str"), "required": option.get("required", False)}
         if "elements" in option:
             item["elements"] = option["elements"]
-        if "options" in option:
-            item["options"] = _spec_view(option["options"])
+        if nested in option:
+            item["options"] = _option_view(option[nested], nested)
         view[name] = item
     return view
 
 
 def test_doc_fragment_documents_exactly_the_argument_spec():
     documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    assert _doc_view(documented) == _spec_view(registry_credentials_argument_spec())
+    assert _option_view(documented, "suboptions") == _option_view(registry_credentials_argument_spec(), "options")
 
 
 def test_every_secret_option_is_no_log():

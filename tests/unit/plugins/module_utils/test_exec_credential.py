@@ -21,6 +21,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_cr
     parse_exec_plugin,
     run_exec_plugin,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs import (
     CA_PEM,
     CERT_PEM,
@@ -28,7 +29,6 @@ from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs imp
     NOW,
     V1,
     V1BETA1,
-    b64,
     script,
     write,
 )

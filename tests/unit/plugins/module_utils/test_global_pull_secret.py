@@ -45,12 +45,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
     RegistryCredentials,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 WHERE = "openshift-config/pull-secret"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def cluster_document() -> dict[str, Any]:

@@ -14,13 +14,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.in_clus
 from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs import (
     CA_PEM,
     IN_CLUSTER_ENV,
-    service_account_files,
 )
-
-
-@pytest.fixture
-def service_account(tmp_path: Path) -> Path:
-    return service_account_files(tmp_path / "serviceaccount")
 
 
 def test_in_cluster(service_account: Path) -> None:

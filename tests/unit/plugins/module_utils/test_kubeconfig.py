@@ -23,24 +23,16 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.kubecon
     read_kubeconfig_files,
     select_context,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 from ansible_collections.openshift_ops.images.tests.unit.support.kubeconfigs import (
     CA_PEM,
     CERT_PEM,
     KEY_PEM,
     V1,
-    b64,
     kubeconfig,
     script,
     write,
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    directory = tmp_path / "home"
-    directory.mkdir()
-    return directory
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Kubeconfig files: which, parsing, merging, selecting

@@ -37,12 +37,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     secret_content,
     secret_data_values,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 NS, NAME = "project-a", "private-registry"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def auth(user: str, password: str) -> str:

@@ -3,7 +3,6 @@ document to hide."""
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -17,12 +16,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.red
     registry_usernames,
     summarize_document,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64, count_decodes
 
 SECRET = "hunter2-SECRET-VALUE"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def test_summary_holds_no_secret_and_identifies_credentials():
@@ -81,14 +77,7 @@ def test_usernames_come_from_auth_first():
 
 
 def test_a_summary_decodes_each_auth_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    decoded: list[str] = []
-    real = base64.b64decode
-
-    def recording(value: str, *args: object, **kwargs: object) -> bytes:
-        decoded.append(value)
-        return real(value, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(base64, "b64decode", recording)
+    decoded = count_decodes(monkeypatch)
     monkeypatch.setattr(redaction, "_fingerprint", lambda material: "f" * 12)
     summarize_document({"auths": {"q": {"auth": b64("u:p")}}})
     assert decoded == [b64("u:p")]

@@ -22,8 +22,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
     Authority,
+    loopback_tls,
     new_authority,
-    server_context,
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
 from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
@@ -50,9 +50,7 @@ def registry_ca() -> Authority:
 
 @pytest.fixture
 def tls(tmp_path: Path, registry_ca: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
-    """Server contexts for 127.0.0.1 signed by the test CA, and that CA's PEM text for ca_data."""
-    ca_data = Path(registry_ca.write(tmp_path / "registry-ca.crt")).read_text(encoding="utf-8")
-    return (lambda: server_context(tmp_path, registry_ca.issue(ips=("127.0.0.1",)))), ca_data
+    return loopback_tls(tmp_path, registry_ca)
 
 
 def test_the_check_goes_through_the_https_proxy(

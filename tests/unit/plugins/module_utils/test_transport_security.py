@@ -43,6 +43,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
     Authority,
+    loopback_tls,
     new_authority,
     server_context,
 )
@@ -60,14 +61,6 @@ TOKEN = "sha256~transport-test-token"  # a made-up bearer token: the servers loo
 USER = "robot"
 PASSWORD = "transport-Pa55word"
 BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-
-
-@pytest.fixture(autouse=True)
-def no_connection_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only what a test gives: no K8S_AUTH_* or KUBECONFIG of whoever runs the tests."""
-    for name in list(os.environ):
-        if name.startswith("K8S_AUTH_") or name == "KUBECONFIG":
-            monkeypatch.delenv(name)
 
 
 # --- certificates ---------------------------------------------------------------------------------------------------
@@ -398,9 +391,7 @@ ENTRY = entry_from_credentials(username=USER, password=PASSWORD)
 
 @pytest.fixture
 def tls_pair(tmp_path: Path, cluster_ca: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
-    """Server contexts for 127.0.0.1 signed by the test CA, and that CA's PEM text for ca_data."""
-    ca_data = Path(cluster_ca.write(tmp_path / "registry-ca.crt")).read_text(encoding="utf-8")
-    return (lambda: server_context(tmp_path, cluster_ca.issue(ips=("127.0.0.1",)))), ca_data
+    return loopback_tls(tmp_path, cluster_ca)
 
 
 def test_basic_auth_is_not_sent_over_plain_http_unless_the_registry_is_marked_insecure() -> None:
