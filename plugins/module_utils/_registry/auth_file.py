@@ -22,9 +22,9 @@ def read_text_file(path: str) -> str:
         return handle.read()
 
 
-def _unreadable(option: str, path: str, error: Exception, fix: str) -> InvalidInputError:
+def _unreadable(option: str, path: str, error: Exception, fix: str, *, text_fix: str) -> InvalidInputError:
     if isinstance(error, UnicodeDecodeError):
-        return InvalidInputError(f"{option} {path} is not UTF-8 text; {fix}")
+        return InvalidInputError(f"{option} {path} is not UTF-8 text; {text_fix}")
     if isinstance(error, FileNotFoundError):
         return InvalidInputError(f"{option} {path} does not exist on the managed host; {fix}")
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -36,7 +36,9 @@ def read_auth_file(path: str, *, read_text: Callable[[str], str] = read_text_fil
     try:
         return read_text(path)
     except (OSError, UnicodeDecodeError) as error:
-        raise _unreadable("auth_file", path, error, AUTH_FILE_FIX) from None
+        raise _unreadable(
+            "auth_file", path, error, AUTH_FILE_FIX, text_fix="give a docker config.json or podman auth.json"
+        ) from None
 
 
 def read_ca_file(path: str, *, read_text: Callable[[str], str] = read_text_file) -> str:
@@ -45,7 +47,7 @@ def read_ca_file(path: str, *, read_text: Callable[[str], str] = read_text_file)
     try:
         text = read_text(path)
     except (OSError, UnicodeDecodeError) as error:
-        raise _unreadable("registry_ca_cert", path, error, fix) from None
+        raise _unreadable("registry_ca_cert", path, error, fix, text_fix="give a PEM file") from None
     if "-----BEGIN CERTIFICATE-----" not in text:
         raise InvalidInputError(f"registry_ca_cert {path} holds no PEM certificate; {fix}")
     return text

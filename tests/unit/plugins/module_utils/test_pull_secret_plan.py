@@ -474,7 +474,7 @@ def test_reading_the_auth_file_names_the_option_and_the_fix(tmp_path: Path) -> N
         read_auth_file(str(tmp_path / "missing.json"))
     binary = tmp_path / "binary"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(InvalidInputError, match="not UTF-8 text; auth_file must be the path"):
+    with pytest.raises(InvalidInputError, match=r"not UTF-8 text; give a docker config\.json or podman auth\.json"):
         read_auth_file(str(binary))
     with pytest.raises(InvalidInputError, match="cannot be read: Is a directory; auth_file must be the path"):
         read_auth_file(str(tmp_path))
