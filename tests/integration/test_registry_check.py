@@ -114,7 +114,8 @@ def test_untrusted_certificate_is_reported_and_validate_certs_false_gets_through
     strict = check_registry_credentials(sandbox.registry, good_entry(sandbox))  # system CAs only
     assert (strict.ok, strict.outcome) == (False, UNREACHABLE)
     assert "not trusted" in strict.detail
-    assert "ca_file" in strict.detail
+    assert "registry_ca_cert" in strict.detail
+    assert "registry_validate_certs" in strict.detail
     relaxed = check_registry_credentials(sandbox.registry, good_entry(sandbox), validate_certs=False)
     assert relaxed.ok, relaxed.detail
 
