@@ -29,12 +29,13 @@ PYTEST := $(BIN)/python -m pytest
 
 -include tests/sandbox/sandbox.mk
 
-.PHONY: test-go help venv venv-oldest venv-bench venv-builder oldest-run collection test test-unit test-packaging test-integration test-molecule test-cluster integration-run molecule-run sanity lint docs venv-docs demo bench clean system-packages
+.PHONY: test-go help venv venv-oldest venv-core-2.18 venv-bench venv-builder oldest-run collection test test-unit test-core-contract test-packaging test-integration test-molecule test-cluster integration-run molecule-run sanity lint docs venv-docs demo bench clean system-packages
 
 help:
 	@echo "make demo              run the demo playbook against the sandbox cluster"
 	@echo "make test              lint + sanity + unit + integration (brings the sandbox up if needed)"
 	@echo "make test-unit         unit tests with coverage"
+	@echo "make test-core-contract  the ansible-core internals the action plugins use, on ansible-core 2.17, 2.18, 2.19"
 	@echo "make test-go           gofmt, go vet and go test of the sandbox's image API server and controllers"
 	@echo "make test-integration  integration tests against the sandbox cluster"
 	@echo "make test-molecule     molecule scenarios of the roles against the sandbox cluster"
@@ -72,7 +73,7 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: lint sanity test-unit test-go test-packaging test-cluster
+test: lint sanity test-unit test-core-contract test-go test-packaging test-cluster
 
 # The sandbox's own image API server and controllers (Go, tests/sandbox/openshift): formatted, vetted, unit-tested.
 SANDBOX_GO_MODULE := tests/sandbox/openshift
@@ -86,9 +87,10 @@ test-go:
 space := $(subst ,, )
 comma := ,
 PURE_CORE := _errors _operation _kube/names \
-	_kube/config _kube/yaml_subset _kube/api_errors _http/proxy _http/retry \
-	_registry/auth_document _registry/credential_flow _registry/credential_lookup _registry/credential_options \
-	_registry/pull_secret_data \
+	_kube/connection_options _kube/cluster_config _kube/cluster_config_resolution _kube/kubeconfig _kube/in_cluster \
+	_kube/yaml_subset _kube/api_errors _http/proxy _http/retry \
+	_registry/auth_document _registry/auth_entries _registry/credential_flow _registry/credential_lookup \
+	_registry/credential_options _registry/pull_secret_data _registry/redaction _registry/registry_keys \
 	_images/pull_policy _images/reference _rbac/authorization _service_accounts/secret_links \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan _image_pull_access_info/diagnose \
 	_global_pull_secret/plan _global_pull_secret/rollout _masking
@@ -145,6 +147,32 @@ oldest-run: venv-oldest
 	  $(OLDEST_VENV)/bin/ansible-doc -t filter openshift_ops.images.$$plugin >/dev/null; done
 	PYTHONPATH= ANSIBLE_PYTHON_INTERPRETER=$(OLDEST_VENV)/bin/python \
 	  $(OLDEST_VENV)/bin/ansible-playbook -i localhost, playbooks/demo.yml
+
+# The private ansible-core names the action plugins use, pinned with the behaviour relied on (the test lists them),
+# and the deprecations of the in-process path, on every supported ansible-core series: 2.17 in the oldest venv, 2.18
+# in a venv of its own, 2.19 in the development venv. Their pytest and hypothesis are those of requirements-dev.txt.
+CORE_2_18_ANSIBLE_CORE := 2.18.19
+CORE_2_18_VENV := $(CURDIR)/.build/venv-core-2.18
+CONTRACT_TEST_TOOLS := $(shell grep -E '^(pytest|hypothesis)==' requirements-dev.txt)
+CONTRACT_TESTS := tests/unit/plugins/plugin_utils/test_core_contract.py \
+	tests/unit/plugins/plugin_utils/test_in_process_deprecations.py
+
+venv-core-2.18: $(CORE_2_18_VENV)/.installed
+
+$(CORE_2_18_VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(CORE_2_18_VENV)
+	$(CORE_2_18_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  ansible-core==$(CORE_2_18_ANSIBLE_CORE) $(CONTRACT_TEST_TOOLS)
+	touch $@
+
+$(OLDEST_VENV)/.test-tools: requirements-dev.txt $(OLDEST_VENV)/.installed
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(CONTRACT_TEST_TOOLS)
+	touch $@
+
+test-core-contract: venv venv-core-2.18 $(OLDEST_VENV)/.test-tools
+	for python in $(OLDEST_VENV)/bin/python $(CORE_2_18_VENV)/bin/python $(BIN)/python; do \
+	  echo "ansible-core $$($$python -c 'from ansible.release import __version__; print(__version__)')"; \
+	  $$python -m pytest $(CONTRACT_TESTS) -q -p no:cacheprovider; done
 
 integration-run:
 	$(PYTEST) tests/integration -q -p no:cacheprovider

@@ -1,7 +1,8 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Documentation of the registry credential check options; the argument spec is
-``_registry/credential_options.credential_check_argument_spec``."""
+"""Documentation of the registry credential check option; the argument spec is
+``_registry/credential_options.credential_check_argument_spec``, which adds the options of
+``openshift_ops.images.registry_tls``."""
 
 from __future__ import annotations
 
@@ -26,18 +27,4 @@ options:
       - C(oc registry login) does not check credentials, whatever its help text suggests.
     type: bool
     default: false
-  registry_ca_cert:
-    description:
-      - CA certificate file to verify the registries' TLS certificates with, for O(validate_credentials).
-        Defaults to the system trust store.
-    type: path
-  registry_validate_certs:
-    description:
-      - Whether O(validate_credentials) verifies the registries' TLS certificates.
-      - V(false) marks the registries insecure, as Docker's C(insecure-registries) and an image import's C(insecure)
-        do. TLS is not verified, and credentials may be sent over plain HTTP to a registry whose key starts with
-        C(http://). Otherwise they never are, and such a check fails.
-      - Redirects are never followed, so credentials go only to the registry and to the token service it names.
-    type: bool
-    default: true
 """

@@ -3,10 +3,11 @@
 """The one operation boundary every module goes through, on either execution path.
 
 A module is a ``ModuleInterface``: its argument spec, how a request is built and checked from its options (before
-any connection is made), and its core entry point ``apply(client, request, run) -> Outcome``, which never sees an
-``AnsibleModule``: ``run`` says whether this is check mode or diff mode and takes every secret value the core meets
-(to hide it), and the ``Outcome`` carries the result and the warnings. A failure after something was changed is a
-``PartialChangeError`` whose ``result`` says what.
+any connection is made: files the options name are read then too), the secrets that request holds, and its core
+entry point ``apply(client, request, run) -> Outcome``, which never sees an ``AnsibleModule``: ``run`` says whether
+this is check mode or diff mode and takes every secret value the core meets (to hide it), and the ``Outcome``
+carries the result and the warnings. A failure after something was changed is a ``PartialChangeError`` whose
+``result`` says what.
 
 ``run_operation`` runs an interface on validated options and returns a ``Report``; ``run_module`` is the adapter
 to ``AnsibleModule`` (a shipped module), and the action plugins' in-process path (``plugins/plugin_utils``) is the
@@ -24,6 +25,8 @@ from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
 
 
@@ -47,6 +50,11 @@ class Outcome:
 RequestT = TypeVar("RequestT")
 
 
+def no_secret_values(_request: object) -> Iterable[str]:
+    """For a request that holds no secret beyond its ``no_log`` options (which the argument spec hides)."""
+    return ()
+
+
 @dataclass(frozen=True)
 class ModuleInterface(Generic[RequestT]):
     """Everything either execution path needs to run one module: its options and its core entry points."""
@@ -54,8 +62,11 @@ class ModuleInterface(Generic[RequestT]):
     name: str
     argument_spec: Mapping[str, Mapping[str, Any]]
     request_from_params: Callable[[Mapping[str, Any]], RequestT]
-    apply: Callable[[Any, RequestT, RunContext], Outcome]
+    apply: Callable[[KubeApi, RequestT, RunContext], Outcome]
     required_if: Sequence[tuple[str, Any, Sequence[str]]] = ()
+    # Secrets the request read from files or found inside options (a password in an auth file): hidden before the
+    # connection is made, so nothing printed afterwards can show them.
+    secret_values: Callable[[RequestT], Iterable[str]] = no_secret_values
 
     def spec_arguments(self) -> dict[str, Any]:
         """The argument spec and its rules, as ``AnsibleModule`` and ``ArgumentSpecValidator`` take them (copies,
@@ -83,13 +94,17 @@ def run_operation(
     want_diff: bool,
     hide: Callable[[Iterable[str]], None],
 ) -> Report:
-    """Build the request, connect, run the core; typed errors become a failed report, anything else propagates.
+    """Build the request (every option checked, nothing connected yet), hide its secrets, connect, run the core;
+    typed errors become a failed report, anything else propagates.
 
     The connection's own warnings (verification turned off, plain HTTP) come first, failed or not."""
     connection_warnings: list[str] = []
     try:
         request = interface.request_from_params(params)
-        client = kube_client.client_for(params, hide)
+        # checked before anything reads a kubeconfig or runs an exec plugin
+        connection = ConnectionOptions.from_params(params)
+        hide(interface.secret_values(request))
+        client = kube_client.client_for(connection, hide)
         connection_warnings = list(client.config.warnings)
         outcome = interface.apply(client, request, RunContext(check_mode=check_mode, want_diff=want_diff, hide=hide))
     except PartialChangeError as error:

@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - openshift_ops.images.connection
   - openshift_ops.images.execution
+  - openshift_ops.images.registry_tls
 requirements:
   - Python >= 3.11
 attributes:
@@ -86,17 +87,6 @@ options:
         O(proxy) and O(no_proxy) are for the cluster connection only.
     type: bool
     default: false
-  registry_ca_cert:
-    description:
-      - CA certificate file to verify the registry's TLS certificate with, for O(check_credentials). Defaults to the
-        system trust store.
-    type: path
-  registry_validate_certs:
-    description:
-      - Whether O(check_credentials) verifies the registry's TLS certificate. V(false) also allows plain HTTP for a
-        key written with C(http://).
-    type: bool
-    default: true
 notes:
   - Reading the global pull secret needs C(get) on secrets in C(openshift-config), which project users do not have.
     It is then reported as C(forbidden) (its content unknown), not as empty.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: image_puller_binding
 short_description: Let service accounts, groups or users pull images from a project
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Grants or revokes a ClusterRole, by default C(system:image-puller), in the project that holds the images, the
     declarative and idempotent form of C(oc policy add-role-to-user system:image-puller

@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - openshift_ops.images.execution
   - openshift_ops.images.registry_credentials
   - openshift_ops.images.credential_check
+  - openshift_ops.images.registry_tls
 attributes:
   check_mode:
     support: full

@@ -1,7 +1,11 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one action plugin every module of the collection has: its core in the controller's process when the task
-would run the module on the controller anyway, and the module shipped as usual otherwise."""
+would run the module on the controller anyway, and the module shipped as usual otherwise.
+
+The private ``ActionBase`` attributes and methods used here are pinned, with the behaviour relied on, for every
+supported ansible-core by ``tests/unit/plugins/plugin_utils/test_core_contract.py`` (``make test-core-contract``).
+"""
 
 from __future__ import annotations
 

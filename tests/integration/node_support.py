@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import secret_path
+
 from .sandbox_support import Kube, KubeTestError, Sandbox
 
 # Waiting reasons of a container that is still being set up; any other one is a failure to start it.
 STILL_STARTING = ("ContainerCreating", "PodInitializing")
 APP_OUTPUT = "pulled and running"
-
-
-def secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
 
 
 def missed_secret_names(events: list[tuple[str, str]]) -> set[str]:

@@ -99,10 +99,6 @@ class Projects:
             self.kube.delete(f"/api/v1/namespaces/{name}")
 
 
-def sa_user(namespace: str, name: str = "default") -> str:
-    return f"system:serviceaccount:{namespace}:{name}"
-
-
 def sa_groups(namespace: str) -> list[str]:
     return ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"]
 

@@ -676,6 +676,12 @@ def imagestream_path(namespace: str, stream: str | None = None) -> str:
     return base if stream is None else f"{base}/{stream}"
 
 
+def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any] | None:
+    """The stored ``spec.tags`` entry named ``tag`` of an image stream; None when the stream or the tag is missing."""
+    current = kube.get(imagestream_path(namespace, stream)) or {}
+    return next((entry for entry in (current.get("spec") or {}).get("tags") or [] if entry["name"] == tag), None)
+
+
 class Images:
     """Images the way users get them into OpenShift: pushed to the sandbox registry (skopeo), then imported by the
     real openshift-apiserver with the namespace's pull secret (made with this collection's ``pull_secret``).

@@ -12,7 +12,6 @@ apart from ours. A run that cannot read its kubeconfig cannot authenticate: it c
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import re
@@ -24,6 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 from .sandbox_support import (
     AuditLog,
@@ -41,10 +42,6 @@ CORPUS_USER = f"it-bad-input-corpus-{secrets.token_hex(4)}"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 DOCKERCFG = "kubernetes.io/dockercfg"
 SECRET_LIMIT = 1024 * 1024  # the API server's limit on a Secret's data
-
-
-def b64(text: str | bytes) -> str:
-    return base64.b64encode(text.encode() if isinstance(text, str) else text).decode()
 
 
 # Long and unusual, so that no message could contain them by chance and Ansible's masking never garbles other text.

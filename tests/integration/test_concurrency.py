@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import sa_path
 
 from .sandbox_support import (
     AuditLog,
@@ -348,10 +349,6 @@ def test_twenty_writers_of_the_same_tag_leave_one_whole_value(
 
 
 # --- service account links ------------------------------------------------------------------------------------------
-def sa_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}"
-
-
 def create_pull_secret(kube: Kube, namespace: str, name: str) -> None:
     document = {"auths": {f"{name}.example.com": {"auth": base64.b64encode(b"robot:not-a-real-one").decode()}}}
     kube.create(

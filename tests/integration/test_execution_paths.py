@@ -10,7 +10,6 @@ in-process path must honour as a module would (``module_defaults`` of the action
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import re
@@ -23,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+
 from . import sandbox_support
 from .sandbox_support import Kube, PlaybookRunner, Sandbox
 
@@ -30,10 +31,6 @@ IN_PROCESS_MARK = "running in the controller's process"
 MODULE_MARK = "running as a module"
 PASSWORD = "paths-Registry-Passw0rd-for-tests"
 VOLATILE = {"resourceVersion", "uid", "creationTimestamp", "managedFields"}
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import rendered_file
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 from .mco_stand_in import (
     MC_PATH,
@@ -40,10 +41,6 @@ SECRET_ENTRY_FIELDS = ("auth", "password", "identitytoken", "registrytoken")
 NEW_REGISTRY = "privateregistry.example.com"
 NEW_PASSWORD = "developer-Pa55word-never-shown"
 POOLS = ("master", "worker")
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 class StoredSecret:

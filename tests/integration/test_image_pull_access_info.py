@@ -7,7 +7,6 @@ project user bound to ``edit``). Every run is also checked to write nothing and 
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -15,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 from .sandbox_support import (
     AuditLog,
@@ -28,10 +29,6 @@ from .sandbox_support import (
 MODULE = "image_pull_access_info"
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 INTERNAL = "image-registry.openshift-image-registry.svc:5000"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def wrong_password() -> str:

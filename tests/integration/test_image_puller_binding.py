@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import sa_user
+
 from .sandbox_support import (
     AuditLog,
     AuditMark,
@@ -109,10 +111,6 @@ def can_pull(sandbox: Sandbox, namespace: str, user: str, groups: tuple[str, ...
     answer = completed.stdout.strip()
     assert answer in {"yes", "no"}, f"{command}: {completed.stdout}{completed.stderr}"
     return answer == "yes"
-
-
-def sa_user(namespace: str, name: str = "default") -> str:
-    return f"system:serviceaccount:{namespace}:{name}"
 
 
 def sa_groups(namespace: str) -> tuple[str, str]:

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
-    ImageTagRequest,
-    apply_image_tags,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import apply_image_tags
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 
 from .sandbox_support import (
@@ -33,6 +34,7 @@ from .sandbox_support import (
     Sandbox,
     allowed_registries_for_import,
     imagestream_path,
+    spec_tag,
 )
 
 MODULE = "image_tag"
@@ -40,14 +42,6 @@ RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any] | None:
-    current = kube.get(imagestream_path(namespace, stream))
-    for entry in ((current or {}).get("spec") or {}).get("tags") or []:
-        if entry["name"] == tag:
-            return entry
-    return None
-
-
 def without_generation(tag: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if tag is None else {key: value for key, value in tag.items() if key != "generation"}
 
@@ -440,7 +434,7 @@ def test_conflict_is_retried_with_a_fresh_read(
     # races ours and exactly one conflict is seen
     other = {"name": "theirs", "from": {"kind": "DockerImage", "name": "quay.io/a/theirs:1"}, "reference": True}
     client = _InterleavingClient(
-        KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {})),
+        KubeClient(resolve_cluster_config(ConnectionOptions(kubeconfig=sandbox.kubeconfig), {})),
         path,
         lambda: add_spec_tag(kube, namespace, "ruby", other),
     )

@@ -29,10 +29,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnprocessableError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import new_authority
 from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
+from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
 
 from .sandbox_support import Kube, Sandbox
 
@@ -53,7 +57,8 @@ def environ(tmp_path: Path) -> dict[str, str]:
 
 
 def client_for(environ: dict[str, str], **params: Any) -> KubeClient:
-    return KubeClient(resolve_cluster_config(params, environ, service_account_dir="/nonexistent"))
+    options = ConnectionOptions.from_params(params, environ)
+    return KubeClient(resolve_cluster_config(options, environ, service_account_dir="/nonexistent"))
 
 
 @pytest.fixture
@@ -88,7 +93,8 @@ def test_k8s_auth_kubeconfig_and_context_namespace(sandbox: Sandbox, environ: di
         context["context"]["namespace"] = "team-a"
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(document))
-    client = KubeClient(resolve_cluster_config({}, {**environ, "K8S_AUTH_KUBECONFIG": str(path)}))
+    environ = {**environ, "K8S_AUTH_KUBECONFIG": str(path)}
+    client = KubeClient(resolve_cluster_config(ConnectionOptions.from_params({}, environ), environ))
     assert client.default_namespace == "team-a"
     assert client.get("/api/v1/namespaces/default")["metadata"]["name"] == "default"  # type: ignore[index]
 
@@ -187,9 +193,7 @@ def test_api_that_is_not_served(admin: KubeClient) -> None:
 
 
 def test_connection_refused_names_the_host(sandbox: Sandbox, environ: dict[str, str]) -> None:
-    with socket.socket() as placeholder:
-        placeholder.bind(("127.0.0.1", 0))
-        port = placeholder.getsockname()[1]
+    port = closed_port()
     client = client_for(environ, host=f"https://127.0.0.1:{port}", api_key="x", ca_cert=sandbox.ca)
     with pytest.raises(KubeConnectionError, match=rf"connection to 127.0.0.1:{port} was refused \(after 4 attempts\)"):
         client.get("/api/v1/namespaces/default")
@@ -234,7 +238,7 @@ def test_one_connection_serves_every_request(admin: KubeClient, namespace: str) 
 
 
 def test_new_client_per_request_opens_new_connections(sandbox: Sandbox, environ: dict[str, str]) -> None:
-    config = resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, environ)
+    config = resolve_cluster_config(ConnectionOptions(kubeconfig=sandbox.kubeconfig), environ)
     counts = []
     for _client in range(3):
         with KubeClient(config) as client:
@@ -362,7 +366,9 @@ def test_exec_credentials_are_fetched_again_before_they_expire(
     later = (expiry + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = _counting_plugin(tmp_path, sandbox, namespace, [first, second], [stamp, later])
     now = [dt.datetime.now(dt.UTC)]
-    config = resolve_cluster_config({"kubeconfig": document}, clean_environ(tmp_path), service_account_dir="/x")
+    config = resolve_cluster_config(
+        ConnectionOptions(kubeconfig=document), clean_environ(tmp_path), service_account_dir="/x"
+    )
     client = KubeClient(config, clock=lambda: now[0])
     seen: list[str] = []
     client.on_new_secrets = seen.extend

@@ -10,7 +10,6 @@ the table from such a run.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,10 @@ from typing import Any
 
 import pytest
 
-from .node_support import Node, missed_secret_names, secret_path
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import secret_path
+
+from .node_support import Node, missed_secret_names
 from .sandbox_support import Kube, ModuleRunner, Sandbox, assert_ok
 
 WRONG_PASSWORD = "not-the-password"
@@ -46,13 +48,13 @@ class Setup:
         """A pull secret with one entry per key; True: the right password, False: a wrong one."""
         auths = {key: self.entry(good) for key, good in keys.items()}
         if secret_type == "kubernetes.io/dockercfg":
-            data = {".dockercfg": _b64(json.dumps(auths))}
+            data = {".dockercfg": b64(json.dumps(auths))}
         else:
-            data = {".dockerconfigjson": _b64(json.dumps({"auths": auths}))}
+            data = {".dockerconfigjson": b64(json.dumps({"auths": auths}))}
         self._create(name, secret_type, data)
 
     def raw_secret(self, name: str, secret_type: str, data: dict[str, str]) -> None:
-        self._create(name, secret_type, {key: _b64(value) for key, value in data.items()})
+        self._create(name, secret_type, {key: b64(value) for key, value in data.items()})
 
     def link(self, *names: str, service_account: str = "default") -> None:
         path = f"/api/v1/namespaces/{self.namespace}/serviceaccounts/{service_account}"
@@ -66,15 +68,11 @@ class Setup:
     def entry(self, good: bool) -> dict[str, str]:
         password = self.sandbox.registry_password if good else WRONG_PASSWORD
         user = self.sandbox.registry_user
-        return {"username": user, "password": password, "auth": _b64(f"{user}:{password}")}
+        return {"username": user, "password": password, "auth": b64(f"{user}:{password}")}
 
     def _create(self, name: str, secret_type: str, data: dict[str, str]) -> None:
         body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": secret_type, "data": data}
         self.kube.create(f"/api/v1/namespaces/{self.namespace}/secrets", body)
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.apply import apply_pull_secret
-from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import PullSecretRequest
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import secret_path
 
 from .sandbox_support import (
     AuditLog,
@@ -47,10 +52,6 @@ IMAGE = "sandbox/hello:1.0"
 LINKED_AUTH = base64.b64encode(b"robot:robot-Passw0rd-for-tests").decode()
 
 
-def secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
-
-
 def stored_text(kube: Kube, namespace: str, name: str, key: str = ".dockerconfigjson") -> str:
     secret = kube.get(secret_path(namespace, name))
     assert secret is not None, f"secret {namespace}/{name} was not created"
@@ -59,10 +60,6 @@ def stored_text(kube: Kube, namespace: str, name: str, key: str = ".dockerconfig
 
 def stored_document(kube: Kube, namespace: str, name: str) -> dict:
     return json.loads(stored_text(kube, namespace, name))
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def authfile_from_secret(kube: Kube, namespace: str, name: str, directory: Path) -> str:
@@ -568,7 +565,7 @@ class _InterleavingClient:
 
 
 def _admin_client(sandbox: Sandbox) -> Any:
-    return KubeClient(resolve_cluster_config({"kubeconfig": sandbox.kubeconfig}, {}))
+    return KubeClient(resolve_cluster_config(ConnectionOptions(kubeconfig=sandbox.kubeconfig), {}))
 
 
 def _request(**params: Any) -> PullSecretRequest:

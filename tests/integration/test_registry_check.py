@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    dump_document,
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_from_auth,
     entry_from_credentials,
 )
@@ -29,6 +29,10 @@ from .sandbox_support import Sandbox, skopeo_inspect
 
 WRONG_PASSWORD = "wrong-Pa55word-for-the-test"
 TEST_IMAGE = "sandbox/hello"
+
+
+def registry_ca_data(sandbox: Sandbox) -> str:
+    return Path(sandbox.registry_ca).read_text(encoding="utf-8")
 
 
 def good_entry(sandbox: Sandbox) -> dict[str, str]:
@@ -52,7 +56,7 @@ def registry(request: pytest.FixtureRequest, sandbox: Sandbox) -> str:
 
 
 def test_right_password_is_accepted(sandbox: Sandbox, registry: str) -> None:
-    result = check_registry_credentials(registry, good_entry(sandbox), ca_file=sandbox.registry_ca)
+    result = check_registry_credentials(registry, good_entry(sandbox), ca_data=registry_ca_data(sandbox))
     assert (result.ok, result.outcome) == (True, ACCEPTED), result.detail
     assert result.key == registry
     assert repr(sandbox.registry_user) in result.detail
@@ -60,7 +64,7 @@ def test_right_password_is_accepted(sandbox: Sandbox, registry: str) -> None:
 
 
 def test_wrong_password_is_rejected(sandbox: Sandbox, registry: str) -> None:
-    result = check_registry_credentials(registry, bad_entry(sandbox), ca_file=sandbox.registry_ca)
+    result = check_registry_credentials(registry, bad_entry(sandbox), ca_data=registry_ca_data(sandbox))
     assert (result.ok, result.outcome) == (False, REJECTED), result.detail
     assert "rejected" in result.detail
     assert "401" in result.detail
@@ -68,8 +72,8 @@ def test_wrong_password_is_rejected(sandbox: Sandbox, registry: str) -> None:
 
 
 def test_basic_registry_says_basic_and_token_registry_says_token(sandbox: Sandbox) -> None:
-    basic = check_registry_credentials(sandbox.registry, good_entry(sandbox), ca_file=sandbox.registry_ca)
-    token = check_registry_credentials(sandbox.token_registry, good_entry(sandbox), ca_file=sandbox.registry_ca)
+    basic = check_registry_credentials(sandbox.registry, good_entry(sandbox), ca_data=registry_ca_data(sandbox))
+    token = check_registry_credentials(sandbox.token_registry, good_entry(sandbox), ca_data=registry_ca_data(sandbox))
     assert "basic auth" in basic.detail
     assert "token service" in token.detail
     assert "/token" in token.detail
@@ -77,29 +81,29 @@ def test_basic_registry_says_basic_and_token_registry_says_token(sandbox: Sandbo
 
 def test_podman_style_entry_and_scheme_key(sandbox: Sandbox, registry: str) -> None:
     auth = base64.b64encode(f"{sandbox.registry_user}:{sandbox.registry_password}".encode()).decode()
-    result = check_registry_credentials(f"https://{registry}", entry_from_auth(auth), ca_file=sandbox.registry_ca)
+    result = check_registry_credentials(f"https://{registry}", entry_from_auth(auth), ca_data=registry_ca_data(sandbox))
     assert result.ok, result.detail
 
 
 def test_path_scoped_key_asks_the_token_service_for_a_pull_scope(sandbox: Sandbox) -> None:
     key = f"{sandbox.token_registry}/{TEST_IMAGE}"
-    good = check_registry_credentials(key, good_entry(sandbox), ca_file=sandbox.registry_ca)
+    good = check_registry_credentials(key, good_entry(sandbox), ca_data=registry_ca_data(sandbox))
     assert (good.ok, good.outcome) == (True, ACCEPTED), good.detail
     assert f"repository:{TEST_IMAGE}:pull" in good.detail
-    bad = check_registry_credentials(key, bad_entry(sandbox), ca_file=sandbox.registry_ca)
+    bad = check_registry_credentials(key, bad_entry(sandbox), ca_data=registry_ca_data(sandbox))
     assert (bad.ok, bad.outcome) == (False, REJECTED), bad.detail
     assert f"repository:{TEST_IMAGE}:pull" in bad.detail
 
 
 def test_path_scoped_key_on_the_basic_registry(sandbox: Sandbox) -> None:
     key = f"{sandbox.registry}/{TEST_IMAGE}"
-    assert check_registry_credentials(key, good_entry(sandbox), ca_file=sandbox.registry_ca).ok
-    assert not check_registry_credentials(key, bad_entry(sandbox), ca_file=sandbox.registry_ca).ok
+    assert check_registry_credentials(key, good_entry(sandbox), ca_data=registry_ca_data(sandbox)).ok
+    assert not check_registry_credentials(key, bad_entry(sandbox), ca_data=registry_ca_data(sandbox)).ok
 
 
 def test_a_port_nobody_listens_on_is_a_clear_failure(sandbox: Sandbox) -> None:
     key = f"127.0.0.1:{closed_port()}"
-    result = check_registry_credentials(key, good_entry(sandbox), ca_file=sandbox.registry_ca, timeout=5)
+    result = check_registry_credentials(key, good_entry(sandbox), ca_data=registry_ca_data(sandbox), timeout=5)
     assert (result.ok, result.outcome) == (False, UNREACHABLE)
     assert f"https://{key}" in result.detail
     assert "refused" in result.detail
@@ -110,7 +114,8 @@ def test_untrusted_certificate_is_reported_and_validate_certs_false_gets_through
     strict = check_registry_credentials(sandbox.registry, good_entry(sandbox))  # system CAs only
     assert (strict.ok, strict.outcome) == (False, UNREACHABLE)
     assert "not trusted" in strict.detail
-    assert "ca_file" in strict.detail
+    assert "registry_ca_cert" in strict.detail
+    assert "registry_validate_certs" in strict.detail
     relaxed = check_registry_credentials(sandbox.registry, good_entry(sandbox), validate_certs=False)
     assert relaxed.ok, relaxed.detail
 
@@ -126,12 +131,12 @@ def test_plain_http_key_against_a_tls_registry_fails_clearly(sandbox: Sandbox) -
 def test_identity_token_only_entry_is_reported_as_unchecked(sandbox: Sandbox) -> None:
     # The sandbox token service, like many, has no OAuth2 refresh-token grant: the check must say so, not guess.
     result = check_registry_credentials(
-        sandbox.token_registry, {"identitytoken": "not-a-real-refresh-token"}, ca_file=sandbox.registry_ca
+        sandbox.token_registry, {"identitytoken": "not-a-real-refresh-token"}, ca_data=registry_ca_data(sandbox)
     )
     assert (result.ok, result.outcome) == (False, UNCHECKED), result.detail
     assert "identity tokens" in result.detail
     assert "not-a-real-refresh-token" not in result.detail
-    basic = check_registry_credentials(sandbox.registry, {"identitytoken": "x"}, ca_file=sandbox.registry_ca)
+    basic = check_registry_credentials(sandbox.registry, {"identitytoken": "x"}, ca_data=registry_ca_data(sandbox))
     assert (basic.ok, basic.outcome) == (False, UNCHECKED), basic.detail
 
 
@@ -142,7 +147,7 @@ def test_check_all_reports_every_registry_in_order(sandbox: Sandbox) -> None:
         f"127.0.0.1:{closed_port()}": good_entry(sandbox),
         "*.example.com": good_entry(sandbox),
     }
-    results = check_all(entries, ca_file=sandbox.registry_ca, timeout=5)
+    results = check_all(entries, ca_data=registry_ca_data(sandbox), timeout=5)
     assert [result.key for result in results] == list(entries)
     assert [result.outcome for result in results] == [ACCEPTED, REJECTED, UNREACHABLE, UNCHECKED]
 

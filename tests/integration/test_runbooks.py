@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import sa_user
+
 from .mco_stand_in import MachineConfigOperator
 from .runbook_support import (
     Projects,
@@ -29,7 +32,6 @@ from .runbook_support import (
     recap,
     runbook_play,
     sa_groups,
-    sa_user,
     stored_auths,
     succeeded,
 )
@@ -42,13 +44,10 @@ from .sandbox_support import (
     PlaybookRunner,
     Sandbox,
     imagestream_path,
+    spec_tag,
 )
 
 SECRET = "private-registry"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def onboarding_vars(sandbox: Sandbox, namespaces: list[str], **more: Any) -> dict[str, Any]:
@@ -64,11 +63,6 @@ def onboarding_vars(sandbox: Sandbox, namespaces: list[str], **more: Any) -> dic
 
 def secret_path(namespace: str, name: str = SECRET) -> str:
     return f"/api/v1/namespaces/{namespace}/secrets/{name}"
-
-
-def spec_tag(kube: Kube, namespace: str, stream: str, tag: str) -> dict[str, Any] | None:
-    current = kube.get(imagestream_path(namespace, stream)) or {}
-    return next((entry for entry in (current.get("spec") or {}).get("tags") or [] if entry["name"] == tag), None)
 
 
 # --- onboard_registry ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ ones a real cluster shows and nothing the controller does later races with them.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import json
@@ -21,6 +20,8 @@ import pytest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     managed_secret_name_prefix,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_names import sa_path, secret_path
 
 from .sandbox_support import (
     AuditLog,
@@ -35,18 +36,6 @@ from .sandbox_support import (
 DOCKERCONFIGJSON = "kubernetes.io/dockerconfigjson"
 PULL_SECRET_REF = "openshift.io/internal-registry-pull-secret-ref"
 INTERNAL_REGISTRY = "image-registry.openshift-image-registry.svc:5000"
-
-
-def sa_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}"
-
-
-def secret_path(namespace: str, name: str) -> str:
-    return f"/api/v1/namespaces/{namespace}/secrets/{name}"
-
-
-def b64(data: bytes | str) -> str:
-    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
 
 
 def make_secret(kube: Kube, namespace: str, name: str, *, secret_type: str = DOCKERCONFIGJSON) -> None:

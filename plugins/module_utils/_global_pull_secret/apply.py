@@ -13,8 +13,7 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -32,7 +31,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     plan_secret_write,
     redacted_diff,
     registries_result,
-    removal_keys,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
+    GlobalPullSecretRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (
     CONTROLLER_CONFIG_PATH,
@@ -50,107 +51,21 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     template_failure,
     wait_for_rollout,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
-    secret_path,
-    validate_dns_subdomain_name,
-    validate_namespace_name,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
-    check_credentials,
-    given_entries,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
 
-DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
 # Twenty playbooks adding twenty registries at once must all land: each 409 means another writer succeeded.
 WRITE_ATTEMPTS = 30
 POLL_INTERVAL = 3.0
-_CREDENTIAL_OPTIONS = ("registries", "auth_file", "auth_content")
-
-
-@dataclass(frozen=True)
-class GlobalPullSecretRequest:
-    """What the ``global_pull_secret`` module was asked to do, checked for contradictions."""
-
-    name: str
-    namespace: str
-    state: str
-    credential_params: Mapping[str, Any]
-    remove: tuple[str, ...]
-    replace: bool
-    allow_telemetry_change: bool
-    backup: bool
-    backup_dir: str
-    validate_credentials: bool
-    registry_ca_cert: str | None
-    registry_validate_certs: bool
-    wait: bool
-    wait_timeout: float
-
-    @property
-    def where(self) -> str:
-        return f"{self.namespace}/{self.name}"
-
-    @property
-    def path(self) -> str:
-        return secret_path(self.namespace, self.name)
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> GlobalPullSecretRequest:
-        state = params.get("state") or "present"
-        credentials = {option: params.get(option) for option in _CREDENTIAL_OPTIONS}
-        remove_registries = list(params.get("remove_registries") or [])
-        replace = bool(params.get("replace"))
-        servers: list[str] = []
-        if state == "absent":
-            if credentials["auth_file"] or credentials["auth_content"] or replace:
-                raise InvalidInputError(
-                    "state: absent removes registry keys and takes them from registries[].server and "
-                    "remove_registries; auth_file, auth_content and replace are not used with it"
-                )
-            servers = [entry["server"] for entry in credentials["registries"] or []]
-            if not servers and not remove_registries:
-                raise InvalidInputError(
-                    "state: absent needs the registry keys to remove in registries[].server or remove_registries"
-                )
-        elif not any(credentials.values()) and not remove_registries:
-            raise InvalidInputError(
-                "nothing to do: give registries, auth_file or auth_content to add or update entries, or "
-                "remove_registries to remove some"
-            )
-        if replace and remove_registries:
-            raise InvalidInputError(
-                "remove_registries has no effect with replace: true (the given entries become the whole document); "
-                "leave the registries to drop out of the entries instead"
-            )
-        timeout = params.get("wait_timeout")
-        if timeout is None or timeout <= 0:
-            raise InvalidInputError(f"wait_timeout must be a positive number of seconds, got {timeout!r}")
-        return cls(
-            name=validate_dns_subdomain_name(params.get("name") or "pull-secret", what="name", kind="secret"),
-            namespace=validate_namespace_name(params.get("namespace") or "openshift-config"),
-            state=state,
-            credential_params=credentials if state == "present" else {},
-            remove=removal_keys(servers, remove_registries),
-            replace=replace,
-            allow_telemetry_change=bool(params.get("allow_telemetry_change")),
-            backup=bool(params.get("backup")),
-            backup_dir=params.get("backup_dir") or DEFAULT_BACKUP_DIR,
-            validate_credentials=bool(params.get("validate_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert") or None,
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
-            wait=bool(params.get("wait")),
-            wait_timeout=float(timeout),
-        )
 
 
 def _backup_prefix(where: str) -> str:
@@ -205,7 +120,7 @@ GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")
 _UNPAUSE = 'oc patch mcp/<pool> --type merge -p \'{"spec":{"paused":false}}\''
 
 
-def _optional_read(client: Any, path: str) -> dict[str, Any] | None:
+def _optional_read(client: KubeApi, path: str) -> dict[str, Any] | None:
     """An object the module can do without (missing API, no permission): None when it cannot be read."""
     try:
         return client.get(path, allow_missing=True)
@@ -217,7 +132,7 @@ class _WritePreconditions:
     """What the cluster says before the write: why a write would be pointless or a wait could never finish, and the
     pools to wait for. Read only once a write is due (a run with nothing to change reads none of it), and once."""
 
-    def __init__(self, client: Any, request: GlobalPullSecretRequest) -> None:
+    def __init__(self, client: KubeApi, request: GlobalPullSecretRequest) -> None:
         self._client = client
         self._request = request
         self._read = False
@@ -241,7 +156,7 @@ class _WritePreconditions:
         if request.wait:
             self.problem = self._pools_problem(client) or self._renderer_problem(client)
 
-    def _pools_problem(self, client: Any) -> str | None:
+    def _pools_problem(self, client: KubeApi) -> str | None:
         try:
             listing = client.get(POOLS_PATH, allow_missing=True)
         except ImagesError as error:
@@ -258,7 +173,7 @@ class _WritePreconditions:
             )
         return None
 
-    def _renderer_problem(self, client: Any) -> str | None:
+    def _renderer_problem(self, client: KubeApi) -> str | None:
         try:
             controller_config = client.get(CONTROLLER_CONFIG_PATH, allow_missing=True)
         except ForbiddenError:
@@ -292,7 +207,7 @@ class _WritePreconditions:
             raise InvalidInputError(f"{self.problem}; {NOTHING_WRITTEN}")
 
 
-def _disruption_warnings(client: Any) -> list[str]:
+def _disruption_warnings(client: KubeApi) -> list[str]:
     """A warning when the cluster's node disruption policy does more than nothing for the pull secret file."""
     actions = auth_file_disruption(_optional_read(client, MACHINE_CONFIGURATION_PATH))
     if actions is None or all(action == "None" for action in actions):
@@ -333,19 +248,17 @@ class _Backup:
 
 
 def apply_global_pull_secret(
-    client: Any,
+    client: KubeApi,
     request: GlobalPullSecretRequest,
     run: RunContext,
     *,
-    read_text: Callable[[str], str] = read_text_file,
     check_credentials_with: Callable[..., list[Any]] = check_all,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Run the module's request. Every secret value met goes to ``run.hide`` before anything could print it."""
-    entries = given_entries(request.credential_params, remove=request.remove, read_text=read_text, hide=run.hide)
-    if request.replace and not entries:
-        raise InvalidInputError("replace: true with no entries would empty the global pull secret; give the entries")
+    """Run the module's request. The request's own secrets were hidden when it was built; every secret value met
+    in the cluster goes to ``run.hide`` before anything could print it."""
+    entries = request.credentials.entries
 
     result: dict[str, Any] = {}
     check_warnings: list[str] = []
@@ -354,8 +267,7 @@ def apply_global_pull_secret(
         result["credential_checks"], check_warnings = check_credentials(
             {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY},
             check=check_credentials_with,
-            ca_file=request.registry_ca_cert,
-            validate_certs=request.registry_validate_certs,
+            tls=request.registry_tls,
         )
 
     preconditions = _WritePreconditions(client, request)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    GlobalPullSecretRequest,
     apply_global_pull_secret,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
+    GlobalPullSecretRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
@@ -39,5 +41,6 @@ GLOBAL_PULL_SECRET = ModuleInterface(
     | credential_check_argument_spec()
     | GLOBAL_PULL_SECRET_ARGS,
     request_from_params=GlobalPullSecretRequest.from_params,
+    secret_values=GlobalPullSecretRequest.secret_values,
     apply=apply_global_pull_secret,
 )

@@ -17,21 +17,25 @@ from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    DOCKERCONFIGJSON_KEY,
-    DOCKERCONFIGJSON_TYPE,
-    SECRET_DATA_LIMIT,
     diff_entries,
-    document_secret_values,
     documents_equal,
     dump_document,
     load_auth_document,
     merge_entries,
-    registry_usernames,
     remove_entries,
-    secret_data_size,
-    summarize_document,
-    validate_registry_key,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    DOCKERCONFIGJSON_KEY,
+    DOCKERCONFIGJSON_TYPE,
+    SECRET_DATA_LIMIT,
+    secret_data_size,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import (
+    document_secret_values,
+    registry_usernames,
+    summarize_document,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import validate_registry_key
 
 DATA_KEY = DOCKERCONFIGJSON_KEY
 # The cluster-monitoring-operator reads auths["cloud.openshift.com"].auth, key matched exactly (§8.3).

@@ -115,6 +115,18 @@ class Route(NamedTuple):
         return connection
 
 
+class TunnelRefusedError(OSError):
+    """The proxy answered the CONNECT with something other than 200; ``answer`` is its status line's rest."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(f"the proxy refused the tunnel: {answer}")
+        self.answer = answer
+
+
+# http.client tells a refused CONNECT apart from other socket errors only by this message.
+_TUNNEL_FAILED = "Tunnel connection failed"
+
+
 class _HTTPSConnection(http.client.HTTPSConnection):
     """HTTPSConnection that verifies ``server_hostname`` when one is given and reports each connect."""
 
@@ -134,7 +146,12 @@ class _HTTPSConnection(http.client.HTTPSConnection):
         self._tls_context = context
 
     def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)  # TCP, and the CONNECT tunnel when a proxy is set
+        try:
+            http.client.HTTPConnection.connect(self)  # TCP, and the CONNECT tunnel when a proxy is set
+        except OSError as error:
+            if str(error).startswith(_TUNNEL_FAILED):
+                raise TunnelRefusedError(str(error).split(":", 1)[-1].strip()) from None
+            raise
         name = self._server_hostname or getattr(self, "_tunnel_host", None) or self.host
         self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=name)
         if self._on_connect is not None:

@@ -20,19 +20,19 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     NormalizedImage,
     normalize_image,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    PULL_SECRET_DATA_KEYS,
-    credential_fingerprint,
-    entry_username,
-    load_auth_document,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import load_auth_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     containers_image_lookup,
     key_reading_warnings,
     kubelet_keyring_lookup,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    PULL_SECRET_DATA_KEYS,
     read_secret_document,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import (
+    credential_fingerprint,
+    entry_username,
 )
 
 GLOBAL_PULL_SECRET = ("openshift-config", "pull-secret")

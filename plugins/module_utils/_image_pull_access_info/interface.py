@@ -7,13 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.read import (
-    PullAccessRequest,
     diagnose_image_pull_access,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.request import (
+    PullAccessRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import ModuleInterface
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    registry_tls_argument_spec,
+)
 
 IMAGE_PULL_ACCESS_INFO_ARGS: dict[str, dict[str, Any]] = {
     "namespace": {"type": "str"},
@@ -22,13 +27,11 @@ IMAGE_PULL_ACCESS_INFO_ARGS: dict[str, dict[str, Any]] = {
     "service_account": {"type": "str", "default": "default"},
     "pod": {"type": "dict"},
     "check_credentials": {"type": "bool", "default": False},
-    "registry_ca_cert": {"type": "path"},
-    "registry_validate_certs": {"type": "bool", "default": True},
 }
 
 IMAGE_PULL_ACCESS_INFO = ModuleInterface(
     name="image_pull_access_info",
-    argument_spec=connection_argument_spec() | IMAGE_PULL_ACCESS_INFO_ARGS,
+    argument_spec=connection_argument_spec() | registry_tls_argument_spec() | IMAGE_PULL_ACCESS_INFO_ARGS,
     request_from_params=PullAccessRequest.from_params,
     apply=diagnose_image_pull_access,
 )

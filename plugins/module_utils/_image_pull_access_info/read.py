@@ -7,8 +7,6 @@ every decision is in ``diagnose.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -16,66 +14,32 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info import diagnose as dx
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.request import (
+    PullAccessRequest,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     normalize_image,
     validate_digest,
     validate_stream_name,
     validate_tag_name,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    cluster_role_binding_path,
+    cluster_role_path,
     image_stream_path,
     role_binding_path,
+    role_path,
     secret_path,
     service_account_path,
-    validate_dns_subdomain_name,
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.reviews import PullAccessReviewer
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import secret_data_values
 
-RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
-REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 IMAGE_CONFIG_PATH = "/apis/config.openshift.io/v1/images/cluster"
-
-
-@dataclass(frozen=True)
-class PullAccessRequest:
-    namespace: str  # "": the kubeconfig context's
-    image: str | None
-    image_stream: str | None
-    service_account: str
-    pod: Mapping[str, Any] | None
-    check_credentials: bool = False
-    registry_ca_cert: str | None = None
-    registry_validate_certs: bool = True
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> PullAccessRequest:
-        image, stream = params.get("image"), params.get("image_stream")
-        if bool(image) == bool(stream):
-            raise InvalidInputError("give exactly one of image (a pull spec) and image_stream ([project/]stream:tag)")
-        if image:
-            normalize_image(image)  # the kubelet cannot pull what does not parse
-        pod = params.get("pod")
-        if pod is not None:
-            if not isinstance(pod, Mapping):
-                raise InvalidInputError("pod must be a Pod object or a pod spec (a dictionary)")
-            dx.pod_pull_secret_names(dx.pod_spec_of(pod))
-        namespace = params.get("namespace") or ""
-        return cls(
-            namespace=validate_namespace_name(namespace) if namespace else "",
-            image=image or None,
-            image_stream=stream or None,
-            service_account=validate_dns_subdomain_name(
-                params.get("service_account") or "default", what="service_account", kind="service account"
-            ),
-            pod=pod,
-            check_credentials=bool(params.get("check_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert"),
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
-        )
 
 
 def parse_image_stream(value: str, *, default_namespace: str) -> dx.StreamRef:
@@ -96,7 +60,7 @@ def parse_image_stream(value: str, *, default_namespace: str) -> dx.StreamRef:
     return dx.StreamRef(namespace, name, tag, None)
 
 
-def _get(client: KubeClient, path: str) -> tuple[dict | None, bool]:
+def _get(client: KubeApi, path: str) -> tuple[dict | None, bool]:
     """(object or None when missing, forbidden)."""
     try:
         return client.get(path, allow_missing=True), False
@@ -104,14 +68,14 @@ def _get(client: KubeClient, path: str) -> tuple[dict | None, bool]:
         return None, True
 
 
-def _read_secret(client: KubeClient, namespace: str, name: str, source: str, run: RunContext) -> dx.SecretReading:
+def _read_secret(client: KubeApi, namespace: str, name: str, source: str, run: RunContext) -> dx.SecretReading:
     secret, forbidden = _get(client, secret_path(namespace, name))
     if secret is not None:
         run.hide(secret_data_values(secret))
     return dx.SecretReading(namespace, name, source, secret, forbidden)
 
 
-def _internal_hosts(client: KubeClient) -> tuple[str, list[str]]:
+def _internal_hosts(client: KubeApi) -> tuple[str, list[str]]:
     """The integrated registry's hostname for new pull specs, and every name it answers to."""
     hosts = list(dx.DEFAULT_INTERNAL_REGISTRY_HOSTS)
     config, _forbidden = _get(client, IMAGE_CONFIG_PATH)
@@ -123,7 +87,7 @@ def _internal_hosts(client: KubeClient) -> tuple[str, list[str]]:
     return (configured if isinstance(configured, str) and configured else hosts[0]), hosts
 
 
-def _stream_image(client: KubeClient, stream: dx.StreamRef, host: str) -> tuple[str, bool | None]:
+def _stream_image(client: KubeApi, stream: dx.StreamRef, host: str) -> tuple[str, bool | None]:
     """The pull spec of an image stream's image in the integrated registry, and whether the stream exists."""
     found, forbidden = _get(client, image_stream_path(stream.namespace, stream.name))
     repository = ((found or {}).get("status") or {}).get("dockerImageRepository")
@@ -133,21 +97,16 @@ def _stream_image(client: KubeClient, stream: dx.StreamRef, host: str) -> tuple[
     return repository + reference, None if forbidden else found is not None
 
 
-def _review(client: KubeClient, subject: rbac.Subject, namespace: str) -> tuple[bool | None, str]:
+def _review(client: KubeApi, subject: rbac.Subject, namespace: str) -> tuple[bool | None, str]:
     try:
-        return rbac.review_outcome(client.create(REVIEW_PATH, rbac.image_pull_review(subject, namespace)))
-    except ForbiddenError:
-        pass
-    local = f"/apis/authorization.k8s.io/v1/namespaces/{namespace}/localsubjectaccessreviews"
-    try:
-        return rbac.review_outcome(client.create(local, rbac.image_pull_review(subject, namespace, local=True)))
+        return PullAccessReviewer(client, namespace).review(subject)
     except ForbiddenError:
         return None, (
             f"creating subjectaccessreviews and localsubjectaccessreviews in {namespace} is forbidden for this user"
         )
 
 
-def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) -> dx.StreamAccess:
+def _stream_access(client: KubeApi, subject: rbac.Subject, namespace: str) -> dx.StreamAccess:
     allowed, reason = _review(client, subject, namespace)
     try:
         bindings = list((client.get(role_binding_path(namespace)) or {}).get("items") or [])
@@ -157,7 +116,7 @@ def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) ->
         binding.setdefault("metadata", {}).setdefault("namespace", namespace)
     cluster_read = True
     try:
-        bindings += list((client.get(f"{RBAC_PATH}/clusterrolebindings") or {}).get("items") or [])
+        bindings += list((client.get(cluster_role_binding_path()) or {}).get("items") or [])
     except ForbiddenError:
         cluster_read = False
     rules: dict[str, Any] = {}
@@ -166,8 +125,12 @@ def _stream_access(client: KubeClient, subject: rbac.Subject, namespace: str) ->
         if key in rules:
             continue
         kind, _slash, rest = key.partition("/")
-        path = f"{RBAC_PATH}/namespaces/{rest.replace('/', '/roles/', 1)}" if kind == "Role" else None
-        role, _forbidden = _get(client, path or f"{RBAC_PATH}/clusterroles/{rest}")
+        if kind == "Role":
+            role_namespace, _slash, role_name = rest.partition("/")
+            path = role_path(role_namespace, role_name)
+        else:
+            path = cluster_role_path(rest)
+        role, _forbidden = _get(client, path)
         rules[key] = None if role is None else list(role.get("rules") or [])
     granted = rbac.granting_bindings(bindings, subject, rules)
     return dx.StreamAccess(allowed, reason, tuple(granted), cluster_read)
@@ -185,13 +148,13 @@ def _check(candidate: dx.Candidate, image_name: str, request: PullAccessRequest)
     answer = check_registry_credentials(
         f"{scheme}{image_name}",
         candidate.entry,
-        ca_file=request.registry_ca_cert,
-        validate_certs=request.registry_validate_certs,
+        ca_data=request.registry_tls.ca_data,
+        validate_certs=request.registry_tls.validate_certs,
     )
     return dx.CheckAnswer(answer.outcome, answer.ok and answer.outcome == "accepted", answer.detail)
 
 
-def diagnose_image_pull_access(client: KubeClient, request: PullAccessRequest, run: RunContext) -> Outcome:
+def diagnose_image_pull_access(client: KubeApi, request: PullAccessRequest, run: RunContext) -> Outcome:
     """The core of ``image_pull_access_info``: read, then :func:`diagnose.diagnose`. Never writes."""
     namespace = request.namespace or client.default_namespace
     pod_spec = dx.pod_spec_of(request.pod) if request.pod is not None else {}

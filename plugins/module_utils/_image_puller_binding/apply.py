@@ -17,69 +17,33 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     ConflictError,
     ForbiddenError,
-    InvalidInputError,
     NotFoundError,
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding import plan
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.request import (
+    PullerBindingRequest,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    cluster_role_binding_path,
+    cluster_role_path,
+    namespace_path,
     role_binding_path,
+    role_path,
     service_account_path,
     validate_namespace_name,
-    validate_path_segment_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
+from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.reviews import PullAccessReviewer
 
-RBAC_PATH = "/apis/rbac.authorization.k8s.io/v1"
-REVIEW_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 # The RBAC authorizer works from a watch cache: a binding just written takes a moment to count.
 VERIFY_SETTLE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class PullerBindingRequest:
-    namespace: str  # "": the kubeconfig context's, filled in when the run starts
-    subjects: tuple[Subject, ...]
-    role: str = "system:image-puller"
-    binding_name: str | None = None
-    state: str = "present"
-    verify: bool = True
-    wait_for_service_accounts: bool = False
-    wait_timeout: float = 120
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> PullerBindingRequest:
-        """The request the module options describe (no namespace: the kubeconfig context's)."""
-        namespace = params.get("namespace") or ""
-        if namespace:
-            validate_namespace_name(namespace, what="namespace")
-        role = validate_path_segment_name(params["role"], what="role")
-        wanted_binding = params.get("binding_name") or None
-        if wanted_binding is not None:
-            validate_path_segment_name(wanted_binding, what="binding_name")
-        if params.get("wait_timeout", 0) < 0:
-            raise InvalidInputError("wait_timeout must be zero or more seconds")
-        return cls(
-            namespace=namespace,
-            subjects=plan.requested_subjects(
-                service_accounts=params.get("service_accounts") or (),
-                from_namespaces=params.get("from_namespaces") or (),
-                groups=params.get("groups") or (),
-                users=params.get("users") or (),
-            ),
-            role=role,
-            binding_name=wanted_binding,
-            state=params.get("state", "present"),
-            verify=params.get("verify", True),
-            wait_for_service_accounts=params.get("wait_for_service_accounts", False),
-            wait_timeout=params.get("wait_timeout", 120),
-        )
 
 
 @dataclass
@@ -104,12 +68,12 @@ class _SubjectReport:
         return result
 
 
-def _items(client: KubeClient, path: str) -> list[dict]:
+def _items(client: KubeApi, path: str) -> list[dict]:
     listing = client.get(path) or {}
     return list(listing.get("items") or [])
 
 
-def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
+def _role_bindings(client: KubeApi, namespace: str) -> list[dict]:
     items = _items(client, role_binding_path(namespace))
     for item in items:  # list items may omit it; decisions read the binding's namespace
         item.setdefault("metadata", {}).setdefault("namespace", namespace)
@@ -120,9 +84,9 @@ def _role_bindings(client: KubeClient, namespace: str) -> list[dict]:
 # Checks before any write
 
 
-def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
+def _check_role(client: KubeApi, request: PullerBindingRequest, warn: Callable[[str], None]) -> None:
     try:
-        role = client.get(f"{RBAC_PATH}/clusterroles/{request.role}", allow_missing=True)
+        role = client.get(cluster_role_path(request.role), allow_missing=True)
     except ForbiddenError:
         if request.verify and request.state == "present":
             warn(
@@ -147,14 +111,14 @@ def _check_role(client: KubeClient, request: PullerBindingRequest, warn: Callabl
         )
 
 
-def _namespace_exists(client: KubeClient, namespace: str) -> bool | None:
+def _namespace_exists(client: KubeApi, namespace: str) -> bool | None:
     try:
-        return client.get(f"/api/v1/namespaces/{namespace}", allow_missing=True) is not None
+        return client.get(namespace_path(namespace), allow_missing=True) is not None
     except ForbiddenError:
         return None
 
 
-def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None, str]:
+def _subject_presence(client: KubeApi, subject: Subject) -> tuple[bool | None, str]:
     """Whether the service accounts behind a subject exist yet, and what is missing (None: cannot tell)."""
     if subject.kind == rbac.SERVICE_ACCOUNT:
         try:
@@ -175,7 +139,7 @@ def _subject_presence(client: KubeClient, subject: Subject) -> tuple[bool | None
 
 
 def _check_subjects_exist(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     warn: Callable[[str], None],
@@ -206,27 +170,15 @@ def _check_subjects_exist(
 
 
 class _Reviewer:
-    """Asks the authorizer whether subjects may pull; falls back to LocalSubjectAccessReview, which a project
-    admin may create, when cluster-wide SubjectAccessReview is forbidden."""
+    """Reviews subjects' pull access for ``verify``, waiting out the authorizer's cache."""
 
-    def __init__(self, client: KubeClient, namespace: str) -> None:
-        self._client = client
+    def __init__(self, client: KubeApi, namespace: str) -> None:
+        self._reviewer = PullAccessReviewer(client, namespace)
         self._namespace = namespace
-        self._local = False
 
     def review(self, subject: Subject) -> tuple[bool, str]:
-        if not self._local:
-            try:
-                return rbac.review_outcome(
-                    self._client.create(REVIEW_PATH, rbac.image_pull_review(subject, self._namespace))
-                )
-            except ForbiddenError:
-                self._local = True
-        path = f"/apis/authorization.k8s.io/v1/namespaces/{self._namespace}/localsubjectaccessreviews"
         try:
-            return rbac.review_outcome(
-                self._client.create(path, rbac.image_pull_review(subject, self._namespace, local=True))
-            )
+            return self._reviewer.review(subject)
         except ForbiddenError as error:
             raise ClusterStateError(
                 "verify: creating subjectaccessreviews and localsubjectaccessreviews in namespace "
@@ -244,7 +196,7 @@ class _Reviewer:
         return allowed, reason
 
 
-def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
+def _role_grants_pull(client: KubeApi, binding: Mapping[str, Any], cache: dict[tuple[str, str], bool]) -> bool:
     ref = binding.get("roleRef") or {}
     namespace = rbac.binding_namespace(binding)
     key = (
@@ -252,10 +204,8 @@ def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dic
         f"{namespace}/{ref.get('name', '')}" if ref.get("kind") == "Role" else ref.get("name", ""),
     )
     if key not in cache:
-        if ref.get("kind") == "Role":
-            path = f"{RBAC_PATH}/namespaces/{namespace}/roles/{ref.get('name')}"
-        else:
-            path = f"{RBAC_PATH}/clusterroles/{ref.get('name')}"
+        name = str(ref.get("name", ""))
+        path = role_path(namespace, name) if ref.get("kind") == "Role" else cluster_role_path(name)
         try:
             role = client.get(path, allow_missing=True)
             cache[key] = role is not None and rbac.rules_allow_pull(role.get("rules"))
@@ -265,14 +215,14 @@ def _role_grants_pull(client: KubeClient, binding: Mapping[str, Any], cache: dic
 
 
 def _bindings_granting(
-    client: KubeClient, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
+    client: KubeApi, subject: Subject, role_bindings: Iterable[Mapping[str, Any]]
 ) -> tuple[list[str], bool]:
     """Role- and ClusterRoleBindings through which the subject (or a group it is in) may still pull, and whether
     ClusterRoleBindings could be read."""
     candidates = list(role_bindings)
     complete = True
     try:
-        candidates += _items(client, f"{RBAC_PATH}/clusterrolebindings")
+        candidates += _items(client, cluster_role_binding_path())
     except ForbiddenError:
         complete = False
     cache: dict[tuple[str, str], bool] = {}
@@ -289,7 +239,7 @@ def _bindings_granting(
 
 
 def _remove_from_binding(
-    client: KubeClient, path: str, subjects: Sequence[Subject], *, check_mode: bool
+    client: KubeApi, path: str, subjects: Sequence[Subject], *, check_mode: bool
 ) -> tuple[dict | None, dict | None, bool]:
     """Take subjects out of one binding, deleting it when left empty: (before, after, changed), after None if gone.
 
@@ -327,7 +277,7 @@ Changes: TypeAlias = "dict[str, tuple[dict | None, dict | None]]"
 
 
 def _present(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -370,7 +320,7 @@ def _present(
 
 
 def _absent(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     bindings: list[dict],
@@ -417,7 +367,7 @@ def _predicted_bindings(bindings: Iterable[dict], changes: Changes) -> list[dict
 
 
 def _verify(
-    client: KubeClient,
+    client: KubeApi,
     request: PullerBindingRequest,
     reports: Sequence[_SubjectReport],
     *,
@@ -466,7 +416,7 @@ def _verify(
 # Entry point
 
 
-def apply_image_puller_binding(client: KubeClient, request: PullerBindingRequest, run: RunContext) -> Outcome:
+def apply_image_puller_binding(client: KubeApi, request: PullerBindingRequest, run: RunContext) -> Outcome:
     """Make ``request.subjects`` hold (or no longer hold) ``request.role`` in ``request.namespace``.
 
     Raises ``PartialChangeError`` (carrying the result: what the run did before finding out) when verification

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.apply import (
-    PullerBindingRequest,
     apply_image_puller_binding,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.request import (
+    PullerBindingRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,

@@ -7,8 +7,8 @@ tag, as ``oc tag -d`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -37,6 +37,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.pl
     tag_diff,
     validate_tag_request,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import (
     StreamTag,
     TagSource,
@@ -44,46 +45,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     parse_stream_tag,
     validate_namespace_name,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     image_stream_path,
     image_stream_tag_path,
+    self_subject_access_review_path,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-
-SELF_SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImageTagRequest:
-    """The ``image_tag`` module's options, as the core reads them."""
-
-    dest: tuple[str, ...]
-    source: str | None = None
-    source_type: str = "auto"
-    namespace: str | None = None
-    options: TagOptions = field(default_factory=TagOptions)
-    state: str = "present"
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> ImageTagRequest:
-        dest = params["dest"]
-        return cls(
-            dest=tuple([dest] if isinstance(dest, str) else dest or ()),
-            source=params.get("source"),
-            source_type=params.get("source_type") or "auto",
-            namespace=params.get("namespace"),
-            options=TagOptions(
-                alias=bool(params.get("alias")),
-                scheduled=bool(params.get("scheduled")),
-                insecure=bool(params.get("insecure")),
-                reference=bool(params.get("reference")),
-                reference_policy=params.get("reference_policy") or "source",
-                import_mode=params.get("import_mode"),
-                reimport=bool(params.get("reimport")),
-            ),
-            state=params.get("state") or "present",
-        )
 
 
 def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool) -> list[StreamTag]:
@@ -112,7 +81,7 @@ def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[S
 class _StreamReader:
     """GETs ImageStreams at most once each, so a source stream that is also a destination is read once."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: KubeApi) -> None:
         self._client = client
         self._streams: dict[str, ImageStream | None] = {}
 
@@ -123,7 +92,9 @@ class _StreamReader:
         return self._streams[path]
 
 
-def check_cross_namespace_access(client: Any, source: TagSource, namespace: str, dests: Sequence[StreamTag]) -> None:
+def check_cross_namespace_access(
+    client: KubeApi, source: TagSource, namespace: str, dests: Sequence[StreamTag]
+) -> None:
     """Refuse early, with the fix, when the caller may not pull from the source namespace into another one.
 
     The server's own check (TagVerifier, §2.3) asks for ``get imagestreams/layers`` on the source stream, which
@@ -133,7 +104,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
     if not targets:
         return
     review = client.create(
-        SELF_SUBJECT_ACCESS_REVIEWS,
+        self_subject_access_review_path(),
         {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
@@ -163,7 +134,7 @@ def check_cross_namespace_access(client: Any, source: TagSource, namespace: str,
 
 
 def resolve_source(
-    client: Any,
+    client: KubeApi,
     reader: _StreamReader,
     options: TagOptions,
     source: TagSource,
@@ -224,7 +195,7 @@ class _TagsUpdate:
     changes: list[TagChange]
 
 
-def _write_present(client: Any, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
+def _write_present(client: KubeApi, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
     """Write the stream already read; on 409 read it again and plan again (``read_modify_write``)."""
     if plan.spec_update is None:
         return
@@ -249,7 +220,7 @@ def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_Str
     return plans
 
 
-def _write_absent(client: Any, plan: _StreamPlan) -> None:
+def _write_absent(client: KubeApi, plan: _StreamPlan) -> None:
     """DELETE ``imagestreamtags/<stream>:<tag>`` for each tag in spec or status, as ``oc tag -d`` does.
 
     The server removes the spec tag and its status history in one update of the stream. That is what ``edit`` and
@@ -277,7 +248,7 @@ def _write_absent(client: Any, plan: _StreamPlan) -> None:
             plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
 
 
-def apply_image_tags(client: Any, request: ImageTagRequest, run: RunContext) -> Outcome:
+def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext) -> Outcome:
     """Run the ``image_tag`` module's request: its result holds ``changed``, ``tags`` and, in diff mode, ``diff``.
 
     Everything is validated and the source resolved before the first write; then each destination stream is read

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
-    ImageTagRequest,
-    apply_image_tags,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import apply_image_tags
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,
 )

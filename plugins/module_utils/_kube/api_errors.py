@@ -28,6 +28,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnauthorizedError,
     UnprocessableError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import TunnelRefusedError
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
@@ -387,10 +388,10 @@ def connection_error(
         )
     elif isinstance(error, socket.gaierror):
         message = f"cannot resolve host name {proxy.host if proxy else host!r}; check the host or DNS"
-    elif isinstance(error, OSError) and str(error).startswith("Tunnel connection failed"):
+    elif isinstance(error, TunnelRefusedError):
         message = (
             f"proxy {proxy.host if proxy else '?'} refused to open a tunnel to {host}:{port} "
-            f"({str(error).split(':', 1)[-1].strip()}); check the proxy URL, its credentials and no_proxy"
+            f"({error.answer}); check the proxy URL, its credentials and no_proxy"
         )
     elif isinstance(error, http.client.HTTPException | ConnectionError):
         message = (

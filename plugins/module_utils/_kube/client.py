@@ -10,7 +10,6 @@ run compiles its module_utils from source, so code a run does not use still cost
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
 import json
 import random
@@ -50,10 +49,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.transpo
     send_request,
     tls_context,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import (
-    ClusterConfig,
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
     resolve_cluster_config,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import RequestContext
@@ -311,13 +311,7 @@ class KubeClient:
             return False
         credential = refresh()
         self.on_new_secrets([value for value in (credential.token, credential.client_key_data) if value])
-        changes: dict[str, Any] = {"token_expires_at": credential.expires_at}
-        if credential.token:
-            changes["token"] = credential.token
-        if credential.client_certificate_data:
-            changes["client_cert_data"] = credential.client_certificate_data
-            changes["client_key_data"] = credential.client_key_data
-        self.config = dataclasses.replace(self.config, **changes)
+        self.config = self.config.with_exec_credential(credential)
         self._headers = self._static_headers()
         if credential.client_certificate_data and self._https:
             self._ssl_context = build_ssl_context(self.config)
@@ -438,10 +432,10 @@ def _object_missing(error: NotFoundError) -> bool:
 # Modules
 
 
-def client_for(params: Mapping[str, Any], hide: Callable[[Iterable[str]], None]) -> KubeClient:
-    """Resolve the connection from a module's options, hide every credential it read (and every one it reads
-    later, such as a refreshed exec token), and return the client."""
-    config = resolve_cluster_config(params)
+def client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], None]) -> KubeClient:
+    """Resolve the connection from a module's parsed connection options, hide every credential it read (and every
+    one it reads later, such as a refreshed exec token), and return the client."""
+    config = resolve_cluster_config(options)
     hide(config.secret_values())
     client = KubeClient(config)
     client.on_new_secrets = hide

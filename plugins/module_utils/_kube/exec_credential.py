@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exec credential plugins (kubeconfig ``users[].user.exec``): parse the entry, run the plugin, check its answer.
 
-Imported by ``_kube/config`` only when a kubeconfig user has an exec entry, so other module runs do not compile it.
+Imported by ``_kube/kubeconfig`` only when a kubeconfig user has an exec entry, so other module runs do not compile it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import _redacted_repr
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import redacted_repr
 
 EXEC_API_VERSIONS = ("client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1")
 # An exec plugin may open a browser or talk to a cloud API; give it time, but never hang a play forever.
@@ -45,7 +45,7 @@ class ExecCredential(NamedTuple):
     expires_at: datetime | None = None
 
     def __repr__(self) -> str:
-        return _redacted_repr(self, ("token", "client_key_data"))
+        return redacted_repr(self, ("token", "client_key_data"))
 
 
 def parse_exec_plugin(spec: Any, *, where: str) -> ExecPlugin:
@@ -161,10 +161,12 @@ def run_exec_plugin(
     environ: Mapping[str, str],
     *,
     where: str,
-    now: datetime,
+    now: datetime | None = None,
     timeout: float = EXEC_TIMEOUT_SECONDS,
 ) -> ExecCredential:
-    """Run the plugin once, without a terminal, and parse what it printed."""
+    """Run the plugin once, without a terminal, and parse what it printed; the credential must not have expired
+    at ``now`` (by default when the plugin is started)."""
+    now = now or datetime.now(UTC)
     env = dict(environ)
     env.update(plugin.env)
     env["KUBERNETES_EXEC_INFO"] = exec_info(plugin, cluster)

@@ -21,6 +21,7 @@ DNS1123_SUBDOMAIN_MAX = 253
 CORE_V1 = "/api/v1"
 IMAGE_V1 = "/apis/image.openshift.io/v1"
 RBAC_V1 = "/apis/rbac.authorization.k8s.io/v1"
+AUTHORIZATION_V1 = "/apis/authorization.k8s.io/v1"
 
 
 def is_dns1123_label(value: str) -> bool:
@@ -91,3 +92,36 @@ def image_stream_tag_path(namespace: str, stream: str, tag: str) -> str:
 
 def role_binding_path(namespace: str, name: str | None = None) -> str:
     return _path(RBAC_V1, namespace, "rolebindings", name)
+
+
+def role_path(namespace: str, name: str | None = None) -> str:
+    return _path(RBAC_V1, namespace, "roles", name)
+
+
+def _cluster_path(base: str, resource: str, name: str | None) -> str:
+    collection = f"{base}/{resource}"
+    return collection if name is None else f"{collection}/{quote(name, safe=':@')}"
+
+
+def cluster_role_path(name: str | None = None) -> str:
+    return _cluster_path(RBAC_V1, "clusterroles", name)
+
+
+def cluster_role_binding_path(name: str | None = None) -> str:
+    return _cluster_path(RBAC_V1, "clusterrolebindings", name)
+
+
+def namespace_path(name: str | None = None) -> str:
+    return _cluster_path(CORE_V1, "namespaces", name)
+
+
+def subject_access_review_path() -> str:
+    return f"{AUTHORIZATION_V1}/subjectaccessreviews"
+
+
+def local_subject_access_review_path(namespace: str) -> str:
+    return _path(AUTHORIZATION_V1, namespace, "localsubjectaccessreviews", None)
+
+
+def self_subject_access_review_path() -> str:
+    return f"{AUTHORIZATION_V1}/selfsubjectaccessreviews"

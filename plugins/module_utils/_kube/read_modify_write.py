@@ -19,9 +19,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     UncertainWriteError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 
 if TYPE_CHECKING:
-    from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+    pass
 
 # Writes whose answers were lost, each read back and found not applied, before read_modify_write gives up.
 LOST_WRITE_ATTEMPTS = 5
@@ -50,7 +51,7 @@ class WriteOutcome(NamedTuple, Generic[PlanT]):
 
 
 def read_modify_write(
-    client: KubeClient,
+    client: KubeApi,
     path: str,
     plan: Callable[[dict | None], PlanT],
     *,
@@ -127,7 +128,7 @@ def read_modify_write(
 
 
 def _write_for(
-    client: KubeClient, path: str, create_path: str | None, current: dict | None, wanted: dict
+    client: KubeApi, path: str, create_path: str | None, current: dict | None, wanted: dict
 ) -> tuple[Callable[[str, Mapping[str, Any]], dict], str, dict]:
     """How ``wanted`` is written: PUT over ``current`` with its resourceVersion, or POST when there is none."""
     if current is not None:
@@ -143,7 +144,7 @@ def _write_for(
     )
 
 
-def _read_after(lost: UncertainWriteError, client: KubeClient, path: str) -> dict | None:
+def _read_after(lost: UncertainWriteError, client: KubeApi, path: str) -> dict | None:
     """The object after a write whose answer was lost; when even that read fails, the error says both."""
     try:
         return client.get(path, allow_missing=True)

@@ -20,6 +20,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     NotFoundError,
     PartialChangeError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import secret_path
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
@@ -27,22 +28,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     DATA_KEYS,
     PODMANCONFIGJSON,
     PullSecretPlan,
-    PullSecretRequest,
     as_new_object,
     plan_pull_secret,
     resolve_secret_type,
     summary,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_warnings,
-    summarize_document,
-)
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import document_warnings
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
-    check_credentials,
-    given_entries,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
@@ -50,13 +44,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     read_secret_document,
     secret_data_values,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (
     LinkOutcome,
     link_secrets,
 )
 
 
-def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> None:
+def _delete_unchanged(client: KubeApi, path: str, existing: Mapping[str, Any]) -> None:
     # Preconditions: never delete a secret that changed since it was read.
     metadata = existing.get("metadata", {})
     body = {
@@ -68,7 +63,7 @@ def _delete_unchanged(client: Any, path: str, existing: Mapping[str, Any]) -> No
 
 
 def _create_after_delete(
-    client: Any, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
+    client: KubeApi, collection: str, secret: Mapping[str, Any], *, sleep: Callable[[float], None], attempts: int = 20
 ) -> dict[str, Any]:
     # A deleted Secret with finalizers lingers for a moment: AlreadyExists (409) until it is gone.
     for _attempt in range(attempts - 1):
@@ -83,12 +78,11 @@ def _create_after_delete(
 class _Context:
     """What every step of one run shares."""
 
-    client: Any
+    client: KubeApi
     request: PullSecretRequest
     namespace: str
     check_mode: bool
     register_secret_values: Callable[[Iterable[str]], None]
-    read_text: Callable[[str], str]
     check_credentials: Callable[..., list[Any]]
     sleep: Callable[[float], None]
 
@@ -98,7 +92,7 @@ class _Context:
 
     @property
     def collection(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/secrets"
+        return secret_path(self.namespace)
 
     @property
     def header(self) -> str:
@@ -198,23 +192,21 @@ _ACTIONS = {"create": "created", "update": "updated", "recreate": "replaced", "n
 
 
 def apply_pull_secret(
-    client: Any,
+    client: KubeApi,
     request: PullSecretRequest,
     run: RunContext,
     *,
-    read_text: Callable[[str], str] = read_text_file,
     check_credentials_with: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Run the ``pull_secret`` module's request. Every secret value (from options, files and the cluster) goes to
-    ``run.hide`` before anything could print it."""
+    """Run the ``pull_secret`` module's request. The request's own secrets were hidden when it was built; every
+    secret value met in the cluster goes to ``run.hide`` before anything could print it."""
     ctx = _Context(
         client=client,
         request=request,
         namespace=request.namespace or client.default_namespace,
         check_mode=run.check_mode,
         register_secret_values=run.hide,
-        read_text=read_text,
         check_credentials=check_credentials_with,
         sleep=sleep,
     )
@@ -230,19 +222,13 @@ def apply_pull_secret(
 
 
 def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    entries = given_entries(
-        ctx.request.credential_params,
-        remove=ctx.request.remove_registries,
-        read_text=ctx.read_text,
-        hide=ctx.register_secret_values,
-    )
+    entries = ctx.request.credentials.entries
     result: dict[str, Any] = {}
     if ctx.request.validate_credentials:
         checks, check_warnings = check_credentials(
             entries,
             check=ctx.check_credentials,
-            ca_file=ctx.request.registry_ca_cert,
-            validate_certs=ctx.request.registry_validate_certs,
+            tls=ctx.request.registry_tls,
         )
         result["credential_checks"] = checks
         warnings.extend(check_warnings)

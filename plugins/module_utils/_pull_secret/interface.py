@@ -14,8 +14,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.plan import (
     DOCKERCONFIGJSON,
     SECRET_TYPE_CHOICES,
-    PullSecretRequest,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     credential_check_argument_spec,
     registry_credentials_argument_spec,
@@ -40,4 +40,5 @@ PULL_SECRET = ModuleInterface(
     | PULL_SECRET_ARGS,
     request_from_params=PullSecretRequest.from_params,
     apply=apply_pull_secret,
+    secret_values=PullSecretRequest.secret_values,
 )

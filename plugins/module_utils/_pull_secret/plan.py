@@ -18,29 +18,27 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     InvalidInputError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
-    validate_dns_subdomain_name,
-    validate_namespace_name,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    DOCKERCFG_TYPE,
-    DOCKERCONFIGJSON_TYPE,
-    PULL_SECRET_DATA_KEYS,
-    SECRET_DATA_LIMIT,
     diff_entries,
     documents_equal,
     dump_document,
     load_auth_document,
     merge_entries,
     remove_entries,
-    secret_data_size,
-    summarize_document,
-    validate_registry_key,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    DOCKERCFG_TYPE,
+    DOCKERCONFIGJSON_TYPE,
     PODMANCONFIGJSON_TYPE,
+    PULL_SECRET_DATA_KEYS,
+    SECRET_DATA_LIMIT,
     read_secret_document,
+    secret_data_size,
     secret_data_values,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
+    managed_secret_owner,
 )
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
@@ -48,11 +46,6 @@ DOCKERCFG = DOCKERCFG_TYPE
 PODMANCONFIGJSON = PODMANCONFIGJSON_TYPE
 SECRET_TYPE_CHOICES = (DOCKERCONFIGJSON, DOCKERCFG, PODMANCONFIGJSON)
 DATA_KEYS = PULL_SECRET_DATA_KEYS
-# What openshift-controller-manager writes on the registry pull secrets it manages for service accounts (and the
-# older controllers on theirs): such a secret is the controller's, never a pull secret to write.
-_MANAGED_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
-_LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
-
 PODMAN_CONVERSION_WARNING = (
     "type kubernetes.io/podmanconfigjson was converted to kubernetes.io/dockerconfigjson (key .dockerconfigjson): "
     "the kubelet, CRI-O, image stream imports and builds read only dockerconfigjson and dockercfg secrets and "
@@ -258,8 +251,8 @@ def plan_pull_secret(
 def _someone_elses(existing: Mapping[str, Any]) -> str | None:
     """Why a Secret is not this task's to write (what manages or owns it), or None."""
     metadata = existing.get("metadata") or {}
-    annotations = metadata.get("annotations") or {}
-    account = annotations.get(_MANAGED_SA_ANNOTATION) or annotations.get(_LEGACY_SA_ANNOTATION)
+    # a registry pull secret openshift-controller-manager manages is the controller's, never one to write
+    account = managed_secret_owner(existing)
     if account:
         return (
             f"is managed by OpenShift: it holds the registry token of the service account {account}, which "
@@ -312,65 +305,6 @@ def _type_conflict_message(where: str, current: Any, wanted: str) -> str:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reads and writes
-
-
-@dataclass(frozen=True)
-class PullSecretRequest:
-    """What the ``pull_secret`` module was asked to do."""
-
-    name: str
-    namespace: str | None
-    state: str
-    requested_type: str
-    merge: bool
-    remove_registries: tuple[str, ...]
-    link_service_accounts: tuple[str, ...]
-    validate_credentials: bool
-    registry_ca_cert: str | None
-    registry_validate_certs: bool
-    force: bool
-    credential_params: Mapping[str, Any]
-
-    @property
-    def has_credentials(self) -> bool:
-        return any(self.credential_params.get(option) for option in ("registries", "auth_file", "auth_content"))
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> PullSecretRequest:
-        accounts = []
-        for account in params.get("link_service_accounts") or []:
-            validate_dns_subdomain_name(account, what="link_service_accounts", kind="service account")
-            if account not in accounts:
-                accounts.append(account)
-        request = cls(
-            name=validate_dns_subdomain_name(params["name"], what="name", kind="secret"),
-            namespace=validate_namespace_name(params["namespace"]) if params.get("namespace") else None,
-            state=params.get("state") or "present",
-            requested_type=params.get("type") or DOCKERCONFIGJSON,
-            merge=bool(params.get("merge")),
-            remove_registries=tuple(
-                _removal_key(key, index) for index, key in enumerate(params.get("remove_registries") or ())
-            ),
-            link_service_accounts=tuple(accounts),
-            validate_credentials=bool(params.get("validate_credentials")),
-            registry_ca_cert=params.get("registry_ca_cert") or None,
-            registry_validate_certs=params.get("registry_validate_certs", True) is not False,
-            force=bool(params.get("force")),
-            credential_params={option: params.get(option) for option in ("registries", "auth_file", "auth_content")},
-        )
-        if request.state == "present" and not request.merge and not request.has_credentials:
-            raise InvalidInputError(
-                "no credentials given: set registries, auth_file or auth_content, or merge: true to edit the "
-                "entries already in the secret (for example with remove_registries only)"
-            )
-        return request
-
-
-def _removal_key(key: str, index: int) -> str:
-    try:
-        return validate_registry_key(key)
-    except InvalidInputError as error:
-        raise InvalidInputError(f"remove_registries[{index}]: {error}") from None
 
 
 def summary(secret_type: str | None, document: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -1,90 +1,33 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Docker ``config.json`` / podman ``auth.json`` documents (the content of a ``.dockerconfigjson``): parse and
-validate, build entries exactly as ``kubectl create secret docker-registry`` does, merge, remove, compare, summarise.
+"""Docker ``config.json`` / podman ``auth.json`` documents (the content of a ``.dockerconfigjson``): load and check
+them, merge, remove and compare entries, write them as kubectl does, and say what readers will not use as it seems.
 
 Pure functions. Every error names the document's source and the offending key, never a secret value.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import decode_auth
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
+    normalize_registry_key,
+    registry_keys_equivalent,
+)
 
-# --- the schema -----------------------------------------------------------------------------------------------------
-_STRING = {"type": "string"}
-_STRING_MAP = {"type": "object", "additionalProperties": _STRING}
-
-# The only Secret types the kubelet, CRI-O, image stream imports and builds read as pull secrets, and their data
-# keys (semantics §3.3); one definition for every module that writes or reads one.
-DOCKERCONFIGJSON_TYPE = "kubernetes.io/dockerconfigjson"
-DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
-DOCKERCFG_TYPE = "kubernetes.io/dockercfg"
-DOCKERCFG_KEY = ".dockercfg"
-PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: DOCKERCONFIGJSON_KEY, DOCKERCFG_TYPE: DOCKERCFG_KEY}
-# The API server refuses a Secret whose data (decoded) exceeds 1 MiB (core/v1 MaxSecretSize).
-SECRET_DATA_LIMIT = 1024 * 1024
-
-
-def secret_data_size(secret: Mapping[str, Any]) -> int:
-    """The bytes the API server counts against :data:`SECRET_DATA_LIMIT`: every data value, base64-decoded."""
-    return sum(len(value) * 3 // 4 - value[-2:].count("=") for value in (secret.get("data") or {}).values())
-
-
-AUTH_DOCUMENT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "docker config.json / podman auth.json",
-    "description": (
-        "Known fields must have these types; every other field is allowed and kept (docker's config.json holds "
-        "many more top-level settings, and future entry fields must survive a merge)."
-    ),
-    "type": "object",
-    "properties": {
-        "auths": {"type": "object", "additionalProperties": {"$ref": "#/$defs/entry"}},
-        "credHelpers": _STRING_MAP,
-        "credsStore": _STRING,
-        "HttpHeaders": _STRING_MAP,
-    },
-    "$defs": {
-        "entry": {
-            "type": "object",
-            "properties": {
-                "username": _STRING,
-                "password": _STRING,
-                "email": _STRING,
-                "auth": _STRING,
-                "identitytoken": _STRING,
-                "registrytoken": _STRING,
-            },
-        }
-    },
-}
-
-_SECRET_FIELDS = ("password", "auth", "identitytoken", "registrytoken")
-_SCHEMES = ("https://", "http://")
-_DOCKER_HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _JSON_TYPE_NAMES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaViolation:
-    """One place where a document breaks :data:`AUTH_DOCUMENT_SCHEMA`: where, which keyword, and what it wants."""
-
-    path: tuple[str | int, ...]
-    keyword: str
-    expected: Any
-    found: str  # the JSON type of the value found (never the value itself)
+# The fields docker, podman and the kubelet read, and their types; every other field is allowed and kept (docker's
+# config.json holds many more top-level settings, and future entry fields must survive a merge).
+_ENTRY_STRING_FIELDS = ("username", "password", "email", "auth", "identitytoken", "registrytoken")
+_STRING_MAP_FIELDS = ("credHelpers", "HttpHeaders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +43,7 @@ class EntryChanges:
         return bool(self.added or self.updated or self.removed)
 
 
-# --- small helpers --------------------------------------------------------------------------------------------------
+# --- reading JSON -----------------------------------------------------------------------------------------------------
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -226,242 +169,44 @@ def _looks_like_yaml(text: str) -> str:
     return " (it looks like YAML; convert it, for example with the to_json filter)"
 
 
-# --- schema validation: direct checks for the subset of JSON Schema the schema uses -----------------------------------
-def _resolve_ref(root: Mapping[str, Any], ref: str) -> Mapping[str, Any]:
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref values are supported, not {ref!r}")
-    node: Any = root
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
+# --- field types ------------------------------------------------------------------------------------------------------
+def _wrong_types(document: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """``(path, type wanted, value found)`` for every known field of the wrong type; a field whose container has the
+    wrong type is not looked into."""
+    auths = document.get("auths", {})
+    if not isinstance(auths, dict):
+        yield ("auths",), "object", auths
+    else:
+        for key, entry in auths.items():
+            yield from _wrong_entry_types(key, entry)
+    for name in _STRING_MAP_FIELDS:
+        mapping = document.get(name, {})
+        if not isinstance(mapping, dict):
+            yield (name,), "object", mapping
+            continue
+        yield from (((name, key), "string", value) for key, value in mapping.items() if not isinstance(value, str))
+    if not isinstance(document.get("credsStore", ""), str):
+        yield ("credsStore",), "string", document["credsStore"]
 
 
-_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
-    "object": lambda value: isinstance(value, dict),
-    "array": lambda value: isinstance(value, list),
-    "string": lambda value: isinstance(value, str),
-    "boolean": lambda value: isinstance(value, bool),
-    "null": lambda value: value is None,
-    # JSON Schema counts 1.0 as an integer; booleans are never numbers.
-    "integer": lambda value: (
-        not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
-    ),
-    "number": lambda value: not isinstance(value, bool) and isinstance(value, int | float),
-}
-
-
-def _type_matches(value: Any, wanted: str) -> bool:
-    if wanted not in _TYPE_CHECKS:
-        raise ValueError(f"unknown JSON Schema type {wanted!r}")
-    return _TYPE_CHECKS[wanted](value)
-
-
-def _builtin_violations(
-    value: Any, schema: Mapping[str, Any], root: Mapping[str, Any], path: tuple[str | int, ...]
-) -> Iterator[SchemaViolation]:
-    """Draft 2020-12 semantics for: type, properties, additionalProperties, required, $ref, $defs (annotations
-    such as title/description are ignored). Enough for AUTH_DOCUMENT_SCHEMA; anything else is refused loudly."""
-    supported = {"$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties"}
-    supported |= {"additionalProperties", "required"}
-    unknown = set(schema) - supported
-    if unknown:
-        raise ValueError(f"the built-in validator does not implement {sorted(unknown)}")
-    if "$ref" in schema:
-        yield from _builtin_violations(value, _resolve_ref(root, schema["$ref"]), root, path)
-    if "type" in schema:
-        wanted = schema["type"]
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if not any(_type_matches(value, option) for option in options):
-            yield SchemaViolation(path, "type", wanted, _json_type(value))
-    if not isinstance(value, dict):
+def _wrong_entry_types(key: str, entry: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    if not isinstance(entry, dict):
+        yield ("auths", key), "object", entry
         return
-    properties: Mapping[str, Any] = schema.get("properties", {})
-    for name in schema.get("required", []):
-        if name not in value:
-            yield SchemaViolation(path, "required", name, "missing")
-    for name, item in value.items():
-        if name in properties:
-            yield from _builtin_violations(item, properties[name], root, (*path, name))
-        elif "additionalProperties" in schema:
-            extra = schema["additionalProperties"]
-            if extra is False:
-                yield SchemaViolation((*path, name), "additionalProperties", False, _json_type(item))
-            elif isinstance(extra, Mapping):
-                yield from _builtin_violations(item, extra, root, (*path, name))
+    for name in _ENTRY_STRING_FIELDS:
+        if name in entry and not isinstance(entry[name], str):
+            yield ("auths", key, name), "string", entry[name]
 
 
-def schema_violations(document: Any, *, schema: Mapping[str, Any] | None = None) -> list[SchemaViolation]:
-    """Every place ``document`` breaks the schema (default :data:`AUTH_DOCUMENT_SCHEMA`), sorted by path.
-
-    Always these direct checks, never jsonschema even where it is installed: the same document gets the same answer
-    on every host, and the modules need no third-party package. The unit tests hold them to jsonschema's answers.
-    """
-    schema = AUTH_DOCUMENT_SCHEMA if schema is None else schema
-    found = list(_builtin_violations(document, schema, schema, ()))
-    found = [replace(v, expected=tuple(v.expected)) if isinstance(v.expected, list) else v for v in found]
-    return sorted(set(found), key=lambda v: ([str(p) for p in v.path], v.keyword, str(v.expected)))
+def _type_problems(document: Mapping[str, Any]) -> list[str]:
+    """One line per known field of the wrong type, in path order (never the value, only its JSON type)."""
+    return [
+        f"{render_path(path)} must be {'an' if wanted == 'object' else 'a'} {wanted}, not {_json_type(value)}"
+        for path, wanted, value in sorted(_wrong_types(document), key=lambda problem: problem[0])
+    ]
 
 
-def _violation_message(violation: SchemaViolation) -> str:
-    where = render_path(violation.path)
-    if violation.keyword == "type":
-        wanted = violation.expected if isinstance(violation.expected, str) else " or ".join(violation.expected)
-        article = "an" if wanted[0] in "aeiou" else "a"
-        return f"{where} must be {article} {wanted}, not {violation.found}"
-    if violation.keyword == "required":
-        return f'{where} must have the field "{violation.expected}"'
-    return f"{where} breaks the schema rule {violation.keyword}"
-
-
-# --- auth fields ------------------------------------------------------------------------------------------------------
-def _auth_problem(auth: str) -> str | None:
-    """Why ``auth`` is not standard padded base64 of ``user:password``, or None. Never mentions the value."""
-    if any(char.isspace() for char in auth):
-        return "holds whitespace or line breaks (encode with `base64 -w0`)"
-    try:
-        decoded = base64.b64decode(auth, validate=True)
-    except (binascii.Error, ValueError):
-        return "is not standard base64 with padding"
-    if b":" not in decoded:
-        return 'does not decode to "user:password" (no colon)'
-    return None
-
-
-def decode_auth(auth: str, *, where: str = "auth") -> tuple[str, str]:
-    """``(username, password)`` from an ``auth`` value, split at the first colon as the kubelet does.
-
-    Bytes that are not UTF-8 are replaced (U+FFFD) in the returned text; the check itself works on bytes.
-    """
-    problem = _auth_problem(auth)
-    if problem:
-        raise InvalidInputError(
-            f'{where} {problem}; it must be base64 of "user:password" or the kubelet fails every pull that uses '
-            'this pull secret ("unable to parse auth field")'
-        )
-    user, _colon, password = base64.b64decode(auth, validate=True).partition(b":")
-    return user.decode("utf-8", "replace"), password.decode("utf-8", "replace")
-
-
-def entry_basic_credentials(entry: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The username and password the kubelet takes from an entry (``auth`` wins over the fields), or None."""
-    auth = entry.get("auth")
-    if isinstance(auth, str) and auth:
-        if _auth_problem(auth):
-            return None
-        return decode_auth(auth)
-    username, password = entry.get("username"), entry.get("password")
-    if isinstance(username, str) and isinstance(password, str) and (username or password):
-        return username, password
-    return None
-
-
-def entry_from_credentials(*, username: str, password: str, email: str | None = None) -> dict[str, str]:
-    """The entry ``kubectl create secret docker-registry`` writes: username, password, email (when not empty), auth."""
-    if not username:
-        raise InvalidInputError("a registry username is required (or give auth instead of username and password)")
-    if not password:
-        raise InvalidInputError(
-            f"the password for registry user {username!r} is empty; set the password (or token) of that user"
-        )
-    if ":" in username:
-        raise InvalidInputError(
-            f"registry username {username!r} contains ':'; the kubelet and containers/image split the credential at "
-            "the first ':' so this user could never log in: use a user name without ':' (a robot account or token "
-            "user of the registry)"
-        )
-    try:
-        raw = f"{username}:{password}".encode()
-    except UnicodeEncodeError:
-        raise InvalidInputError(f"the credentials for registry user {username!r} are not valid UTF-8 text") from None
-    entry = {"username": username, "password": password}
-    if email:
-        entry["email"] = email
-    entry["auth"] = base64.b64encode(raw).decode("ascii")
-    return entry
-
-
-def entry_from_auth(auth: str, *, email: str | None = None) -> dict[str, str]:
-    """A podman-style entry from a ready ``auth`` value (checked to be base64 of ``user:password``)."""
-    decode_auth(auth)
-    entry = {"email": email} if email else {}
-    entry["auth"] = auth
-    return entry
-
-
-# --- registry keys ----------------------------------------------------------------------------------------------------
-def split_registry_key(key: str) -> tuple[str, str, str]:
-    """``(scheme, host[:port], path)`` of a key; ``scheme`` is ``""``, ``http://`` or ``https://``; ``path`` keeps its
-    leading ``/`` (``""`` when there is none)."""
-    scheme = next((prefix for prefix in _SCHEMES if key.startswith(prefix)), "")
-    rest = key[len(scheme) :]
-    host, slash, path = rest.partition("/")
-    return scheme, host, f"/{path}" if slash else ""
-
-
-_KEY_FORM = "write only host[:port][/path], such as quay.io or quay.io/namespace"
-
-
-def validate_registry_key(key: str) -> str:
-    """Return ``key`` unchanged if it can name a registry (optionally with a path), else raise.
-
-    Refused: empty keys, whitespace, other schemes, tags (``:`` in the path) and digests (``@``), query strings,
-    and upper-case paths (image paths are lower-case, so such a key could never match an image).
-    """
-    if not isinstance(key, str) or not key:
-        raise InvalidInputError("a registry key (server) must be a non-empty string such as quay.io or quay.io/ns")
-    if any(char.isspace() or ord(char) < 32 for char in key):
-        raise InvalidInputError(
-            f"registry key {key!r} contains whitespace or control characters; remove them ({_KEY_FORM})"
-        )
-    if "://" in key and not key.startswith(_SCHEMES):
-        raise InvalidInputError(
-            f"registry key {key!r}: only https:// or http:// may prefix a registry key; {_KEY_FORM}"
-        )
-    _scheme, host, path = split_registry_key(key)
-    if not host:
-        raise InvalidInputError(f"registry key {key!r} has no registry host; {_KEY_FORM}")
-    if "@" in key:
-        raise InvalidInputError(
-            f"registry key {key!r} contains '@': a key names a registry or a repository path, not a digest "
-            f"(or user@host); {_KEY_FORM}"
-        )
-    if "?" in key or "#" in key:
-        raise InvalidInputError(f"registry key {key!r} contains '?' or '#'; {_KEY_FORM}")
-    if ":" in path:
-        raise InvalidInputError(
-            f"registry key {key!r} has ':' in its path: a key names a registry or a repository path, not a tag; "
-            f"drop the tag: {key.rpartition(':')[0]}"
-        )
-    if path.lower() != path:
-        raise InvalidInputError(
-            f"registry key {key!r} has upper-case letters in its path; image repository paths are lower-case, so "
-            f"this key would never match an image: write it as {key[: len(key) - len(path)]}{path.lower()}"
-        )
-    if "//" in path:
-        raise InvalidInputError(f"registry key {key!r} has an empty path component ('//'); {_KEY_FORM}")
-    return key
-
-
-def normalize_registry_key(key: str) -> str:
-    """The identity of a key as the kubelet and containers/image see it (§3.4, §7): scheme stripped, a leading
-    ``/v1/`` or ``/v2/`` stripped, trailing ``/`` dropped, host lower-cased, Docker Hub's three names as
-    ``docker.io``; any other path is kept."""
-    _scheme, host, path = split_registry_key(key)
-    if path.startswith(("/v1/", "/v2/")):
-        path = path[3:]
-    host = host.lower()
-    if host in _DOCKER_HUB_HOSTS:
-        host = "docker.io"
-    return host + path.rstrip("/")
-
-
-def registry_keys_equivalent(a: str, b: str) -> bool:
-    """True when two key spellings name the same registry (and path): ``https://index.docker.io/v1/`` ==
-    ``docker.io``, ``https://quay.io`` == ``quay.io``, but ``quay.io/ns`` != ``quay.io``."""
-    return a == b or normalize_registry_key(a) == normalize_registry_key(b)
-
-
-# --- loading --------------------------------------------------------------------------------------------------------
+# --- loading ----------------------------------------------------------------------------------------------------------
 def _looks_like_legacy_dockercfg(document: Mapping[str, Any]) -> bool:
     if "auths" in document or not document:
         return False
@@ -476,9 +221,10 @@ def load_auth_document(
 ) -> dict[str, Any]:
     """Parse JSON text or copy a mapping, and validate it as a docker config.json / podman auth.json.
 
-    Checks: a JSON object without duplicate keys; known fields of the right type (:data:`AUTH_DOCUMENT_SCHEMA`);
-    not the legacy ``.dockercfg`` layout; and, unless ``check_auth`` is False, every non-empty ``auth`` is standard
-    base64 of ``user:password`` (a bad one breaks every pull through the kubelet). Unknown fields are kept.
+    Checks: a JSON object without duplicate keys; known fields of the right type (``auths`` an object of entry
+    objects whose known fields are strings, ``credHelpers`` and ``HttpHeaders`` objects of strings, ``credsStore`` a
+    string); not the legacy ``.dockercfg`` layout; and, unless ``check_auth`` is False, every non-empty ``auth`` is
+    standard base64 of ``user:password`` (a bad one breaks every pull through the kubelet). Unknown fields are kept.
     Errors name ``source`` (e.g. ``auth_file /x/auth.json``, ``the secret ns/name``) and the key, never a value.
     """
     if isinstance(content, Mapping):
@@ -491,10 +237,10 @@ def load_auth_document(
         raise InvalidInputError(
             f'{source} must hold a JSON object such as {{"auths": {{...}}}}, not {_json_type(document)}'
         )
-    violations = schema_violations(document)
-    if violations:
-        details = "; ".join(_violation_message(violation) for violation in violations[:5])
-        more = f" (and {len(violations) - 5} more)" if len(violations) > 5 else ""
+    problems = _type_problems(document)
+    if problems:
+        details = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InvalidInputError(
             f"{source} is not a valid auth document: {details}{more}; a docker config.json or podman auth.json "
             'has the layout: {"auths": {"<registry>": {"auth": "<base64 of user:password>"}}}'
@@ -508,18 +254,13 @@ def load_auth_document(
         for key, entry in document.get("auths", {}).items():
             auth = entry.get("auth")
             if auth:
-                problem = _auth_problem(auth)
-                if problem:
-                    raise InvalidInputError(
-                        f"{source}: {render_path(('auths', key, 'auth'))} {problem}; it must be base64 of "
-                        '"user:password" or the kubelet fails every pull that uses this pull secret ("unable to parse '
-                        'auth field")'
-                    )
+                decode_auth(auth, where=f"{source}: {render_path(('auths', key, 'auth'))}")
     return document
 
 
 # --- changing documents -----------------------------------------------------------------------------------------------
-def _auths_of(document: Mapping[str, Any]) -> dict[str, Any]:
+def document_entries(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``auths`` of a document, ``{}`` when it has none."""
     auths = document.get("auths")
     if auths is None:
         return {}
@@ -535,7 +276,7 @@ def merge_entries(document: Mapping[str, Any], entries: Mapping[str, Mapping[str
     new keys go at the end. ``auths`` is added at the end when missing."""
     result = copy.deepcopy(dict(document))
     # Slots in document order, indexed by normalised key: linear in the size of the document, not quadratic.
-    slots: list[tuple[str, Any] | None] = list(_auths_of(result).items())
+    slots: list[tuple[str, Any] | None] = list(document_entries(result).items())
     by_key: dict[str, list[int]] = {}
     for index, slot in enumerate(slots):
         by_key.setdefault(normalize_registry_key(slot[0]) if slot else "", []).append(index)
@@ -562,7 +303,7 @@ def remove_entries(document: Mapping[str, Any], keys: Iterable[str]) -> tuple[di
     if "auths" not in result:
         return result, []
     wanted = list(keys)
-    auths = _auths_of(result)
+    auths = document_entries(result)
     removed = [key for key in auths if any(registry_keys_equivalent(key, other) for other in wanted)]
     result["auths"] = {key: value for key, value in auths.items() if key not in removed}
     return result, removed
@@ -597,7 +338,7 @@ def documents_equal(a: Any, b: Any) -> bool:
 
 def diff_entries(before: Mapping[str, Any], after: Mapping[str, Any]) -> EntryChanges:
     """Registry keys added, updated (any field differs) and removed from ``before`` to ``after``."""
-    old, new = _auths_of(before), _auths_of(after)
+    old, new = document_entries(before), document_entries(after)
     return EntryChanges(
         added=[key for key in new if key not in old],
         updated=[key for key in new if key in old and not documents_equal(old[key], new[key])],
@@ -605,96 +346,7 @@ def diff_entries(before: Mapping[str, Any], after: Mapping[str, Any]) -> EntryCh
     )
 
 
-# --- redaction ------------------------------------------------------------------------------------------------------
-_FINGERPRINT_SALT = b"openshift_ops.images registry credential fingerprint v1"
-# Slow on purpose: a fingerprint in a log must not make guessing a weak password cheap.
-_FINGERPRINT_ROUNDS = 20_000
-
-
-@lru_cache(maxsize=512)
-def _fingerprint(material: str) -> str:
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", material.encode("utf-8", "surrogatepass"), _FINGERPRINT_SALT, _FINGERPRINT_ROUNDS
-    )
-    return digest.hex()[:12]
-
-
-def credential_fingerprint(entry: Mapping[str, Any]) -> str:
-    """12 hex digits identifying the credential an entry holds (PBKDF2-HMAC-SHA256 of username, password and
-    tokens): equal for the same credential written as docker ``username``/``password``/``auth`` or podman ``auth``."""
-    basic: tuple[str | None, str | None] | None = entry_basic_credentials(entry)
-    if basic is None:
-        auth = entry.get("auth")
-        # An auth the kubelet cannot read still identifies what is stored.
-        basic = ("<undecodable auth>", auth) if isinstance(auth, str) and auth else (None, None)
-    tokens = [
-        entry.get(name) if isinstance(entry.get(name), str) else None for name in ("identitytoken", "registrytoken")
-    ]
-    return _fingerprint(json.dumps([*basic, *tokens], ensure_ascii=False))
-
-
-def entry_username(entry: Any) -> str | None:
-    """The user name of an entry: from ``auth`` when it has one, else from its ``username`` field."""
-    if not isinstance(entry, Mapping):
-        return None
-    basic = entry_basic_credentials(entry)
-    if basic:
-        return basic[0]
-    username = entry.get("username")
-    return username if isinstance(username, str) else None
-
-
-def registry_usernames(document: Mapping[str, Any]) -> dict[str, str | None]:
-    """``{key: username}`` for every entry, in order; no fingerprint (each costs a slow key derivation, and a
-    global pull secret can hold thousands of entries)."""
-    return {key: entry_username(entry) for key, entry in _auths_of(document).items()}
-
-
-def summarize_document(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{key: {"username", "email", "fingerprint"}}`` for every entry: safe for diff and return values (never a
-    password, ``auth`` or token). ``username`` comes from ``auth`` when the entry has one, else from its field."""
-    summary: dict[str, dict[str, Any]] = {}
-    for key, entry in _auths_of(document).items():
-        if not isinstance(entry, Mapping):
-            summary[key] = {"username": None, "email": None, "fingerprint": None}
-            continue
-        email = entry.get("email") if isinstance(entry.get("email"), str) else None
-        summary[key] = {
-            "username": entry_username(entry),
-            "email": email,
-            "fingerprint": credential_fingerprint(entry),
-        }
-    return summary
-
-
-def document_secret_values(document: Mapping[str, Any]) -> set[str]:
-    """Every secret string in the document (passwords, ``auth``, tokens and the decoded forms of ``auth``), to add
-    to ``module.no_log_values`` before anything can print them."""
-    values: set[str] = set()
-    auths = document.get("auths")
-    if not isinstance(auths, Mapping):
-        return values
-    for entry in auths.values():
-        if not isinstance(entry, Mapping):
-            continue
-        for name in _SECRET_FIELDS:
-            value = entry.get(name)
-            if isinstance(value, str) and value:
-                values.add(value)
-        auth = entry.get("auth")
-        if isinstance(auth, str) and auth:
-            try:
-                decoded = base64.b64decode(auth + "=" * (-len(auth) % 4)).decode("utf-8")
-            except (binascii.Error, ValueError):
-                continue
-            if decoded:
-                values.add(decoded)
-            password = decoded.partition(":")[2]
-            if password:
-                values.add(password)
-    return values
-
-
+# --- what readers will not use as it seems ----------------------------------------------------------------------------
 def document_warnings(document: Mapping[str, Any]) -> list[str]:
     """Things in a valid document that the kubelet or containers/image (CRI-O, podman) will not use as it seems."""
     warnings: list[str] = []
@@ -704,7 +356,7 @@ def document_warnings(document: Mapping[str, Any]) -> list[str]:
             f"the document sets {' and '.join(helpers)}: the kubelet ignores credential helpers (and containers/image "
             "ignores credsStore), so registries whose credentials live in a helper get none from this pull secret"
         )
-    for key, entry in _auths_of(document).items():
+    for key, entry in document_entries(document).items():
         if not isinstance(entry, Mapping):
             continue
         auth = entry.get("auth")

@@ -34,16 +34,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.transpo
     Response,
     Route,
     TransportFailure,
-    basic_auth_value,
+    TunnelRefusedError,
     connect,
     read_response,
     send_request,
     tls_context,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_basic_credentials,
-    split_registry_key,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_basic_auth
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import split_registry_key
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
@@ -124,10 +122,9 @@ def _describe_proxy_failure(error: OSError, where: str, via: _Via) -> str | None
         return f"connection to {via} for {where} refused: nothing listens there; check {via.variable}"
     if isinstance(error, socket.gaierror):  # through a proxy, only the proxy's name is resolved here
         return f"cannot resolve the host of {via} for {where}: {error.strerror}; check {via.variable}"
-    if str(error).startswith("Tunnel connection failed"):
-        answer = str(error).split(":", 1)[-1].strip()
+    if isinstance(error, TunnelRefusedError):
         return (
-            f"{via} refused to open a tunnel to {where} ({answer}); check {via.variable} (and its credentials) "
+            f"{via} refused to open a tunnel to {where} ({error.answer}); check {via.variable} (and its credentials) "
             "and NO_PROXY"
         )
     return None
@@ -143,8 +140,8 @@ def _describe_os_error(error: OSError, where: str, timeout: float, via: _Via | N
 def _describe_registry_failure(error: OSError, where: str, timeout: float) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         return (
-            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in ca_file, "
-            "or set validate_certs to false"
+            f"TLS certificate of {where} is not trusted ({error.verify_message}); give the registry's CA in "
+            "registry_ca_cert, or set registry_validate_certs to false"
         )
     if isinstance(error, ssl.SSLError):
         reason = error.reason or str(error)
@@ -277,10 +274,6 @@ def _challenges(answer: Response) -> dict[str, dict[str, str]]:
     return found
 
 
-def _basic_header(username: str, password: str) -> str:
-    return f"Basic {basic_auth_value(username, password)}"
-
-
 def _status(answer: Response) -> str:
     status = f"HTTP {answer.status} {answer.reason}".rstrip()
     location = answer.headers.get("Location") if 300 <= answer.status < 400 else None
@@ -316,7 +309,7 @@ class _Check:
         self.client = client
         scheme, host, path = registry_endpoint(key)
         self.endpoint = _Endpoint(scheme, host, path)
-        self.basic = entry_basic_credentials(entry)
+        self.basic = entry_basic_auth(entry)
         token = entry.get("identitytoken")
         self.identity_token = token if isinstance(token, str) and token else None
 
@@ -325,7 +318,7 @@ class _Check:
 
     @property
     def user(self) -> str:
-        return f"user {self.basic[0]!r}" if self.basic else "the identity token"
+        return f"user {self.basic.username!r}" if self.basic else "the identity token"
 
     def _cannot_check(self) -> RegistryCheckResult | None:
         if any(char in self.endpoint.host for char in "*?"):
@@ -364,7 +357,7 @@ class _Check:
             return self.result(
                 UNCHECKED, "the registry wants basic auth, but the entry holds only an identity token; not checked"
             )
-        answer = self.client.request("GET", ping_url, headers={"Authorization": _basic_header(*self.basic)})
+        answer = self.client.request("GET", ping_url, headers={"Authorization": f"Basic {self.basic.auth}"})
         if answer.status == 200:
             return self.result(ACCEPTED, f"{ping_url} accepted {self.user} (basic auth)")
         if answer.status in (401, 403):
@@ -384,7 +377,7 @@ class _Check:
     def _request_token(self, realm: str, params: Mapping[str, str]) -> Response:
         if self.basic is not None:
             url = f"{realm}{'&' if '?' in realm else '?'}{urllib.parse.urlencode(params)}"
-            return self.client.request("GET", url, headers={"Authorization": _basic_header(*self.basic)})
+            return self.client.request("GET", url, headers={"Authorization": f"Basic {self.basic.auth}"})
         # Only an identity token: docker's OAuth2 refresh-token grant.
         form = {"grant_type": "refresh_token", "refresh_token": self.identity_token or "", "client_id": _USER_AGENT}
         return self.client.request(
@@ -443,19 +436,20 @@ def check_registry_credentials(
     key: str,
     entry: Mapping[str, Any],
     *,
-    ca_file: str | None = None,
+    ca_data: str | None = None,
     validate_certs: bool = True,
     timeout: float = 15.0,
     environ: Mapping[str, str] | None = None,
 ) -> RegistryCheckResult:
     """Check one entry against its registry. Never raises for network or registry trouble: the result says what
-    went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``).
+    went wrong (``outcome`` ``unreachable``, ``rejected``, ``error``, ``unchecked``). ``entry`` is one that
+    ``load_auth_document`` accepted or ``entry_from_*`` built: its ``auth`` goes out as it is (``entry_basic_auth``).
 
     ``validate_certs=False`` marks the registry insecure: TLS is not verified and credentials may go over plain HTTP
     (an ``http://`` key, or a plain-HTTP token realm of such a registry); otherwise they never do. The proxy
     variables are read from ``environ`` (default: the process environment, which holds the task's ``environment``
     on either execution path)."""
-    context = tls_context(verify=validate_certs, ca_file=ca_file if validate_certs else None)
+    context = tls_context(verify=validate_certs, ca_data=ca_data if validate_certs else None)
     client = _Client(
         context, timeout, allow_plain_http=not validate_certs, environ=os.environ if environ is None else environ
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     normalize_registry_key,
     split_registry_key,
 )

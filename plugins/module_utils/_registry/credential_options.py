@@ -1,31 +1,40 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The registry-credential option group (``registries``, ``auth_file``, ``auth_content``): its argument spec, whose
-documentation face is the doc fragment ``openshift_ops.images.registry_credentials``, and the collection of the
-entries it describes into one ``{registry key: entry}`` map.
+"""The registry option groups as argument specs and as typed objects: the credentials (``registries``,
+``auth_file``, ``auth_content``, documented by the doc fragment ``openshift_ops.images.registry_credentials``) and
+the TLS settings of a check with the registries (``openshift_ops.images.registry_tls``). The objects are built from the
+options before anything connects, so a bad option fails before a kubeconfig is read or an exec plugin runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    load_auth_document,
+    merge_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_basic_credentials,
     entry_from_auth,
     entry_from_credentials,
-    load_auth_document,
-    merge_entries,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import (
+    read_auth_file,
+    read_ca_file,
+    read_text_file,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     registry_keys_equivalent,
     validate_registry_key,
 )
 
-_AUTH_FILE_FIX_MARK = "config.json"
-_AUTH_FILE_FIX = (
-    "auth_file must be the path of a readable docker config.json or podman auth.json file on the managed host "
-    "(for example ~/.docker/config.json or ${XDG_RUNTIME_DIR}/containers/auth.json)"
-)
+# The options that give registry credentials, in the order their entries are applied (a later one wins per key).
+CREDENTIAL_SOURCE_OPTIONS = ("auth_file", "auth_content", "registries")
 
 
 def registry_credentials_argument_spec() -> dict[str, Any]:
@@ -49,14 +58,18 @@ def registry_credentials_argument_spec() -> dict[str, Any]:
     }
 
 
-def credential_check_argument_spec() -> dict[str, Any]:
-    """``validate_credentials``, ``registry_ca_cert``, ``registry_validate_certs``; documented by
-    ``openshift_ops.images.credential_check``."""
+def registry_tls_argument_spec() -> dict[str, Any]:
+    """``registry_ca_cert``, ``registry_validate_certs``; documented by ``openshift_ops.images.registry_tls``."""
     return {
-        "validate_credentials": {"type": "bool", "default": False},
         "registry_ca_cert": {"type": "path"},
         "registry_validate_certs": {"type": "bool", "default": True},
     }
+
+
+def credential_check_argument_spec() -> dict[str, Any]:
+    """``validate_credentials``, documented by ``openshift_ops.images.credential_check``, with the TLS options of
+    the check."""
+    return {"validate_credentials": {"type": "bool", "default": False}} | registry_tls_argument_spec()
 
 
 def _entries_of_document(document: Mapping[str, Any], source: str) -> dict[str, dict[str, Any]]:
@@ -120,9 +133,11 @@ def registry_entries_from_list(items: Iterable[Any], *, label: str = "registries
     return entries
 
 
-def collect_registry_entries(params: Mapping[str, Any], *, read_text: Callable[[str], str]) -> dict[str, dict]:
+def collect_registry_entries(
+    params: Mapping[str, Any], *, read_text: Callable[[str], str] = read_text_file
+) -> dict[str, dict[str, Any]]:
     """Every entry the options describe: ``auth_file``, then ``auth_content``, then ``registries``; a later source
-    wins for a key (or an equivalent spelling of it). ``read_text(path)`` reads the auth file (OSError is reported).
+    wins for a key (or an equivalent spelling of it). ``read_text(path)`` reads the auth file.
 
     Entries from files are taken as written (podman's ``{"auth"}`` or docker's fields, unknown fields kept); entries
     from ``registries`` are built as ``kubectl create secret docker-registry`` does. Every key is checked, and every
@@ -132,16 +147,7 @@ def collect_registry_entries(params: Mapping[str, Any], *, read_text: Callable[[
     auth_file = params.get("auth_file")
     if auth_file:
         source = f"auth_file {auth_file}"
-        try:
-            text = read_text(auth_file)
-        except OSError as error:
-            raise InvalidInputError(f"{source} cannot be read: {error.strerror or error}; {_AUTH_FILE_FIX}") from None
-        except InvalidInputError as error:
-            # read_text says what failed (missing, a directory, not text); the fix is the same for each
-            if _AUTH_FILE_FIX_MARK in str(error):
-                raise
-            raise InvalidInputError(f"{error}; {_AUTH_FILE_FIX}") from None
-        document = load_auth_document(text, source=source)
+        document = load_auth_document(read_auth_file(auth_file, read_text=read_text), source=source)
         collected = merge_entries(collected, _entries_of_document(document, source))
 
     content = params.get("auth_content")
@@ -157,3 +163,59 @@ def collect_registry_entries(params: Mapping[str, Any], *, read_text: Callable[[
     if registries:
         collected = merge_entries(collected, registry_entries_from_list(registries))
     return dict(collected["auths"])
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """The credentials the options give, as ``{registry key: entry}``, every key and entry checked."""
+
+    entries: Mapping[str, Mapping[str, Any]]
+    given: bool  # some credential option was set, even when it held no entry
+
+    @classmethod
+    def none(cls) -> RegistryCredentials:
+        return cls(entries={}, given=False)
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], *, read_text: Callable[[str], str] = read_text_file
+    ) -> RegistryCredentials:
+        given = any(params.get(option) for option in CREDENTIAL_SOURCE_OPTIONS)
+        entries = collect_registry_entries(params, read_text=read_text) if given else {}
+        return cls(entries=entries, given=given)
+
+    def secret_values(self) -> set[str]:
+        """Every secret in the entries (passwords, ``auth`` strings, tokens), to be hidden from any output."""
+        return document_secret_values({"auths": dict(self.entries)})
+
+    def refuse_removals(self, remove_registries: Iterable[str]) -> None:
+        """Refuse registry keys that are both given with credentials and asked to be removed (spellings compared
+        like the kubelet and containers/image do)."""
+        clashes = [
+            key for key in remove_registries if any(registry_keys_equivalent(key, given) for given in self.entries)
+        ]
+        if clashes:
+            raise InvalidInputError(
+                f"registry {', '.join(clashes)} is both given with credentials and listed in remove_registries; "
+                "keep one"
+            )
+
+
+@dataclass(frozen=True)
+class RegistryTls:
+    """How a check with the registries verifies them: the CA to trust (PEM text, read from ``registry_ca_cert``;
+    ``None`` is the system trust store) and whether TLS is verified at all."""
+
+    ca_data: str | None = None
+    validate_certs: bool = True
+
+    @classmethod
+    def from_params(
+        cls, params: Mapping[str, Any], *, used: bool, read_text: Callable[[str], str] = read_text_file
+    ) -> RegistryTls:
+        """The TLS settings; the CA file is read only when a check will use it (``used``) and TLS is verified."""
+        validate_certs = params.get("registry_validate_certs", True) is not False
+        ca_file = params.get("registry_ca_cert")
+        if not (used and validate_certs and ca_file):
+            return cls(validate_certs=validate_certs)
+        return cls(ca_data=read_ca_file(ca_file, read_text=read_text), validate_certs=validate_certs)

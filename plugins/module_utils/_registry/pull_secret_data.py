@@ -1,7 +1,8 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a pull Secret's data holds: the auth document under its type's key, read leniently, and every value in it
-that must never be printed. Pure functions, for every module that reads a pull secret.
+"""What a pull Secret holds: the types that pullers read and their data keys, the size limit of its data, the auth
+document under its type's key (read leniently) and every value in it that must never be printed. Pure functions,
+for every module that reads or writes a pull secret.
 """
 
 from __future__ import annotations
@@ -14,14 +15,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    DOCKERCFG_TYPE,
-    PULL_SECRET_DATA_KEYS,
-    document_secret_values,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
 
+# The only Secret types the kubelet, CRI-O, image stream imports and builds read as pull secrets, and their data
+# keys (semantics §3.3); one definition for every module that writes or reads one.
+DOCKERCONFIGJSON_TYPE = "kubernetes.io/dockerconfigjson"
+DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
+DOCKERCFG_TYPE = "kubernetes.io/dockercfg"
+DOCKERCFG_KEY = ".dockercfg"
+PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: DOCKERCONFIGJSON_KEY, DOCKERCFG_TYPE: DOCKERCFG_KEY}
 # podman's Secret type: no puller reads it, but its data is a pull secret's all the same.
 PODMANCONFIGJSON_TYPE = "kubernetes.io/podmanconfigjson"
+# The API server refuses a Secret whose data (decoded) exceeds 1 MiB (core/v1 MaxSecretSize).
+SECRET_DATA_LIMIT = 1024 * 1024
+
+
+def secret_data_size(secret: Mapping[str, Any]) -> int:
+    """The bytes the API server counts against :data:`SECRET_DATA_LIMIT`: every data value, base64-decoded."""
+    return sum(len(value) * 3 // 4 - value[-2:].count("=") for value in (secret.get("data") or {}).values())
 
 
 def secret_content(secret: Mapping[str, Any], secret_type: str) -> str | None:

@@ -6,62 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
-    validate_dns_subdomain_name,
-    validate_namespace_name,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
-    normalize_purposes,
-    normalize_secret_names,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.request import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import link_secrets
 
 
-def default_purposes(state: str) -> list[str]:
-    """Linking defaults to pull; unlinking to both lists, as ``oc secrets unlink`` removes from both."""
-    return ["pull"] if state == "present" else ["pull", "mount"]
-
-
-@dataclass(frozen=True)
-class SecretLinkRequest:
-    """What the ``secret_link`` module was asked to do, checked and normalised."""
-
-    service_account: str
-    namespace: str | None
-    secrets: tuple[str, ...]
-    purposes: tuple[str, ...]
-    state: str = "present"
-    allow_missing: bool = False
-    wait_for_service_account: bool = False
-    wait_timeout: float = 120.0
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> SecretLinkRequest:
-        wait_timeout = params.get("wait_timeout", 120)
-        state = params.get("state") or "present"
-        if wait_timeout is None or wait_timeout < 0:
-            raise InvalidInputError(f"wait_timeout must be zero or a positive number of seconds, got {wait_timeout!r}")
-        return cls(
-            service_account=validate_dns_subdomain_name(
-                params["service_account"], what="service_account", kind="service account"
-            ),
-            namespace=validate_namespace_name(params["namespace"]) if params.get("namespace") else None,
-            secrets=tuple(normalize_secret_names(params.get("secrets") or [])),
-            purposes=tuple(normalize_purposes(params.get("purpose") or default_purposes(state))),
-            state=state,
-            allow_missing=bool(params.get("allow_missing")),
-            wait_for_service_account=bool(params.get("wait_for_service_account")),
-            wait_timeout=float(wait_timeout),
-        )
-
-
-def apply_secret_link(client: Any, request: SecretLinkRequest, run: RunContext) -> Outcome:
+def apply_secret_link(client: KubeApi, request: SecretLinkRequest, run: RunContext) -> Outcome:
     """Run the ``secret_link`` module's request."""
     namespace = request.namespace or client.default_namespace
     outcome = link_secrets(

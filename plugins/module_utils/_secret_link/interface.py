@@ -10,10 +10,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connect
     connection_argument_spec,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import ModuleInterface
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import (
-    SecretLinkRequest,
-    apply_secret_link,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import apply_secret_link
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.request import SecretLinkRequest
 
 SECRET_LINK_ARGS: dict[str, dict[str, Any]] = {
     "service_account": {"type": "str", "required": True},

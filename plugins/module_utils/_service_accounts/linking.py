@@ -16,12 +16,15 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ClusterStateError,
     ForbiddenError,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     secret_path,
     service_account_path,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import PULL_SECRET_DATA_KEYS
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    PULL_SECRET_DATA_KEYS,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     LinkPlan,
     managed_dockercfg_secret,
@@ -63,7 +66,7 @@ class LinkOutcome:
 
 
 def wait_for_service_account(
-    client: Any,
+    client: KubeApi,
     namespace: str,
     name: str,
     *,
@@ -79,7 +82,7 @@ def wait_for_service_account(
     while True:
         current = client.get(path, allow_missing=True)
         managed = managed_dockercfg_secret(current) if current is not None else None
-        if managed is not None:
+        if current is not None and managed is not None:
             try:
                 if managed_secret_ready(client.get(secret_path(namespace, managed), allow_missing=True), name):
                     return current
@@ -109,7 +112,7 @@ def wait_for_service_account(
     )
 
 
-def _check_secrets(client: Any, namespace: str, names: Sequence[str], purposes: Sequence[str]) -> tuple[list, list]:
+def _check_secrets(client: KubeApi, namespace: str, names: Sequence[str], purposes: Sequence[str]) -> tuple[list, list]:
     """Return (missing names, warnings about secrets the kubelet would ignore)."""
     missing: list[str] = []
     warnings: list[str] = []
@@ -126,7 +129,7 @@ def _check_secrets(client: Any, namespace: str, names: Sequence[str], purposes: 
 
 
 def link_secrets(
-    client: Any,
+    client: KubeApi,
     *,
     namespace: str,
     service_account: str,

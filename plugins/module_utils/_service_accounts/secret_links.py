@@ -89,13 +89,19 @@ def is_managed_secret_name(service_account: Mapping[str, Any], name: str) -> boo
     return _is_generated_from(name, managed_secret_name_prefix(str(metadata.get("name", ""))))
 
 
+def managed_secret_owner(secret: Mapping[str, Any]) -> str | None:
+    """The service account whose registry pull secret this is, as openshift-controller-manager (or an older
+    controller) annotates the secrets it manages; None for any other secret."""
+    annotations = (secret.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(REGISTRY_AUTH_SA_ANNOTATION) or annotations.get(LEGACY_SA_ANNOTATION) or None
+
+
 def managed_secret_ready(secret: Mapping[str, Any] | None, service_account: str) -> bool:
     """Whether the managed secret holds credentials yet. Since 4.16 the controller links the secret first, with
     ``.dockercfg`` ``{}``, and fills in a bound token afterwards; a pod created in between pulls without it."""
     if not secret or secret.get("type") != "kubernetes.io/dockercfg":
         return False
-    annotations = (secret.get("metadata") or {}).get("annotations") or {}
-    owner = annotations.get(REGISTRY_AUTH_SA_ANNOTATION) or annotations.get(LEGACY_SA_ANNOTATION)
+    owner = managed_secret_owner(secret)
     if owner is not None and owner != service_account:
         return False
     encoded = (secret.get("data") or {}).get(".dockercfg") or ""

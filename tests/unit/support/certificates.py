@@ -8,6 +8,7 @@ import datetime as dt
 import ipaddress
 import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,3 +119,9 @@ def server_context(directory: Path, certificate_and_key: tuple[str, str]) -> ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain)
     return context
+
+
+def loopback_tls(directory: Path, authority: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
+    """A maker of server contexts for 127.0.0.1, each with a fresh certificate ``authority`` signed, and the
+    authority's PEM text for ``ca_data``."""
+    return (lambda: server_context(directory, authority.issue(ips=("127.0.0.1",)))), authority.pem

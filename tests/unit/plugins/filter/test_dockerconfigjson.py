@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -14,14 +13,11 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openshift_ops.images.plugins.filter import dockerconfigjson as plugin
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 dockerconfigjson = plugin.FilterModule().filters()["dockerconfigjson"]
 SECRET = "pw-S3CRET<&>"
 REPO = Path(__file__).resolve().parents[4]
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def test_list_of_credentials():

@@ -21,9 +21,13 @@ from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ImagesError
 from ansible_collections.openshift_ops.images.plugins.module_utils._images import reference
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import parse_kubeconfig_text
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.kubeconfig import parse_kubeconfig_text
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import read_block_yaml
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import (
+    auth_document,
+    redaction,
+    registry_keys,
+)
 
 EXAMPLES = 10_000
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -113,7 +117,7 @@ def test_names_tags_and_digests(value: str) -> None:
 @fuzz
 @given(key=st.one_of(near_references, st.text(alphabet=REFERENCE_ALPHABET + "hs", max_size=40), anything))
 def test_registry_keys(key: str) -> None:
-    checked = typed_or_value(auth_document.validate_registry_key, key)
+    checked = typed_or_value(registry_keys.validate_registry_key, key)
     if checked is not None:
         assert checked == key
         assert "://" not in key and "@" not in key and " " not in key
@@ -149,8 +153,8 @@ def test_auth_documents(document: dict[str, Any], as_text: bool) -> None:
     loaded = typed_or_value(auth_document.load_auth_document, content, source="fuzz")
     if loaded is not None:
         # a document that loads can be summarised and searched for secrets without error
-        auth_document.summarize_document(loaded)
-        auth_document.document_secret_values(loaded)
+        redaction.summarize_document(loaded)
+        redaction.document_secret_values(loaded)
 
 
 @fuzz

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -12,15 +11,14 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.openshift_ops.images.plugins.doc_fragments.registry_credentials import ModuleDocFragment
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    CREDENTIAL_SOURCE_OPTIONS,
+    RegistryCredentials,
+    RegistryTls,
     collect_registry_entries,
     registry_credentials_argument_spec,
     registry_entries_from_list,
 )
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 SECRET = "pw-S3CRET-value"
 
@@ -28,33 +26,23 @@ SECRET = "pw-S3CRET-value"
 # --- the spec and its documentation face -------------------------------------------------------------------------
 
 
-def _doc_view(options: dict) -> dict:
+def _option_view(options: dict, nested: str) -> dict:
+    """Type, required and elements of each option and of the options under its ``nested`` key (``suboptions`` in
+    the documentation, ``options`` in the argument spec)."""
     view = {}
-    for name, doc in options.items():
-        item = {"type": doc.get("type", "str"), "required": doc.get("required", False)}
-        if "elements" in doc:
-            item["elements"] = doc["elements"]
-        if "suboptions" in doc:
-            item["options"] = _doc_view(doc["suboptions"])
-        view[name] = item
-    return view
-
-
-def _spec_view(spec: dict) -> dict:
-    view = {}
-    for name, option in spec.items():
+    for name, option in options.items():
         item = {"type": option.get("type", "str"), "required": option.get("required", False)}
         if "elements" in option:
             item["elements"] = option["elements"]
-        if "options" in option:
-            item["options"] = _spec_view(option["options"])
+        if nested in option:
+            item["options"] = _option_view(option[nested], nested)
         view[name] = item
     return view
 
 
 def test_doc_fragment_documents_exactly_the_argument_spec():
     documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    assert _doc_view(documented) == _spec_view(registry_credentials_argument_spec())
+    assert _option_view(documented, "suboptions") == _option_view(registry_credentials_argument_spec(), "options")
 
 
 def test_every_secret_option_is_no_log():
@@ -157,7 +145,7 @@ def test_auth_content_as_json_text():
 @pytest.mark.parametrize(
     ("params", "files", "needles"),
     [
-        ({"auth_file": "/missing"}, {}, ["auth_file /missing cannot be read: No such file or directory"]),
+        ({"auth_file": "/missing"}, {}, ["auth_file /missing does not exist on the managed host", "podman auth.json"]),
         ({"auth_file": "/f"}, {"/f": "{nope"}, ["auth_file /f is not valid JSON"]),
         (
             {"auth_file": "/f"},
@@ -213,3 +201,93 @@ def test_registry_entries_from_list_labels_messages():
         registry_entries_from_list(
             [{"server": "a.io", "username": "u", "password": "p"}, {"server": "b.io"}], label="credentials"
         )
+
+
+# --- the typed objects ----------------------------------------------------------------------------------------------
+
+
+def no_file(path: str) -> str:
+    raise AssertionError(f"no file is read here: {path}")
+
+
+def test_the_source_options_are_the_spec_of_the_group():
+    assert set(CREDENTIAL_SOURCE_OPTIONS) == set(registry_credentials_argument_spec())
+
+
+def test_credentials_hold_every_secret_of_their_entries():
+    params = {"registries": [{"server": "quay.io", "username": "robot", "password": "r0bot-Passw0rd"}]}
+    credentials = RegistryCredentials.from_params(params, read_text=no_file)
+    assert credentials.given
+    assert list(credentials.entries) == ["quay.io"]
+    assert {"r0bot-Passw0rd", b64("robot:r0bot-Passw0rd")} <= credentials.secret_values()
+
+
+def test_no_option_is_no_credentials_and_reads_nothing():
+    credentials = RegistryCredentials.from_params({"registries": None, "auth_file": ""}, read_text=no_file)
+    assert credentials == RegistryCredentials.none()
+    assert credentials.secret_values() == set()
+
+
+def test_an_auth_file_with_no_entries_is_still_given():
+    credentials = RegistryCredentials.from_params({"auth_file": "/f"}, read_text=read_map({"/f": '{"auths": {}}'}))
+    assert credentials.given
+    assert credentials.entries == {}
+
+
+@pytest.mark.parametrize(
+    ("remove", "refused"),
+    [
+        (["other.io", "quay.io/ns"], None),
+        (["https://quay.io"], "https://quay.io"),
+        (["https://index.docker.io/v1/", "x.io"], "https://index.docker.io/v1/"),
+        (["https://quay.io", "index.docker.io"], "https://quay.io, index.docker.io"),
+    ],
+)
+def test_a_key_both_given_and_removed_is_refused_in_any_spelling(remove, refused):
+    params = {
+        "registries": [
+            {"server": "quay.io", "username": "u", "password": SECRET},
+            {"server": "docker.io", "username": "u", "password": SECRET},
+        ]
+    }
+    credentials = RegistryCredentials.from_params(params, read_text=no_file)
+    if refused is None:
+        credentials.refuse_removals(remove)
+        return
+    with pytest.raises(InvalidInputError) as caught:
+        credentials.refuse_removals(remove)
+    assert str(caught.value).startswith(f"registry {refused} is both given with credentials and listed")
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "used", "expected"),
+    [
+        ({}, True, RegistryTls()),
+        ({"registry_ca_cert": "/ca.pem"}, True, RegistryTls(ca_data=PEM)),
+        # not read when no check uses it, or when verification is off
+        ({"registry_ca_cert": "/missing.pem"}, False, RegistryTls()),
+        (
+            {"registry_ca_cert": "/missing.pem", "registry_validate_certs": False},
+            True,
+            RegistryTls(validate_certs=False),
+        ),
+    ],
+)
+def test_registry_tls_reads_the_ca_only_when_a_check_uses_it(params, used, expected):
+    assert RegistryTls.from_params(params, used=used, read_text=read_map({"/ca.pem": PEM})) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "needle"),
+    [
+        ({}, "registry_ca_cert /ca.pem does not exist on the managed host; registry_ca_cert must be the path"),
+        ({"/ca.pem": "not a certificate"}, "registry_ca_cert /ca.pem holds no PEM certificate"),
+    ],
+)
+def test_a_bad_registry_ca_cert_is_named(files, needle):
+    with pytest.raises(InvalidInputError) as caught:
+        RegistryTls.from_params({"registry_ca_cert": "/ca.pem"}, used=True, read_text=read_map(files))
+    assert needle in str(caught.value)

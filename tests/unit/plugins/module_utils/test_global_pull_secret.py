@@ -16,11 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import (
-    DEFAULT_BACKUP_DIR,
-    GlobalPullSecretRequest,
-    write_backup,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import write_backup
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.plan import (
     DATA_KEY,
     DOCKERCONFIGJSON_TYPE,
@@ -38,19 +34,20 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     removal_keys,
     updated_secret,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry import auth_document
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    document_secret_values,
-    dump_document,
-    entry_from_credentials,
+from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
+    DEFAULT_BACKUP_DIR,
+    GlobalPullSecretRequest,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import conflicting_removals
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry import redaction
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import dump_document
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
+    RegistryCredentials,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 WHERE = "openshift-config/pull-secret"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def cluster_document() -> dict[str, Any]:
@@ -392,16 +389,6 @@ def test_removal_keys_dedupes_and_validates() -> None:
         removal_keys([], ["quay.io/ns/repo:latest"])
 
 
-def test_conflicting_keys_compare_spellings() -> None:
-    assert conflicting_removals(
-        ["quay.io", "docker.io"], ["https://quay.io", "https://index.docker.io/v1/", "x.io"]
-    ) == [
-        "https://quay.io",
-        "https://index.docker.io/v1/",
-    ]
-    assert conflicting_removals([], ["quay.io"]) == []
-
-
 def test_registries_result_holds_keys_and_usernames_only() -> None:
     document = cluster_document()
     document["auths"]["r.example.com"] = NEW_ENTRY
@@ -417,7 +404,7 @@ def test_registries_result_derives_no_fingerprint(monkeypatch: pytest.MonkeyPatc
     def refuse(_material: str) -> str:
         raise AssertionError("registries_result must not fingerprint")
 
-    monkeypatch.setattr(auth_document, "_fingerprint", refuse)
+    monkeypatch.setattr(redaction, "_fingerprint", refuse)
     document = cluster_document()
     document["auths"]["r.example.com"] = NEW_ENTRY
     assert registries_result(document)[-1] == {"server": "r.example.com", "username": "developer"}
@@ -505,7 +492,7 @@ def test_request_for_a_merge() -> None:
     assert request.path == "/api/v1/namespaces/openshift-config/secrets/pull-secret"
     assert request.where == WHERE
     assert request.remove == ("old.example.com",)
-    assert request.credential_params["registries"] == [REGISTRY]
+    assert request.credentials.entries == {"r.example.com": {"username": "u", "password": "p", "auth": "dTpw"}}
     assert request.backup_dir == DEFAULT_BACKUP_DIR
     assert request.wait_timeout == 1800.0
 
@@ -515,7 +502,7 @@ def test_request_for_absent_takes_keys_from_servers_and_remove_registries() -> N
         params(state="absent", registries=[{"server": "a.example.com"}], remove_registries=["b.example.com"])
     )
     assert request.remove == ("a.example.com", "b.example.com")
-    assert request.credential_params == {}
+    assert request.credentials == RegistryCredentials.none()
 
 
 @pytest.mark.parametrize(

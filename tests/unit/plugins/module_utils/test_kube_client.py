@@ -32,7 +32,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnprocessableError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
-from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import (
+    TunnelRefusedError,
+    basic_auth_value,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
     ApiPath,
     RequestContext,
@@ -49,7 +52,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
     client_for,
     retry_safe,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
     certificate_error,
     key_pem,
@@ -402,7 +406,7 @@ PROXY = ProxyEndpoint("http", "proxy.corp", 3128, None)
         (ConnectionRefusedError(111, "Connection refused"), PROXY, ["connection to proxy proxy.corp:3128 was refused"]),
         (socket.gaierror(-2, "Name or service not known"), None, ["cannot resolve host name 'api.example.com'"]),
         (
-            OSError("Tunnel connection failed: 407 Proxy Authentication Required"),
+            TunnelRefusedError("407 Proxy Authentication Required"),
             PROXY,
             ["proxy proxy.corp refused to open a tunnel", "407 Proxy Authentication Required"],
         ),
@@ -549,13 +553,10 @@ def test_unknown_patch_type() -> None:
         KubeClient(ClusterConfig(server="https://h")).patch("/api/v1/namespaces/x", {}, patch_type="apply")
 
 
-def test_client_for_hides_every_secret_it_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in list(os.environ):
-        if variable.startswith("K8S_AUTH_"):
-            monkeypatch.delenv(variable)
+def test_client_for_hides_every_secret_it_reads() -> None:
     hidden: set[str] = set()
-    params = {"host": "https://h:6443", "username": "dev", "password": "pw", "request_timeout": 3}
-    client = client_for(params, hidden.update)
+    options = ConnectionOptions(host="https://h:6443", username="dev", password="pw", request_timeout=3.0)
+    client = client_for(options, hidden.update)
     assert hidden == {"pw", basic_auth_value("dev", "pw")}
     client.on_new_secrets(["refreshed-token"])
     assert "refreshed-token" in hidden

@@ -6,14 +6,21 @@ import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
+    cluster_role_binding_path,
+    cluster_role_path,
     image_stream_path,
     image_stream_tag_path,
     is_dns1123_label,
     is_dns1123_subdomain,
     is_path_segment_name,
+    local_subject_access_review_path,
+    namespace_path,
     role_binding_path,
+    role_path,
     secret_path,
+    self_subject_access_review_path,
     service_account_path,
+    subject_access_review_path,
     validate_dns_subdomain_name,
     validate_namespace_name,
     validate_path_segment_name,
@@ -84,3 +91,19 @@ def test_paths() -> None:
     # a string that is no valid name cannot reach another path
     assert secret_path("ns", "../../x?y") == "/api/v1/namespaces/ns/secrets/..%2F..%2Fx%3Fy"
     assert secret_path("a/b") == "/api/v1/namespaces/a%2Fb/secrets"
+
+
+def test_rbac_and_review_paths() -> None:
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    assert role_path("ns", "reader") == f"{rbac}/namespaces/ns/roles/reader"
+    assert cluster_role_path("system:image-puller") == f"{rbac}/clusterroles/system:image-puller"
+    assert cluster_role_binding_path() == f"{rbac}/clusterrolebindings"
+    assert namespace_path("ns") == "/api/v1/namespaces/ns"
+    assert subject_access_review_path() == "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+    assert self_subject_access_review_path() == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    assert local_subject_access_review_path("ns") == (
+        "/apis/authorization.k8s.io/v1/namespaces/ns/localsubjectaccessreviews"
+    )
+    # names read from bindings are quoted too: a role name cannot reach another path
+    assert cluster_role_path("../secrets") == f"{rbac}/clusterroles/..%2Fsecrets"
+    assert role_path("ns", "a?b") == f"{rbac}/namespaces/ns/roles/a%3Fb"

@@ -13,7 +13,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     PartialChangeError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -59,15 +60,18 @@ class FakeClient:
 
 
 A_CLIENT = FakeClient(ClusterConfig(server="https://api.example.com:6443"))
+INSECURE_HOST = "https://insecure.example.com:6443"
+INSECURE = FakeClient(ClusterConfig(server=INSECURE_HOST, verify_tls=False, warnings=("unverified",)))
 
 
 @pytest.fixture
-def clients(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    made: list[Any] = []
+def clients(monkeypatch: pytest.MonkeyPatch) -> list[ConnectionOptions]:
+    """The connection options each client was made from; the client itself is a stand-in."""
+    made: list[ConnectionOptions] = []
 
-    def fake_client(params: Mapping[str, Any], hide: Any) -> object:
-        made.append(params)
-        return params.get("_client", A_CLIENT)
+    def fake_client(options: ConnectionOptions, hide: Any) -> object:
+        made.append(options)
+        return INSECURE if options.host == INSECURE_HOST else A_CLIENT
 
     monkeypatch.setattr(kube_client, "client_for", fake_client)
     return made
@@ -111,6 +115,30 @@ def test_a_bad_request_fails_before_any_client_is_made(clients: list[Any]) -> No
     assert clients == []
 
 
+def test_the_connection_options_are_parsed_once_before_the_client_is_made(clients: list[ConnectionOptions]) -> None:
+    module = FakeModule({"name": "x", "host": "https://api.example.com:6443", "api_key": "t", "request_timeout": 5.0})
+    run_module(module, interface(dict, lambda *_args: Outcome({"changed": False})))
+    assert clients == [ConnectionOptions(host="https://api.example.com:6443", api_key="t", request_timeout=5.0)]
+
+
+def test_bad_connection_options_fail_before_any_client_is_made(clients: list[ConnectionOptions]) -> None:
+    module = FakeModule({"username": "dev"})
+    run_module(module, interface(dict, lambda *_args: Outcome({})))
+    assert module.calls == [
+        ("fail_json", {"msg": "username and password must be given together (HTTP basic authentication)"})
+    ]
+    assert clients == []
+
+
+def test_the_request_is_checked_before_the_connection_options(clients: list[ConnectionOptions]) -> None:
+    def refuse(params: Mapping[str, Any]) -> None:
+        raise InvalidInputError("name: 'X' is not a valid secret name")
+
+    module = FakeModule({"username": "dev"})
+    run_module(module, interface(refuse, lambda *_args: Outcome({})))
+    assert module.calls == [("fail_json", {"msg": "name: 'X' is not a valid secret name"})]
+
+
 def test_a_partial_change_reports_what_was_changed(clients: list[Any]) -> None:
     def apply(client: Any, request: Any, run: RunContext) -> Outcome:
         raise PartialChangeError("the secret was written, the rollout failed", result={"changed": True, "added": ["q"]})
@@ -149,17 +177,14 @@ def test_spec_arguments_are_copies_in_the_shape_ansible_module_takes() -> None:
     assert bare.spec_arguments()["required_if"] is None
 
 
-INSECURE = FakeClient(ClusterConfig(server="https://api.example.com:6443", verify_tls=False, warnings=("unverified",)))
-
-
 def test_the_connection_warnings_come_first_and_survive_a_failure(clients: list[Any]) -> None:
-    module = FakeModule({"_client": INSECURE})
+    module = FakeModule({"host": INSECURE_HOST})
     run_module(module, interface(dict, lambda *_args: Outcome({"changed": False}, ["from the core"])))
     assert module.calls == [("warn", "unverified"), ("warn", "from the core"), ("exit_json", {"changed": False})]
 
     def refuse(client: Any, request: Any, run: RunContext) -> Outcome:
         raise InvalidInputError("refused")
 
-    failing = FakeModule({"_client": INSECURE})
+    failing = FakeModule({"host": INSECURE_HOST})
     run_module(failing, interface(dict, refuse))
     assert failing.calls == [("warn", "unverified"), ("fail_json", {"msg": "refused"})]

@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info import diagnose as dx
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.read import (
-    PullAccessRequest,
     parse_image_stream,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.request import (
+    PullAccessRequest,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac import authorization as rbac

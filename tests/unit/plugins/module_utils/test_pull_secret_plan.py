@@ -17,19 +17,18 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     DOCKERCFG,
     DOCKERCONFIGJSON,
     PODMANCONFIGJSON,
-    PullSecretRequest,
     desired_secret,
     encode_document,
     plan_pull_secret,
     resolve_secret_type,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import (
     entry_from_auth,
     entry_from_credentials,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_text_file
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_file import read_auth_file
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
-    conflicting_removals,
     registry_check_failure,
     registry_check_warnings,
 )
@@ -38,12 +37,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     secret_content,
     secret_data_values,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
 
 NS, NAME = "project-a", "private-registry"
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 def auth(user: str, password: str) -> str:
@@ -411,12 +407,6 @@ def test_registry_check_warnings_name_what_was_not_checked() -> None:
     assert registry_check_failure(checks[:1]) is None
 
 
-def test_conflicting_removals() -> None:
-    assert conflicting_removals(
-        ["quay.io", "docker.io"], ["https://index.docker.io/v1/", "other.io", "quay.io/ns"]
-    ) == ["https://index.docker.io/v1/"]
-
-
 # --- the request ----------------------------------------------------------------------------------------------------
 
 
@@ -444,15 +434,25 @@ def params(**overrides) -> dict:
 def test_request_from_params() -> None:
     request = PullSecretRequest.from_params(params(link_service_accounts=["default", "builder", "default"]))
     assert request.link_service_accounts == ("default", "builder")
-    assert request.has_credentials
-    assert request.credential_params["registries"] == [{"server": "quay.io", "username": "u", "password": "p"}]
+    assert request.credentials.given
+    assert request.credentials.entries == {"quay.io": {"username": "u", "password": "p", "auth": b64("u:p")}}
+    assert {"p", b64("u:p")} <= request.secret_values()
+
+
+def test_request_checks_the_credentials_before_anything_connects() -> None:
+    with pytest.raises(InvalidInputError, match=r"registries\[0\] \(server q\.io\)"):
+        PullSecretRequest.from_params(params(registries=[{"server": "q.io", "auth": "not-base64!"}]))
+    with pytest.raises(InvalidInputError, match="both given with credentials and listed in remove_registries"):
+        PullSecretRequest.from_params(params(remove_registries=["https://quay.io"]))
+    with pytest.raises(InvalidInputError, match=r"registry_ca_cert /nowhere/ca\.pem does not exist"):
+        PullSecretRequest.from_params(params(validate_credentials=True, registry_ca_cert="/nowhere/ca.pem"))
 
 
 def test_request_without_credentials_needs_merge() -> None:
     with pytest.raises(InvalidInputError, match="no credentials given"):
         PullSecretRequest.from_params(params(registries=None, remove_registries=["old.io"]))
     request = PullSecretRequest.from_params(params(registries=None, merge=True, remove_registries=["old.io"]))
-    assert not request.has_credentials
+    assert not request.credentials.given
     # Deleting needs no credentials.
     PullSecretRequest.from_params(params(registries=None, state="absent"))
 
@@ -466,18 +466,18 @@ def test_request_rejects_invalid_names(override: dict, fragment: str) -> None:
         PullSecretRequest.from_params(params(**override))
 
 
-def test_read_text_file(tmp_path: Path) -> None:
+def test_reading_the_auth_file_names_the_option_and_the_fix(tmp_path: Path) -> None:
     good = tmp_path / "auth.json"
     good.write_text('{"auths": {}}', encoding="utf-8")
-    assert read_text_file(str(good)) == '{"auths": {}}'
-    with pytest.raises(InvalidInputError, match="does not exist on the managed host"):
-        read_text_file(str(tmp_path / "missing.json"))
+    assert read_auth_file(str(good)) == '{"auths": {}}'
+    with pytest.raises(InvalidInputError, match="does not exist on the managed host; auth_file must be the path"):
+        read_auth_file(str(tmp_path / "missing.json"))
     binary = tmp_path / "binary"
     binary.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(InvalidInputError, match="not UTF-8"):
-        read_text_file(str(binary))
-    with pytest.raises(InvalidInputError, match="cannot be read"):
-        read_text_file(str(tmp_path))
+    with pytest.raises(InvalidInputError, match=r"not UTF-8 text; give a docker config\.json or podman auth\.json"):
+        read_auth_file(str(binary))
+    with pytest.raises(InvalidInputError, match="cannot be read: Is a directory; auth_file must be the path"):
+        read_auth_file(str(tmp_path))
 
 
 # --- properties -----------------------------------------------------------------------------------------------------

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_from_credentials,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import (
     ACCEPTED,
     ERROR,
@@ -24,8 +22,8 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
     Authority,
+    loopback_tls,
     new_authority,
-    server_context,
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.forward_proxy import ForwardProxy
 from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
@@ -52,18 +50,16 @@ def registry_ca() -> Authority:
 
 @pytest.fixture
 def tls(tmp_path: Path, registry_ca: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
-    """Server contexts for 127.0.0.1 signed by the test CA, and that CA as a file for ca_file."""
-    ca_file = registry_ca.write(tmp_path / "registry-ca.crt")
-    return (lambda: server_context(tmp_path, registry_ca.issue(ips=("127.0.0.1",)))), ca_file
+    return loopback_tls(tmp_path, registry_ca)
 
 
 def test_the_check_goes_through_the_https_proxy(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with ForwardProxy() as proxy, RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (True, ACCEPTED), result.detail
     # the ping and the request with basic auth, each through a tunnel of its own
     assert proxy.requests == [f"CONNECT {registry.netloc} HTTP/1.0"] * 2
@@ -73,11 +69,11 @@ def test_the_check_goes_through_the_https_proxy(
 def test_a_no_proxy_match_connects_directly(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with ForwardProxy() as proxy, RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         monkeypatch.setenv("NO_PROXY", "registry.example.com,127.0.0.1")
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (True, ACCEPTED), result.detail
     assert proxy.requests == []
     assert registry.authorizations == [BASIC]
@@ -86,7 +82,7 @@ def test_a_no_proxy_match_connects_directly(
 def test_upper_case_wins_and_lower_case_alone_is_read(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with (
         ForwardProxy() as upper,
         ForwardProxy() as lower,
@@ -94,9 +90,9 @@ def test_upper_case_wins_and_lower_case_alone_is_read(
     ):
         monkeypatch.setenv("HTTPS_PROXY", upper.url)
         monkeypatch.setenv("https_proxy", lower.url)
-        both = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        both = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
         monkeypatch.delenv("HTTPS_PROXY")
-        lower_only = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        lower_only = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert (both.outcome, lower_only.outcome) == (ACCEPTED, ACCEPTED), (both.detail, lower_only.detail)
     assert len(upper.requests) == 2
     assert len(lower.requests) == 2
@@ -105,10 +101,10 @@ def test_upper_case_wins_and_lower_case_alone_is_read(
 def test_http_proxy_is_not_used_for_an_https_registry(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with ForwardProxy() as proxy, RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert result.outcome == ACCEPTED, result.detail
     assert proxy.requests == []
 
@@ -116,14 +112,14 @@ def test_http_proxy_is_not_used_for_an_https_registry(
 def test_the_proxy_credentials_go_to_the_proxy_only(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     proxy_basic = "Basic " + base64.b64encode(b"bob:proxy-s3cret").decode()
     with (
         ForwardProxy(require_authorization=proxy_basic) as proxy,
         RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry,
     ):
         monkeypatch.setenv("HTTPS_PROXY", f"http://bob:proxy-s3cret@127.0.0.1:{proxy.port}")
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert result.outcome == ACCEPTED, result.detail
     assert proxy.authorizations == [proxy_basic, proxy_basic]
     assert all("Proxy-Authorization" not in seen.headers for seen in registry.seen)
@@ -133,13 +129,13 @@ def test_the_proxy_credentials_go_to_the_proxy_only(
 def test_a_proxy_refusing_the_tunnel_is_named_with_its_variable(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with (
         ForwardProxy(require_authorization="Basic b3RoZXI6dXNlcg==") as proxy,
         RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry,
     ):
         monkeypatch.setenv("HTTPS_PROXY", f"http://bob:proxy-s3cret@127.0.0.1:{proxy.port}")
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, UNREACHABLE)
     assert result.detail == (
         f"the proxy 127.0.0.1:{proxy.port} from HTTPS_PROXY refused to open a tunnel to https://{registry.netloc} "
@@ -216,7 +212,7 @@ def test_each_url_gets_its_own_proxy_decision(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
     # The registry is in NO_PROXY (with its port), the token realm it names is not: only the realm is proxied.
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with (
         ForwardProxy() as proxy,
         RecordingRegistry(token_service, contexts()) as realm,
@@ -224,7 +220,7 @@ def test_each_url_gets_its_own_proxy_decision(
     ):
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         monkeypatch.setenv("NO_PROXY", f"127.0.0.1:{registry.port}")
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert result.outcome == ACCEPTED, result.detail
     assert proxy.requests == [f"CONNECT {realm.netloc} HTTP/1.0"]
     assert realm.authorizations == [BASIC]
@@ -234,7 +230,7 @@ def test_each_url_gets_its_own_proxy_decision(
 def test_a_redirect_is_not_followed_through_the_proxy_either(
     monkeypatch: pytest.MonkeyPatch, tls: tuple[Callable[[], ssl.SSLContext], str]
 ) -> None:
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with (
         ForwardProxy() as proxy,
         RecordingRegistry(basic_auth_registry(BASIC), contexts()) as elsewhere,
@@ -243,7 +239,7 @@ def test_a_redirect_is_not_followed_through_the_proxy_either(
         ) as registry,
     ):
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        result = check_registry_credentials(registry.netloc, ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(registry.netloc, ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert "not followed" in result.detail
     assert proxy.requests == [f"CONNECT {registry.netloc} HTTP/1.0"]
@@ -252,10 +248,10 @@ def test_a_redirect_is_not_followed_through_the_proxy_either(
 
 def test_the_task_environment_is_what_counts(tls: tuple[Callable[[], ssl.SSLContext], str]) -> None:
     # environ= stands for the process environment, which holds the task's environment on both execution paths
-    contexts, ca_file = tls
+    contexts, ca_data = tls
     with ForwardProxy() as proxy, RecordingRegistry(basic_auth_registry(BASIC), contexts()) as registry:
         result = check_registry_credentials(
-            registry.netloc, ENTRY, ca_file=ca_file, timeout=5, environ={"HTTPS_PROXY": proxy.url}
+            registry.netloc, ENTRY, ca_data=ca_data, timeout=5, environ={"HTTPS_PROXY": proxy.url}
         )
     assert result.outcome == ACCEPTED, result.detail
     assert len(proxy.requests) == 2

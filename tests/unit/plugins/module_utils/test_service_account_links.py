@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.apply import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     normalize_purposes,
     normalize_secret_names,
     secret_name_from_reference,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.request import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
     LEGACY_SA_ANNOTATION,
     PULL_REF_ANNOTATION,
@@ -26,6 +26,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
     linked_names,
     managed_dockercfg_secret,
     managed_secret_name_prefix,
+    managed_secret_owner,
     managed_secret_ready,
     plan_links,
     service_account_lists,
@@ -334,3 +335,18 @@ def test_the_managed_secret_is_ready_once_it_holds_credentials_for_its_account()
     broken = _dockercfg(token)
     broken["data"][".dockercfg"] = "%%%"
     assert not managed_secret_ready(broken, "builder")
+
+
+@pytest.mark.parametrize(
+    ("annotations", "owner"),
+    [
+        ({REGISTRY_AUTH_SA_ANNOTATION: "builder"}, "builder"),
+        ({LEGACY_SA_ANNOTATION: "deployer"}, "deployer"),
+        ({REGISTRY_AUTH_SA_ANNOTATION: "builder", LEGACY_SA_ANNOTATION: "other"}, "builder"),
+        ({REGISTRY_AUTH_SA_ANNOTATION: ""}, None),
+        ({"example.com/owner": "someone"}, None),
+        (None, None),
+    ],
+)
+def test_the_managed_secret_owner_is_the_controllers_annotation(annotations, owner):
+    assert managed_secret_owner({"metadata": {"annotations": annotations}}) == owner

@@ -25,16 +25,17 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.apply import write_backup
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import basic_auth_value
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import build_ssl_context
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import resolve_cluster_config
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config_resolution import (
+    resolve_cluster_config,
+)
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
     RunContext,
     run_operation,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
-    entry_from_credentials,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import entry_from_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import (
     ACCEPTED,
     ERROR,
@@ -42,6 +43,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.certificates import (
     Authority,
+    loopback_tls,
     new_authority,
     server_context,
 )
@@ -59,14 +61,6 @@ TOKEN = "sha256~transport-test-token"  # a made-up bearer token: the servers loo
 USER = "robot"
 PASSWORD = "transport-Pa55word"
 BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-
-
-@pytest.fixture(autouse=True)
-def no_connection_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only what a test gives: no K8S_AUTH_* or KUBECONFIG of whoever runs the tests."""
-    for name in list(os.environ):
-        if name.startswith("K8S_AUTH_") or name == "KUBECONFIG":
-            monkeypatch.delenv(name)
 
 
 # --- certificates ---------------------------------------------------------------------------------------------------
@@ -192,7 +186,9 @@ def run_read(**params: Any) -> tuple[str, list[str]]:
 
 
 def test_verification_is_on_by_default_and_trusts_only_the_kubeconfig_ca(cluster_ca: Authority) -> None:
-    config = resolve_cluster_config({"kubeconfig": kubeconfig_for("https://127.0.0.1:6443", cluster_ca.pem)}, {})
+    config = resolve_cluster_config(
+        ConnectionOptions(kubeconfig=kubeconfig_for("https://127.0.0.1:6443", cluster_ca.pem)), {}
+    )
     assert config.verify_tls is True
     assert config.ca_origin == "certificate-authority-data of cluster 'c1' in the kubeconfig dictionary"
     context = build_ssl_context(config)
@@ -349,12 +345,12 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_warns_and_names_the_cluster(
     kubeconfig = kubeconfig_for("https://api.example.com:6443", "unused")
     del kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]
     kubeconfig["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
-    config = resolve_cluster_config({"kubeconfig": kubeconfig}, {})
+    config = resolve_cluster_config(ConnectionOptions(kubeconfig=kubeconfig), {})
     assert config.verify_tls is False
     assert len(config.warnings) == 1
     assert "is off (insecure-skip-tls-verify of cluster 'c1' in the kubeconfig dictionary)" in config.warnings[0]
     # validate_certs: true overrides the kubeconfig, and then there is nothing to warn about
-    assert resolve_cluster_config({"kubeconfig": kubeconfig, "validate_certs": True}, {}).warnings == ()
+    assert resolve_cluster_config(ConnectionOptions(kubeconfig=kubeconfig, validate_certs=True), {}).warnings == ()
 
 
 @pytest.mark.parametrize(
@@ -366,7 +362,7 @@ def test_insecure_skip_tls_verify_in_the_kubeconfig_warns_and_names_the_cluster(
     ],
 )
 def test_plain_http_with_credentials_warns(params: dict[str, Any], warned: bool) -> None:
-    config = resolve_cluster_config(params, {}, service_account_dir="/nonexistent")
+    config = resolve_cluster_config(ConnectionOptions.from_params(params, {}), {}, service_account_dir="/nonexistent")
     assert bool(config.warnings) is warned
     if warned:
         assert "is plain HTTP" in config.warnings[0]
@@ -395,9 +391,7 @@ ENTRY = entry_from_credentials(username=USER, password=PASSWORD)
 
 @pytest.fixture
 def tls_pair(tmp_path: Path, cluster_ca: Authority) -> tuple[Callable[[], ssl.SSLContext], str]:
-    """Server contexts for 127.0.0.1 signed by the test CA, and that CA as a file for ca_file."""
-    ca_file = cluster_ca.write(tmp_path / "registry-ca.crt")
-    return (lambda: server_context(tmp_path, cluster_ca.issue(ips=("127.0.0.1",)))), ca_file
+    return loopback_tls(tmp_path, cluster_ca)
 
 
 def test_basic_auth_is_not_sent_over_plain_http_unless_the_registry_is_marked_insecure() -> None:
@@ -438,24 +432,24 @@ def test_a_token_realm_gets_no_credentials_over_plain_http_unless_insecure() -> 
 def test_an_https_registry_never_sends_credentials_to_a_plain_http_realm(
     tls_pair: tuple[Callable[[], ssl.SSLContext], str],
 ) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert realm.seen == []
     assert "credentials were not sent" in result.detail
 
 
 def test_a_redirect_of_the_ping_is_not_followed(tls_pair: tuple[Callable[[], ssl.SSLContext], str]) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(basic_registry, contexts()) as elsewhere,
         RecordingRegistry(redirect_to(elsewhere.base), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert f"a redirect to {elsewhere.base}/v2/, not followed" in result.detail
     assert elsewhere.seen == []
@@ -465,7 +459,7 @@ def test_a_redirect_of_the_ping_is_not_followed(tls_pair: tuple[Callable[[], ssl
 def test_a_redirect_answering_basic_auth_gets_no_credentials_at_the_other_host(
     tls_pair: tuple[Callable[[], ssl.SSLContext], str],
 ) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
 
     def challenge_then_redirect(target: str) -> Callable[[Seen], Answer]:
         def route(seen: Seen) -> Answer:
@@ -479,7 +473,7 @@ def test_a_redirect_answering_basic_auth_gets_no_credentials_at_the_other_host(
         RecordingRegistry(basic_registry, contexts()) as elsewhere,
         RecordingRegistry(challenge_then_redirect(elsewhere.base), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert "not followed" in result.detail
     assert registry.authorizations == [BASIC], "the registry the key names got the credentials"
@@ -491,12 +485,12 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_basic_auth_and_
 ) -> None:
     # Docker's token authentication: the registry names its realm, which may be another host; the password goes
     # there (and only there), the registry itself only ever sees the token.
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service, contexts()) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (True, ACCEPTED), result.detail
     assert realm.authorizations == [BASIC]
     assert realm.seen[0].path == "/token?service=test-registry"
@@ -504,13 +498,13 @@ def test_the_token_realm_the_registry_names_on_another_host_gets_basic_auth_and_
 
 
 def test_a_redirect_of_the_token_request_is_not_followed(tls_pair: tuple[Callable[[], ssl.SSLContext], str]) -> None:
-    contexts, ca_file = tls_pair
+    contexts, ca_data = tls_pair
     with (
         RecordingRegistry(token_service, contexts()) as elsewhere,
         RecordingRegistry(redirect_to(elsewhere.base), contexts()) as realm,
         RecordingRegistry(bearer_registry(f"{realm.base}/token"), contexts()) as registry,
     ):
-        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_file=ca_file, timeout=5)
+        result = check_registry_credentials(f"127.0.0.1:{registry.port}", ENTRY, ca_data=ca_data, timeout=5)
     assert (result.ok, result.outcome) == (False, ERROR), result.detail
     assert "not followed" in result.detail
     assert elsewhere.seen == []

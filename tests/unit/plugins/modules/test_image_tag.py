@@ -8,12 +8,10 @@ import pytest
 import yaml
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
-    ImageTagRequest,
-    parse_dests,
-)
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import parse_dests
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.interface import IMAGE_TAG_ARGS
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import TagOptions
+from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.request import ImageTagRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import StreamTag
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import (
     connection_argument_spec,

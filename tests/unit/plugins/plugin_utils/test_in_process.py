@@ -22,7 +22,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError, PartialChangeError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import (
     ModuleInterface,
     Outcome,
@@ -58,7 +59,7 @@ def apply(client: Any, request: dict[str, Any], run: RunContext) -> Outcome:
             "changed": not run.check_mode,
             "name": request["name"],
             "echo": f"Bearer {TOKEN}",
-            "password_seen": request.get("password"),
+            "registry_password_seen": request.get("registry_password"),
             "nested": [{"value": PASSWORD}, ("tuple", 1)],
             "empty": None,
             "diff": {"before": "a", "after": "b"} if run.want_diff else None,
@@ -72,12 +73,19 @@ FAKE = ModuleInterface(
     name="fake",
     argument_spec={
         "name": {"type": "str", "required": True},
-        "password": {"type": "str", "no_log": True},
+        "registry_password": {"type": "str", "no_log": True},
         "validate_certs": {"type": "bool", "aliases": ["verify_ssl"]},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "source": {"type": "str"},
         "count": {"type": "int", "default": 1},
         "from_env": {"type": "str", "fallback": (env_fallback, ["FAKE_MODULE_FALLBACK"])},
+        "label": {
+            "type": "str",
+            "aliases": ["tag"],
+            "deprecated_aliases": [{"name": "tag", "version": "3.0.0", "collection_name": "openshift_ops.images"}],
+            "removed_in_version": "3.0.0",
+            "removed_from_collection": "openshift_ops.images",
+        },
     },
     request_from_params=request_from_params,
     apply=apply,
@@ -87,12 +95,13 @@ FAKE = ModuleInterface(
 
 @pytest.fixture(autouse=True)
 def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    # AnsibleModule keeps warnings in a process-wide store; a shipped module gets a fresh process.
+    # AnsibleModule keeps warnings and deprecations in process-wide stores; a shipped module gets a fresh process.
     monkeypatch.setattr(module_warnings, "_global_warnings", {})
+    monkeypatch.setattr(module_warnings, "_global_deprecations", {})
     # ...and sends them to the display instead once controller code was imported (other tests do).
     monkeypatch.setattr(module_utils_internal, "is_controller", False)
 
-    def stand_in(params: Mapping[str, Any], hide: Any) -> object:
+    def stand_in(options: ConnectionOptions, hide: Any) -> object:
         return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
     monkeypatch.setattr(kube_client, "client_for", stand_in)
@@ -109,7 +118,19 @@ def shipped(args: dict[str, Any], *, check: bool = False, diff: bool = False) ->
     if "warnings" in result:
         # ansible-core 2.19 sends warnings as events that the controller turns back into their messages
         result["warnings"] = [w["event"]["msg"] if isinstance(w, dict) else w for w in result["warnings"]]
+    if "deprecations" in result:
+        # ...and deprecations as events too, which it shows to playbooks as message, removal and collection
+        result["deprecations"] = [as_playbooks_see_it(deprecation) for deprecation in result["deprecations"]]
     return result
+
+
+def as_playbooks_see_it(deprecation: dict[str, Any]) -> dict[str, Any]:
+    removal = {"date": deprecation["date"]} if "date" in deprecation else {"version": deprecation.get("version")}
+    return {
+        "msg": deprecation["event"]["msg"],
+        **removal,
+        "collection_name": deprecation["deprecator"]["resolved_name"],
+    }
 
 
 def in_process(args: dict[str, Any], *, check: bool = False, diff: bool = False, env: Any = None) -> dict[str, Any]:
@@ -117,14 +138,15 @@ def in_process(args: dict[str, Any], *, check: bool = False, diff: bool = False,
 
 
 CASES: dict[str, dict[str, Any]] = {
-    "success": {"name": "ok", "source": "s", "password": PASSWORD},
+    "success": {"name": "ok", "source": "s", "registry_password": PASSWORD},
     "alias warning": {"name": "ok", "source": "s", "validate_certs": True, "verify_ssl": False},
+    "deprecated option by its deprecated alias": {"name": "ok", "source": "s", "tag": "old", "password": PASSWORD},
     "missing required": {"source": "s"},
     "unsupported option": {"name": "ok", "source": "s", "colour": "blue"},
-    "wrong type": {"name": "ok", "source": "s", "count": "many", "password": PASSWORD},
+    "wrong type": {"name": "ok", "source": "s", "count": "many", "registry_password": PASSWORD},
     "bad choice": {"name": "ok", "source": "s", "state": "gone"},
     "required_if": {"name": "ok"},
-    "invalid input": {"name": "Bad_Name", "source": "s", "password": PASSWORD},
+    "invalid input": {"name": "Bad_Name", "source": "s", "registry_password": PASSWORD},
     "partial change": {"name": "partial", "source": "s"},
 }
 
@@ -136,7 +158,7 @@ def test_both_paths_return_the_same_result(case: str, check: bool, diff: bool) -
     expected = shipped(args, check=check, diff=diff)
     assert in_process(args, check=check, diff=diff) == expected
     assert TOKEN not in json.dumps(expected)
-    if "password" in args:
+    if "registry_password" in args:
         assert PASSWORD not in json.dumps(expected)
 
 
@@ -145,7 +167,7 @@ def test_what_the_shipped_module_returns_is_what_the_comparison_relies_on() -> N
     assert result["changed"] is True
     assert result["echo"] == "Bearer ********"
     assert result["nested"] == [{"value": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}, ["tuple", 1]]
-    assert result["invocation"]["module_args"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["invocation"]["module_args"]["registry_password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert result["diff"] == {"before": "a", "after": "b"}
     assert result["warnings"] == ["careful with ********", "plain warning"]
     failed = shipped(CASES["unsupported option"])
@@ -154,7 +176,7 @@ def test_what_the_shipped_module_returns_is_what_the_comparison_relies_on() -> N
 
 
 def test_an_unexpected_error_is_a_masked_failure_not_a_crash() -> None:
-    result = in_process({"name": "crash", "source": "s", "password": PASSWORD})
+    result = in_process({"name": "crash", "source": "s", "registry_password": PASSWORD})
     assert result["failed"] is True
     assert result["msg"].startswith("fake failed in the controller's process: KeyError:")
     assert "Traceback" in result["exception"]
