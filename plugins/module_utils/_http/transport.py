@@ -241,15 +241,23 @@ def read_response(connection: http.client.HTTPConnection, *, limit: int | None =
 class LineStream:
     """An answer read line by line as it arrives (a Kubernetes watch), on a connection used for nothing else, each
     read waiting at most ``idle_timeout`` seconds. ``abort`` may be called from another thread: it ends a read that
-    is waiting for data. A context manager that closes the connection."""
+    is waiting for data. A context manager that closes the connection.
+
+    ``sock`` is the connection's socket as it was when the request was sent: ``http.client`` hands it over to an
+    answer that ends with the connection (HTTP/1.0, ``Connection: close``) and forgets it."""
 
     def __init__(
-        self, connection: http.client.HTTPConnection, response: http.client.HTTPResponse, *, idle_timeout: float
+        self,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        *,
+        sock: socket.socket,
+        idle_timeout: float,
     ) -> None:
         self._connection = connection
         self._response = response
-        if connection.sock is not None:
-            connection.sock.settimeout(idle_timeout)
+        self._sock = sock
+        sock.settimeout(idle_timeout)
 
     def __iter__(self) -> Iterator[bytes]:
         """Each line as sent (chunked or not), until the server ends the answer; a broken connection, or no data
@@ -264,10 +272,8 @@ class LineStream:
             yield line
 
     def abort(self) -> None:
-        sock = self._connection.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed
-                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):  # already closed
+            self._sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self._response.close()

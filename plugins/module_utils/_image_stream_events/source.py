@@ -70,7 +70,8 @@ async def run_event_source(queue: EventQueue, args: Mapping[str, Any], *, log: l
     try:
         await _watch_image_streams(queue, args, log, redaction)
     except ImagesError as error:
-        raise ImagesError(redaction.redact(str(error))) from None
+        _reword(error, redaction.redact(error.message))
+        raise
     finally:
         log.removeFilter(redaction)
 
@@ -103,9 +104,10 @@ async def _watch_image_streams(
             watch.run(emit_initial=request.emit_existing)
         except BaseException as error:  # handed to the event loop, which raises it
             if isinstance(error, ForbiddenError) and not request.namespaces:
-                error = ImagesError(
+                _reword(
+                    error,
                     f"{error}. With no namespaces given the image streams of every namespace are watched, which "
-                    "needs list and watch on imagestreams cluster-wide: set namespaces to the projects to watch"
+                    "needs list and watch on imagestreams cluster-wide: set namespaces to the projects to watch",
                 )
             with contextlib.suppress(RuntimeError):  # the loop is closed: ansible-rulebook is ending anyway
                 loop.call_soon_threadsafe(report, error)
@@ -124,6 +126,12 @@ async def _watch_image_streams(
     finally:
         for watch in watches:
             watch.stop()
+
+
+def _reword(error: ImagesError, message: str) -> None:
+    """Change an error's message, keeping its type (ansible-rulebook names it) and its other attributes."""
+    error.message = message
+    error.args = (message,)
 
 
 def _image_stream_watch(

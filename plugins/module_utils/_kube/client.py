@@ -287,6 +287,7 @@ class KubeClient:
             connection = self.connection_factory()
             try:
                 connect(connection)
+                sock = connection.sock
                 send_request(connection, "GET", target, [*self._headers, *self._proxy_headers], None)
                 self.requests_sent += 1
                 response = response_head(connection)
@@ -294,7 +295,7 @@ class KubeClient:
                 connection.close()
                 raise self._connection_error(failure, "GET", path, 1) from None
             if response.status == 200:
-                return LineStream(connection, response, idle_timeout=idle_timeout)
+                return LineStream(connection, response, sock=sock, idle_timeout=idle_timeout)
             try:
                 body = response.read(ERROR_BODY_LIMIT)
             except (OSError, http.client.HTTPException):

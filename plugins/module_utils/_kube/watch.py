@@ -156,6 +156,7 @@ class ListWatch:
         watch_seconds: tuple[float, float] = WATCH_SECONDS,
         page_size: int = LIST_PAGE_SIZE,
         rng: random.Random | None = None,
+        backoff: Callable[[int, float], float] = reconnect_delay,
     ) -> None:
         self.client = client
         self.path = path
@@ -164,6 +165,7 @@ class ListWatch:
         self._log = log
         self._watch_seconds = watch_seconds
         self._page_size = page_size
+        self._backoff = backoff
         self._random = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._stopped = threading.Event()
         self._lock = threading.Lock()
@@ -283,7 +285,7 @@ class ListWatch:
         return received
 
     def _wait_after(self, failures: int, reason: str, relist: bool) -> None:
-        delay = reconnect_delay(failures, self._random.random())
+        delay = self._backoff(failures, self._random.random())
         what = "listing again" if relist else f"watching again from resourceVersion {self.cache.resource_version}"
         self._log.warning("%s; %s in %.1f s", reason, what, delay)
         self._stopped.wait(delay)

@@ -97,15 +97,11 @@ def watch_line(kind: str, item: dict[str, Any]) -> bytes:
 
 
 def bookmark(resource_version: str) -> bytes:
-    return watch_line(
-        "BOOKMARK",
-        {"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": {"resourceVersion": resource_version}},
-    )
+    metadata = {"resourceVersion": resource_version}
+    return watch_line("BOOKMARK", {"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": metadata})
 
 
 def expired(message: str = "too old resource version: 5 (9)") -> bytes:
     """The ERROR event of a watch whose resourceVersion was compacted away."""
-    return watch_line(
-        "ERROR",
-        {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "reason": "Expired", "code": 410},
-    )
+    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "reason": "Expired"}
+    return watch_line("ERROR", {**status, "code": 410})

@@ -40,12 +40,14 @@ ISSUED_TOKEN = "issued-token"  # what the stand-in token service issues unless t
 @dataclass
 class RecordingRegistry:
     """An HTTP(S) server on 127.0.0.1 that records every request and answers with ``route(seen)``; HTTPS when a
-    server ``context`` is given. Use it as a context manager."""
+    server ``context`` is given; on ``port`` when one is given (a server started again where another stopped).
+    Use it as a context manager."""
 
     route: Callable[[Seen], Answer]
     context: ssl.SSLContext | None = None
     seen: list[Seen] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
+    port: int = 0
 
     def __post_init__(self) -> None:
         recorder = self
@@ -88,7 +90,7 @@ class RecordingRegistry:
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         if self.context is not None:
             self._server.socket = self.context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
