@@ -22,7 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ServerError,
     TooManyRequestsError,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import TransportFailure
+from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import LineStream, TransportFailure
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
 
 # The server ends a watch after timeoutSeconds; client-go picks it between 5 and 10 minutes so that watches of many
@@ -169,7 +169,8 @@ class ListWatch:
         self._random = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._stopped = threading.Event()
         self._lock = threading.Lock()
-        self._stream: Any = None  # the LineStream being read, for stop()
+        self._stream: LineStream | None = None  # the one being read, for stop()
+        self._heard = False  # the current watch has sent something
 
     def stop(self) -> None:
         """End ``run`` from another thread: a wait or a read in progress ends at once."""
@@ -189,6 +190,7 @@ class ListWatch:
         failures = 0
         relist = False
         while not self._stopped.is_set():
+            self._heard = False
             try:
                 if relist:
                     changes = self.cache.replace(*self._list())
@@ -201,7 +203,7 @@ class ListWatch:
                     )
                     if changes:
                         self._deliver(changes)
-                received = self._watch()
+                self._watch()
             except (ImagesError, WatchExpired, WatchStreamError) as error:
                 if _expired(error) and not relist:
                     self._log.info(
@@ -214,10 +216,10 @@ class ListWatch:
                     continue
                 if not (_retryable(error) or _expired(error)):
                     raise
-                failures += 1
+                failures = 1 if self._heard else failures + 1  # a watch that worked a while starts the backoff anew
                 self._wait_after(failures, str(error), relist)
                 continue
-            if received:
+            if self._heard:  # the server ended the watch (its timeoutSeconds): watch again at once
                 failures = 0
             else:  # ended at once without a word: not a server to hammer
                 failures += 1
@@ -246,9 +248,9 @@ class ListWatch:
             if not token:
                 return items, metadata.get("resourceVersion")
 
-    def _watch(self) -> bool:
-        """One watch from the cache's resourceVersion, read until the server ends it (or ``stop``); whether it sent
-        anything. Raises what opening it raises, ``WatchExpired`` and ``WatchStreamError``, and
+    def _watch(self) -> None:
+        """One watch from the cache's resourceVersion, read until the server ends it (or ``stop``); ``_heard`` tells
+        whether it sent anything. Raises what opening it raises, ``WatchExpired`` and ``WatchStreamError``, and
         ``KubeConnectionError`` when the connection breaks or stays silent too long."""
         seconds = int(self._random.uniform(*self._watch_seconds))
         query = {"watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": str(seconds)}
@@ -257,32 +259,30 @@ class ListWatch:
         idle_timeout = seconds + self.client.config.request_timeout
         self._log.debug("watching %s from resourceVersion %s", self.path, self.cache.resource_version)
         stream = self.client.open_stream(self.path, query=query, idle_timeout=idle_timeout)
-        received = False
         with stream:
             with self._lock:
                 self._stream = stream
             if self._stopped.is_set():
-                return received
+                return
             try:
                 for line in stream:
                     if self._stopped.is_set():
                         break
                     if not line.strip():
                         continue
-                    received = True
+                    self._heard = True
                     change = self.cache.apply(*decode_event(line))
                     if change is not None:
                         self._deliver([change])
             except TransportFailure as failure:
                 if self._stopped.is_set():
-                    return received
+                    return
                 raise KubeConnectionError(
                     f"the watch of {self.path} broke: {_broken(failure.error, idle_timeout)}"
                 ) from None
             finally:
                 with self._lock:
                     self._stream = None
-        return received
 
     def _wait_after(self, failures: int, reason: str, relist: bool) -> None:
         delay = self._backoff(failures, self._random.random())
