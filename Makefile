@@ -202,7 +202,7 @@ sanity: venv
 lint: venv venv-docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy plugins tests/unit tests/packaging
+	$(BIN)/mypy plugins extensions/eda tests/unit tests/packaging
 	$(BIN)/yamllint -s .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor -q
