@@ -116,7 +116,7 @@ async def _events(args: dict[str, Any], count: int, until: Callable[[], bool]) -
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     task = asyncio.create_task(run_event_source(queue, args, log=LOG))
     try:
-        found = [await asyncio.wait_for(queue.get(), 10) for _ in range(count)]
+        found = [await asyncio.wait_for(queue.get(), 10) for _event in range(count)]
         deadline = asyncio.get_running_loop().time() + 10
         while not until():
             assert asyncio.get_running_loop().time() < deadline, "the source never got there"

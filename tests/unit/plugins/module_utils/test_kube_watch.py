@@ -274,19 +274,16 @@ class Running:
         return self.delivered
 
 
-Version = tuple[str | None, str | None]
-
-
 def _label(item: dict[str, Any] | None) -> str | None:
     return None if item is None else f"{item['metadata']['name']}@{item['metadata']['resourceVersion']}"
 
 
-def versions(changes: list[Change]) -> list[Version]:
+def versions(changes: list[Change]) -> list[tuple[str | None, str | None]]:
     """Each change as (name@resourceVersion before, after): list items come without kind and apiVersion."""
     return [(_label(change.previous), _label(change.current)) for change in changes]
 
 
-def versions_of(*pairs: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> list[Version]:
+def versions_of(*pairs: tuple[dict[str, Any] | None, dict[str, Any] | None]) -> list[tuple[str | None, str | None]]:
     return [(_label(before), _label(after)) for before, after in pairs]
 
 
