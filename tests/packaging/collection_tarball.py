@@ -45,7 +45,6 @@ ESSENTIAL_MEMBERS = frozenset(
         "playbooks/promote_event_image.yml",
         "extensions/eda/plugins/event_source/image_stream_events.py",
         "extensions/eda/rulebooks/promote_new_images.yml",
-        "extensions/eda/rulebooks/report_import_failures.yml",
         *(
             f"plugins/modules/{name}.py"
             for name in ("image_tag", "pull_secret", "secret_link", "image_puller_binding", "global_pull_secret")
