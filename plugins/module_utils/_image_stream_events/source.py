@@ -40,17 +40,22 @@ class EventQueue(Protocol):
 
 
 class SecretRedaction(logging.Filter):
-    """Replaces every secret it was told about in the records of the logger it is attached to."""
+    """Replaces every secret it was told about in the records of the logger it is attached to. The watch threads
+    tell it about refreshed credentials while others log."""
 
     def __init__(self) -> None:
         super().__init__()
         self._secrets: set[str] = set()
+        self._lock = threading.Lock()
 
     def hide(self, values: Iterable[str]) -> None:
-        self._secrets.update(value for value in values if value)
+        with self._lock:
+            self._secrets.update(value for value in values if value)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):  # a secret inside a longer one is hidden too
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)  # a secret inside a longer one is hidden too
+        for secret in secrets:
             text = text.replace(secret, MASK)
         return text
 
