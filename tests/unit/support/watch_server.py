@@ -5,6 +5,7 @@ until the server stops."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -65,9 +66,15 @@ class WatchScript:
 
 
 def serve(
-    script: WatchScript, *, lists: Iterable[Answer] = (), watches: Iterable[Answer] = (), port: int = 0
+    script: WatchScript,
+    *,
+    lists: Iterable[Answer] = (),
+    watches: Iterable[Answer] = (),
+    port: int = 0,
+    context: ssl.SSLContext | None = None,
 ) -> RecordingRegistry:
-    """A recording server answering from ``script``, with ``lists`` and ``watches`` added to it."""
+    """A recording server answering from ``script``, with ``lists`` and ``watches`` added to it; HTTPS with a server
+    ``context``."""
     script.lists.extend(lists)
     script.watches.extend(watches)
-    return RecordingRegistry(script.route, port=port)
+    return RecordingRegistry(script.route, context=context, port=port)

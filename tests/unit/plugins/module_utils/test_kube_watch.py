@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.watch i
     decode_event,
     reconnect_delay,
 )
+from ansible_collections.openshift_ops.images.tests.unit.support.certificates import loopback_tls, new_authority
 from ansible_collections.openshift_ops.images.tests.unit.support.image_streams import (
     bookmark,
     digest,
@@ -512,3 +514,20 @@ def test_a_silent_connection_is_given_up_after_the_idle_timeout() -> None:
 def test_a_broken_transport_message_names_the_watch() -> None:
     with pytest.raises(KubeConnectionError, match="refused"):
         client_of("http://127.0.0.1:1").open_stream(PATH, idle_timeout=1)
+
+
+def test_a_watch_over_tls_streams_and_stops(tmp_path: Path) -> None:
+    authority = new_authority("watch-test cluster CA")
+    server_tls, ca_pem = loopback_tls(tmp_path, authority)
+    v5, v6 = image_stream(resource_version="5"), image_stream(resource_version="6", images={"latest": A})
+    script = WatchScript()
+    lists, watches = [listed(stream_list([v5], "5"))], [watch(watch_line("MODIFIED", v6), ending="hold")]
+    with serve(script, lists=lists, watches=watches, context=server_tls()) as server:
+        client = KubeClient(ClusterConfig(server=server.base, token=TOKEN, ca_data=ca_pem, request_timeout=5))
+        with running(client) as run:
+            assert versions(run.wait_for(1)) == versions_of((v5, v6))
+            started = time.monotonic()
+            run.watch.stop()
+            run.thread.join(timeout=5)
+            assert time.monotonic() - started < 2
+    assert server.scheme == "https"
