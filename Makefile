@@ -93,7 +93,8 @@ PURE_CORE := _errors _operation _kube/names \
 	_registry/credential_options _registry/pull_secret_data _registry/redaction _registry/registry_keys \
 	_images/pull_policy _images/reference _rbac/authorization _service_accounts/secret_links \
 	_image_tag/plan _pull_secret/plan _secret_link/plan _image_puller_binding/plan _image_pull_access_info/diagnose \
-	_global_pull_secret/plan _global_pull_secret/rollout _masking
+	_global_pull_secret/plan _global_pull_secret/rollout _masking \
+	_image_stream_events/changes _image_stream_events/request
 PURE_CORE_FILES := $(subst $(space),$(comma),$(foreach f,$(PURE_CORE),*/module_utils/$(f).py))
 # The parsers' fuzz suite (about 110,000 examples) runs on its own, without coverage's tracing, which would make
 # it ten times slower.
@@ -201,7 +202,7 @@ sanity: venv
 lint: venv venv-docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy plugins tests/unit tests/packaging
+	$(BIN)/mypy plugins extensions/eda tests/unit tests/packaging
 	$(BIN)/yamllint -s .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor -q

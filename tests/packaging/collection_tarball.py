@@ -23,13 +23,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a user of the collection gets: the content, its documentation and its declared requirements. Any other
 # file of the checkout (tests, the sandbox, benchmarks, CI, the development tools) stays out of the tarball.
 SHIPPED_DIRECTORIES = frozenset({"plugins", "roles", "playbooks", "docs", "meta", "changelogs"})
+# Parts of other directories: what ansible-rulebook loads from the installed collection.
+SHIPPED_SUBDIRECTORIES = ("extensions/eda/",)
 SHIPPED_FILES = frozenset({"README.md", "LICENSE", "CHANGELOG.rst", "requirements.txt", "bindep.txt"})
 # Written by ansible-galaxy into every tarball.
 GALAXY_FILES = frozenset({"MANIFEST.json", "FILES.json"})
 # Inside a shipped directory but a tool's cache, not content.
 NOT_SHIPPED = frozenset({"changelogs/.plugin-cache.yaml"})
 # Named in the failure message when one of these sneaks in: the checks below catch any other stray file too.
-NEVER_SHIPPED = ("tests/", ".sandbox/", ".venv", ".build/", "benchmarks/", "extensions/", ".ci/", "Makefile")
+NEVER_SHIPPED = ("tests/", ".sandbox/", ".venv", ".build/", "benchmarks/", "extensions/molecule/", ".ci/", "Makefile")
 # What users are told to rely on: a tarball without one of these is broken whatever the file list of git says.
 ESSENTIAL_MEMBERS = frozenset(
     {
@@ -40,6 +42,9 @@ ESSENTIAL_MEMBERS = frozenset(
         "meta/runtime.yml",
         "meta/execution-environment.yml",
         "playbooks/demo.yml",
+        "playbooks/promote_event_image.yml",
+        "extensions/eda/plugins/event_source/image_stream_events.py",
+        "extensions/eda/rulebooks/promote_new_images.yml",
         *(
             f"plugins/modules/{name}.py"
             for name in ("image_tag", "pull_secret", "secret_link", "image_puller_binding", "global_pull_secret")
@@ -113,7 +118,9 @@ def is_shipped(path: str) -> bool:
     top = path.split("/", 1)[0]
     if path in NOT_SHIPPED:
         return False
-    return (top in SHIPPED_DIRECTORIES and "/" in path) or path in SHIPPED_FILES
+    return (
+        (top in SHIPPED_DIRECTORIES and "/" in path) or path.startswith(SHIPPED_SUBDIRECTORIES) or path in SHIPPED_FILES
+    )
 
 
 def member_problems(shipped: Iterable[str], sources: Iterable[str]) -> list[str]:

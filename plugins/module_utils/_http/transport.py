@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one HTTP transport of the collection, on the standard library, for the API client (``_kube/client``) and the
 registry check (``_registry/check``): a connection to host:port, directly or through an HTTP proxy (a CONNECT tunnel
-for HTTPS, absolute-form request targets for plain HTTP), TLS contexts, timeouts, and failures reported with the
-phase they happened in for the retry rules (``_http/retry``).
+for HTTPS, absolute-form request targets for plain HTTP), TLS contexts, timeouts, answers read whole or line by line
+as they arrive (watches), and failures reported with the phase they happened in for the retry rules
+(``_http/retry``).
 
 Redirects are never followed: ``http.client`` does not follow them and nothing here does, so a request reaches only
 the host its caller named. Which proxy a request uses is decided by the caller (``_http/proxy``).
@@ -12,11 +13,13 @@ the host its caller named. Which proxy a request uses is decided by the caller (
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import os
+import socket
 import ssl
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -217,6 +220,14 @@ def send_request(
         raise TransportFailure(error, "send") from None
 
 
+def response_head(connection: http.client.HTTPConnection) -> http.client.HTTPResponse:
+    """The status and headers of the answer to the request just sent, its body left to be read as it arrives."""
+    try:
+        return connection.getresponse()
+    except (OSError, http.client.HTTPException) as error:
+        raise TransportFailure(error, "response") from None
+
+
 def read_response(connection: http.client.HTTPConnection, *, limit: int | None = None) -> Response:
     """The answer to the request just sent, its body whole or cut at ``limit`` bytes."""
     try:
@@ -225,3 +236,51 @@ def read_response(connection: http.client.HTTPConnection, *, limit: int | None =
     except (OSError, http.client.HTTPException) as error:
         raise TransportFailure(error, "response") from None
     return Response(response.status, response.reason, response.headers, body, bool(response.will_close))
+
+
+class LineStream:
+    """An answer read line by line as it arrives (a Kubernetes watch), on a connection used for nothing else, each
+    read waiting at most ``idle_timeout`` seconds. ``abort`` may be called from another thread: it ends a read that
+    is waiting for data. A context manager that closes the connection.
+
+    ``sock`` is the connection's socket as it was when the request was sent: ``http.client`` hands it over to an
+    answer that ends with the connection (HTTP/1.0, ``Connection: close``) and forgets it."""
+
+    def __init__(
+        self,
+        connection: http.client.HTTPConnection,
+        response: http.client.HTTPResponse,
+        *,
+        sock: socket.socket,
+        idle_timeout: float,
+    ) -> None:
+        self._connection = connection
+        self._response = response
+        self._sock = sock
+        sock.settimeout(idle_timeout)
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Each line as sent (chunked or not), until the server ends the answer; a broken connection, or no data
+        within ``idle_timeout``, raises ``TransportFailure``."""
+        while True:
+            try:
+                line = self._response.readline()
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                raise TransportFailure(error, "response") from None
+            if not line:
+                return
+            yield line
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):  # already closed
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._response.close()
+        self._connection.close()
+
+    def __enter__(self) -> LineStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

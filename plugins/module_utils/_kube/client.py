@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes API client: one keep-alive connection per run over the shared transport (``_http/transport``),
 the retry rules of ``_http/retry`` with Kubernetes' own notion of a safe request, exec credentials refreshed as
-client-go does, and API errors turned into actionable messages. The write loop is ``_kube/read_modify_write``.
+client-go does, and API errors turned into actionable messages; a streamed GET on a connection of its own for
+watches (``_kube/watch``). The write loop is ``_kube/read_modify_write``.
 
 Proxy rules (``_http/proxy``) and error explanations (``_kube/api_errors``) are imported only when needed: a module
 run compiles its module_utils from source, so code a run does not use still costs it time.
@@ -40,12 +41,14 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.retry i
     write_outcome_unknown,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import (
+    LineStream,
     Route,
     TransportFailure,
     basic_auth_value,
     connect,
     load_client_certificate,
     read_response,
+    response_head,
     send_request,
     tls_context,
 )
@@ -75,6 +78,8 @@ CREDENTIAL_REFRESH_MARGIN = timedelta(seconds=10)
 # Reconnect instead of reusing a connection idle this long: the server may have closed it, and a write sent on a
 # closed connection cannot be safely retried.
 IDLE_RECONNECT_SECONDS = 30.0
+# What is read of an error answer to a streamed request: a Status object is far smaller.
+ERROR_BODY_LIMIT = 65536
 
 
 def retry_safe(method: str, path: str) -> bool:
@@ -214,10 +219,6 @@ class KubeClient:
             try:
                 status, reason, retry_after, data = self._exchange(method, target, payload, headers)
             except TransportFailure as failure:
-                from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
-                    connection_error,
-                )
-
                 kind = classify_failure(failure.error, phase=failure.phase)
                 delay = retry_delay(
                     method=method,
@@ -231,14 +232,7 @@ class KubeClient:
                 if delay is not None:
                     self._sleep(delay)
                     continue
-                error = connection_error(
-                    failure.error,
-                    context=self._context(method, path, attempt),
-                    proxy=self._route.proxy,
-                    ca_origin=self.config.ca_origin,
-                    timeout=self.config.request_timeout,
-                    tls_server_name=self.config.tls_server_name,
-                )
+                error = self._connection_error(failure, method, path, attempt)
                 if not write_outcome_unknown(safe=safe, failure=kind, phase=failure.phase):
                     raise error from None
                 lost: ImagesError = error
@@ -281,6 +275,40 @@ class KubeClient:
                 ) from None
             lost_delete = True
             self._sleep(backoff_delay(attempt, self._random.random()))
+
+    def open_stream(self, path: str, *, query: Mapping[str, Any] | None = None, idle_timeout: float) -> LineStream:
+        """GET ``path`` on a connection of its own and return its answer to read line by line as it arrives (a
+        watch), each read waiting at most ``idle_timeout`` seconds. One attempt: the caller (``_kube/watch``) decides
+        when to try again. A 401 runs the exec plugin again once, as ``request`` does; failures raise what
+        ``request`` raises."""
+        target = self._target(path, query)
+        refreshed = self._refresh_expiring_credentials()
+        while True:
+            connection = self.connection_factory()
+            try:
+                connect(connection)
+                sock = connection.sock
+                send_request(connection, "GET", target, [*self._headers, *self._proxy_headers], None)
+                self.requests_sent += 1
+                response = response_head(connection)
+            except TransportFailure as failure:
+                connection.close()
+                raise self._connection_error(failure, "GET", path, 1) from None
+            if response.status == 200:
+                return LineStream(connection, response, sock=sock, idle_timeout=idle_timeout)
+            try:
+                body = response.read(ERROR_BODY_LIMIT)
+            except (OSError, http.client.HTTPException):
+                body = b""
+            connection.close()
+            if response.status == 401 and not refreshed and self.config.refresh_credentials is not None:
+                refreshed = self._refresh_credentials()
+                continue
+            from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
+                api_error,
+            )
+
+            raise api_error(response.status, body, self._context("GET", path, 1), reason=response.reason)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -355,6 +383,20 @@ class KubeClient:
             user_label=self.config.user_label,
             impersonate_user=self.config.impersonate_user,
             attempts=attempt,
+        )
+
+    def _connection_error(self, failure: TransportFailure, method: str, path: str, attempt: int) -> KubeConnectionError:
+        from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
+            connection_error,
+        )
+
+        return connection_error(
+            failure.error,
+            context=self._context(method, path, attempt),
+            proxy=self._route.proxy,
+            ca_origin=self.config.ca_origin,
+            timeout=self.config.request_timeout,
+            tls_server_name=self.config.tls_server_name,
         )
 
     def _new_connection(self) -> http.client.HTTPConnection:

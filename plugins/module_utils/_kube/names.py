@@ -86,6 +86,11 @@ def image_stream_path(namespace: str, name: str | None = None) -> str:
     return _path(IMAGE_V1, namespace, "imagestreams", name)
 
 
+def all_image_streams_path() -> str:
+    """The image streams of every namespace (a cluster-wide list or watch)."""
+    return _cluster_path(IMAGE_V1, "imagestreams", None)
+
+
 def image_stream_tag_path(namespace: str, stream: str, tag: str) -> str:
     return _path(IMAGE_V1, namespace, "imagestreamtags", f"{stream}:{tag}")
 

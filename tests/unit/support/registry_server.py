@@ -1,15 +1,17 @@
 """A Docker Registry v2 stand-in for the registry check's tests: an HTTP or HTTPS server on 127.0.0.1, in a thread,
-that records every request it receives and answers with a route function of the test's."""
+that records every request it receives and answers with a route function of the test's. Its answers may also be
+streamed in chunks, as an API server sends a watch (``Streamed``), for the watch's tests."""
 
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 
 @dataclass
@@ -20,18 +22,32 @@ class Seen:
     body: bytes
 
 
-Answer = tuple[int, dict[str, str], bytes]  # status, headers, body
+@dataclass
+class Streamed:
+    """A body sent in chunks (``Transfer-Encoding: chunked``), each flushed as it goes, as an API server sends a
+    watch. Then the answer ends (``"end"``), the connection is cut in the middle of a chunk (``"drop"``), or it is
+    held open without a word (``"hold"``) until ``release`` is set or the server stops."""
+
+    chunks: list[bytes]
+    ending: Literal["end", "drop", "hold"] = "end"
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+Answer = tuple[int, dict[str, str], bytes | Streamed]  # status, headers, body
 ISSUED_TOKEN = "issued-token"  # what the stand-in token service issues unless told otherwise
 
 
 @dataclass
 class RecordingRegistry:
     """An HTTP(S) server on 127.0.0.1 that records every request and answers with ``route(seen)``; HTTPS when a
-    server ``context`` is given. Use it as a context manager."""
+    server ``context`` is given; on ``port`` when one is given (a server started again where another stopped).
+    Use it as a context manager."""
 
     route: Callable[[Seen], Answer]
     context: ssl.SSLContext | None = None
     seen: list[Seen] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    port: int = 0
 
     def __post_init__(self) -> None:
         recorder = self
@@ -43,17 +59,38 @@ class RecordingRegistry:
                 recorder.seen.append(seen)
                 status, headers, body = recorder.route(seen)
                 self.send_response(status)
+                if isinstance(body, Streamed):
+                    self._stream(headers, body)
+                    return
                 for name, value in {"Content-Length": str(len(body)), **headers}.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _stream(self, headers: dict[str, str], body: Streamed) -> None:
+                for name, value in {"Transfer-Encoding": "chunked", **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                for chunk in body.chunks:
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.flush()
+                self.close_connection = True
+                if body.ending == "end":
+                    self.wfile.write(b"0\r\n\r\n")
+                elif body.ending == "drop":
+                    self.wfile.write(b'40\r\n{"type":')
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                else:
+                    while not body.release.wait(0.05) and not recorder.stopping.is_set():
+                        pass
 
             do_GET = do_POST = _any
 
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         if self.context is not None:
             self._server.socket = self.context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
@@ -69,6 +106,7 @@ class RecordingRegistry:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

@@ -1,9 +1,10 @@
 """The layering of plugins/module_utils: module packages build on concern packages, never on each other.
 
-A module package (``_<module>``, one per file in plugins/modules/) may import the concern packages and shared files
-(``_kube``, ``_registry``, ``_errors.py``, ...) and itself; a concern package or shared file may import other
-concerns but never a module package. A module and its action plugin belong to their module's package; filters and
-plugin_utils serve every module, so they import concerns only. Read from the source with ``ast``: absolute and
+A module package (``_<module>``, one per file in plugins/modules/, and one per event source in
+extensions/eda/plugins/event_source/) may import the concern packages and shared files (``_kube``, ``_registry``,
+``_errors.py``, ...) and itself; a concern package or shared file may import other concerns but never a module
+package. A module and its action plugin, and an event source, belong to their package; filters and plugin_utils
+serve every module, so they import concerns only. Read from the source with ``ast``: absolute and
 relative imports count, wherever they are (inside functions too).
 """
 
@@ -19,7 +20,15 @@ import pytest
 COLLECTION = "ansible_collections.openshift_ops.images"
 MODULE_UTILS = f"{COLLECTION}.plugins.module_utils"
 ROOT = Path(__file__).resolve().parents[4]
-SCANNED = ("plugins/module_utils", "plugins/modules", "plugins/action", "plugins/filter", "plugins/plugin_utils")
+EVENT_SOURCES = "extensions/eda/plugins/event_source"
+SCANNED = (
+    "plugins/module_utils",
+    "plugins/modules",
+    "plugins/action",
+    "plugins/filter",
+    "plugins/plugin_utils",
+    EVENT_SOURCES,
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,9 @@ class Violation:
 
 
 def module_packages(root: Path) -> set[str]:
-    """``_<module>`` for every module of the collection."""
-    return {f"_{path.stem}" for path in (root / "plugins/modules").glob("*.py") if path.stem != "__init__"}
+    """``_<module>`` for every module and every event source of the collection."""
+    plugins = [*(root / "plugins/modules").glob("*.py"), *(root / EVENT_SOURCES).glob("*.py")]
+    return {f"_{path.stem}" for path in plugins if path.stem != "__init__"}
 
 
 def _dotted_name(root: Path, path: Path) -> list[str]:
@@ -65,7 +75,10 @@ def _unit_of(root: Path, path: Path) -> str:
     relative = path.relative_to(root)
     if relative.parts[:2] == ("plugins", "module_utils"):
         return Path(relative.parts[2]).stem
-    if relative.parts[:2] in {("plugins", "modules"), ("plugins", "action")}:
+    if (
+        relative.parts[:2] in {("plugins", "modules"), ("plugins", "action")}
+        or relative.parent.as_posix() == EVENT_SOURCES
+    ):
         return f"_{path.stem}"
     return "/".join(relative.parts[:2])
 
@@ -114,6 +127,8 @@ def tree(tmp_path: Path) -> Path:
     for module in ("alpha", "beta"):
         _write(tmp_path, f"plugins/modules/{module}.py")
         _write(tmp_path, f"plugins/module_utils/_{module}/__init__.py")
+    _write(tmp_path, f"{EVENT_SOURCES}/gamma.py")
+    _write(tmp_path, "plugins/module_utils/_gamma/__init__.py")
     _write(tmp_path, "plugins/module_utils/_errors.py")
     _write(tmp_path, "plugins/module_utils/_kube/__init__.py")
     _write(tmp_path, "plugins/module_utils/_kube/names.py")
@@ -135,6 +150,9 @@ ALLOWED = {
     "plugins/modules/alpha.py": f"from {MODULE_UTILS}._alpha.interface import ALPHA\n",
     "plugins/action/alpha.py": "from ..module_utils._alpha import interface\n",
     "plugins/filter/f.py": f"from {MODULE_UTILS}._kube.names import x\n",
+    f"{EVENT_SOURCES}/gamma.py": (
+        f"from {MODULE_UTILS}._gamma.source import run\nfrom {MODULE_UTILS}._kube import watch\n"
+    ),
 }
 
 
@@ -170,6 +188,8 @@ def test_checker_accepts_imports_of_concerns_and_of_itself(tree: Path) -> None:
         ("plugins/modules/alpha.py", f"from {MODULE_UTILS}._beta.interface import BETA\n", 1, "_alpha", "_beta"),
         ("plugins/action/beta.py", "from ..module_utils._alpha import interface\n", 1, "_beta", "_alpha"),
         ("plugins/filter/f.py", f"from {MODULE_UTILS}._alpha.plan import x\n", 1, "plugins/filter", "_alpha"),
+        (f"{EVENT_SOURCES}/gamma.py", f"from {MODULE_UTILS}._alpha.plan import x\n", 1, "_gamma", "_alpha"),
+        ("plugins/module_utils/_alpha/apply.py", "from .._gamma.changes import x\n", 1, "_alpha", "_gamma"),
     ],
 )
 def test_checker_finds_a_module_package_imported_from_outside(
