@@ -60,10 +60,11 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn ../../../.. $(COLLECTION_LINK)
 
-# Debian packages the registry side of the sandbox and the tests need (a real registry, skopeo, htpasswd).
+# Debian packages the sandbox and the tests need (a real registry, skopeo, htpasswd, the node; Java 17 for
+# ansible-rulebook).
 system-packages:
 	@missing=""; \
-	for tool in registry:docker-registry skopeo:skopeo htpasswd:apache2-utils containerd:containerd runc:runc busybox:busybox-static iptables:iptables nft:nftables ip:iproute2; do \
+	for tool in registry:docker-registry skopeo:skopeo htpasswd:apache2-utils containerd:containerd runc:runc busybox:busybox-static iptables:iptables nft:nftables ip:iproute2 java:openjdk-17-jre-headless; do \
 	  command -v "$${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/bin/docker-registry" -a "$${tool%%:*}" = registry ] || missing="$$missing $${tool##*:}"; \
 	done; \
 	[ -x /usr/lib/cni/bridge ] || missing="$$missing containernetworking-plugins"; \
