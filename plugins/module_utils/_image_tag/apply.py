@@ -59,7 +59,7 @@ def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool
     """Every ``dest``, parsed and checked; the same tag named twice is refused."""
     if not values:
         raise InvalidInputError("dest is required: one or more [namespace/]stream:tag")
-    dests: list[StreamTag] = []
+    dests: dict[StreamTag, None] = {}  # a set that keeps the order given
     for value in values:
         try:
             dest = parse_stream_tag(value, default_namespace=current_namespace, check_tag=not deleting)
@@ -67,8 +67,8 @@ def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool
             raise InvalidInputError(f'invalid dest "{value}": {error}') from None
         if dest in dests:
             raise InvalidInputError(f'dest names {dest} twice (as "{value}"); list each tag once')
-        dests.append(dest)
-    return dests
+        dests[dest] = None
+    return list(dests)
 
 
 def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[StreamTag]]:
