@@ -10,7 +10,7 @@ import copy
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ConflictError,
@@ -20,9 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UncertainWriteError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
-
-if TYPE_CHECKING:
-    pass
 
 # Writes whose answers were lost, each read back and found not applied, before read_modify_write gives up.
 LOST_WRITE_ATTEMPTS = 5
