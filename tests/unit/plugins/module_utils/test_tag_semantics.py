@@ -588,8 +588,11 @@ def test_frozen_values_refuse_changes() -> None:
         frozen["spec"]["tags"][0]["name"] = "b"
     with pytest.raises(TypeError):
         frozen.setdefault("status", {})
-    assert copy.deepcopy(frozen) == {"spec": {"tags": [{"name": "a"}]}}
-    assert type(copy.deepcopy(frozen)["spec"]["tags"]) is list
+    thawed = copy.deepcopy(frozen)  # a deep copy is the caller's own, to change
+    thawed["spec"]["tags"].append({"name": "b"})
+    thawed["spec"]["tags"][0]["name"] = "c"
+    assert thawed == {"spec": {"tags": [{"name": "c"}, {"name": "b"}]}}
+    assert frozen == {"spec": {"tags": [{"name": "a"}]}}
 
 
 _tag_names = st.sampled_from(["static-2.0", "2.0", "latest"])
