@@ -8,7 +8,7 @@ tag, as ``oc tag -d`` does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -59,7 +59,7 @@ def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool
     """Every ``dest``, parsed and checked; the same tag named twice is refused."""
     if not values:
         raise InvalidInputError("dest is required: one or more [namespace/]stream:tag")
-    dests: list[StreamTag] = []
+    dests: dict[StreamTag, None] = {}  # a set that keeps the order given
     for value in values:
         try:
             dest = parse_stream_tag(value, default_namespace=current_namespace, check_tag=not deleting)
@@ -67,8 +67,8 @@ def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool
             raise InvalidInputError(f'invalid dest "{value}": {error}') from None
         if dest in dests:
             raise InvalidInputError(f'dest names {dest} twice (as "{value}"); list each tag once')
-        dests.append(dest)
-    return dests
+        dests[dest] = None
+    return list(dests)
 
 
 def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[StreamTag]]:
@@ -161,7 +161,8 @@ def resolve_source(
 
 @dataclass
 class _StreamPlan:
-    """One destination ImageStream: what was read, what to write, and what happens to each of its tags."""
+    """One destination ImageStream: what was read, what to write, and what happens to each of its tags (and, for
+    ``state: present``, the tags wanted in it, to plan again from after a conflict)."""
 
     namespace: str
     name: str
@@ -169,6 +170,7 @@ class _StreamPlan:
     current: ImageStream | None
     changes: list[TagChange]
     spec_update: ImageStream | None = None
+    wanted: list[tuple[StreamTag, DesiredTag]] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -183,7 +185,7 @@ def _plan_present(
         current = reader.get(namespace, name)
         wanted = [(dest, desired_tag(options, resolved, dest)) for dest in group]
         update, changes = apply_tags(current, wanted, namespace=namespace, name=name)
-        plans.append(_StreamPlan(namespace, name, group, current, changes, update))
+        plans.append(_StreamPlan(namespace, name, group, current, changes, update, wanted))
     return plans
 
 
@@ -195,18 +197,23 @@ class _TagsUpdate:
     changes: list[TagChange]
 
 
-def _write_present(client: KubeApi, plan: _StreamPlan, resolved: ResolvedSource, options: TagOptions) -> None:
-    """Write the stream already read; on 409 read it again and plan again (``read_modify_write``)."""
+def _write_present(client: KubeApi, plan: _StreamPlan) -> None:
+    """Write what was planned from the stream already read; on 409 read it again and plan again
+    (``read_modify_write``)."""
     if plan.spec_update is None:
         return
-    wanted: list[tuple[StreamTag, DesiredTag]] = [(dest, desired_tag(options, resolved, dest)) for dest in plan.dests]
 
     def update(current: ImageStream | None) -> _TagsUpdate:
-        stream, changes = apply_tags(current, wanted, namespace=plan.namespace, name=plan.name)
+        stream, changes = apply_tags(current, plan.wanted, namespace=plan.namespace, name=plan.name)
         return _TagsUpdate(stream, changes)
 
     outcome = read_modify_write(
-        client, plan.path, update, current=plan.current, create_path=image_stream_path(plan.namespace)
+        client,
+        plan.path,
+        update,
+        current=plan.current,
+        planned=_TagsUpdate(plan.spec_update, plan.changes),
+        create_path=image_stream_path(plan.namespace),
     )
     if outcome.plan is not None:
         plan.changes = outcome.plan.changes
@@ -259,7 +266,6 @@ def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext)
     deleting = request.state == "absent"
     dests = parse_dests(request.dest, current_namespace=current_namespace, deleting=deleting)
     reader = _StreamReader(client)
-    resolved: ResolvedSource | None = None
     if deleting:
         plans = _plan_absent(reader, dests)
     else:
@@ -274,10 +280,10 @@ def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext)
         written: list[str] = []
         try:
             for plan in plans:
-                if resolved is None:
+                if deleting:
                     _write_absent(client, plan)
                 else:
-                    _write_present(client, plan, resolved, request.options)
+                    _write_present(client, plan)
                 written.extend(str(change.dest) for change in plan.changes if change.changed)
         except ImagesError as error:
             if not written:

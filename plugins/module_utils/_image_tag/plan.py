@@ -6,7 +6,6 @@ refused (§1.4), and the pure edit of an ImageStream's ``spec.tags``/``status.ta
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -279,13 +278,13 @@ def reconcile_tag(current: TagReference | None, desired: DesiredTag, dest: Strea
     Existing annotations are kept (oc wipes them); an unset ``import_mode`` keeps the current mode; ``generation`` is
     sent as 0 (the server's "import now") only for a new or changed imported DockerImage tag, or for ``reimport``.
     """
-    wanted = copy.deepcopy(desired.tag)
+    wanted = dict(desired.tag)  # a new tag that shares the parts it does not change: neither input is modified
     if current is not None:
         if current.get("annotations") is not None:
-            wanted["annotations"] = copy.deepcopy(current["annotations"])
+            wanted["annotations"] = current["annotations"]
         current_mode = (current.get("importPolicy") or {}).get("importMode")
         if not desired.import_mode_set and current_mode:
-            wanted["importPolicy"]["importMode"] = current_mode
+            wanted["importPolicy"] = {**wanted["importPolicy"], "importMode": current_mode}
         if same_tag(current, wanted, dest) and not desired.reimport:
             return current, TagAction.UNCHANGED
     if desired.imports or desired.reimport:
@@ -314,13 +313,14 @@ def spec_tags(stream: ImageStream | None) -> list[TagReference]:
     return list(((stream or {}).get("spec") or {}).get("tags") or [])
 
 
+def _spec_tags_by_name(stream: ImageStream | None) -> dict[str | None, TagReference]:
+    """The spec tags by name; with duplicates the last one wins, as on the server."""
+    return {entry.get("name"): entry for entry in spec_tags(stream)}
+
+
 def find_spec_tag(stream: ImageStream | None, tag: str) -> TagReference | None:
     """The spec tag named ``tag``; with duplicates the last one wins, as on the server."""
-    found = None
-    for entry in spec_tags(stream):
-        if entry.get("name") == tag:
-            found = entry
-    return found
+    return _spec_tags_by_name(stream).get(tag)
 
 
 def new_image_stream(namespace: str, name: str) -> ImageStream:
@@ -334,11 +334,8 @@ def new_image_stream(namespace: str, name: str) -> ImageStream:
 
 
 def _with_spec_tags(stream: ImageStream, tags: list[TagReference]) -> ImageStream:
-    updated = copy.deepcopy(stream)
-    updated.setdefault("spec", {})
-    updated["spec"] = dict(updated["spec"] or {})
-    updated["spec"]["tags"] = tags
-    return updated
+    """A new stream with these spec tags; what it shares with ``stream`` (metadata, status) is left as it is."""
+    return {**stream, "spec": {**(stream.get("spec") or {}), "tags": tags}}
 
 
 def apply_tags(
@@ -347,12 +344,14 @@ def apply_tags(
     """Put every wanted tag into ``stream`` (``None``: the stream is missing and will be created).
 
     Returns the new stream, or ``None`` when nothing changes, and one ``TagChange`` per wanted tag. Other tags stay
-    as they are; a replaced tag keeps its place, a new one is appended.
+    as they are; a replaced tag keeps its place, a new one is appended. Neither ``stream`` nor the wanted tags are
+    modified: the new stream is built beside them and shares what it does not change.
     """
+    current_tags = _spec_tags_by_name(stream)
     changes: list[TagChange] = []
     replacements: dict[str, TagReference] = {}
     for dest, desired in wanted:
-        current = find_spec_tag(stream, dest.tag)
+        current = current_tags.get(dest.tag)
         after, action = reconcile_tag(current, desired, dest)
         changes.append(TagChange(dest=dest, action=action, before=current, after=after))
         if action is not TagAction.UNCHANGED:
@@ -380,9 +379,10 @@ def _status_tag_names(stream: ImageStream | None) -> set[str]:
 def plan_removal(stream: ImageStream | None, dests: Sequence[StreamTag]) -> list[TagChange]:
     """What ``state: absent`` does to each destination: ``deleted`` when the tag is in spec or status."""
     in_status = _status_tag_names(stream)
+    in_spec = _spec_tags_by_name(stream)
     changes = []
     for dest in dests:
-        before = find_spec_tag(stream, dest.tag)
+        before = in_spec.get(dest.tag)
         present = before is not None or dest.tag in in_status
         changes.append(
             TagChange(dest=dest, action=TagAction.DELETED if present else TagAction.ABSENT, before=before, after=None)

@@ -10,7 +10,7 @@ import copy
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ConflictError,
@@ -20,9 +20,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UncertainWriteError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
-
-if TYPE_CHECKING:
-    pass
 
 # Writes whose answers were lost, each read back and found not applied, before read_modify_write gives up.
 LOST_WRITE_ATTEMPTS = 5
@@ -37,6 +34,7 @@ class Planned(Protocol):
 
 PlanT = TypeVar("PlanT")
 _UNREAD: Any = object()
+_UNPLANNED: Any = object()
 
 
 class WriteOutcome(NamedTuple, Generic[PlanT]):
@@ -56,6 +54,7 @@ def read_modify_write(
     plan: Callable[[dict | None], PlanT],
     *,
     current: dict | None = _UNREAD,
+    planned: PlanT = _UNPLANNED,
     create_path: str | None = None,
     check_mode: bool = False,
     attempts: int = 10,
@@ -65,7 +64,9 @@ def read_modify_write(
 
     ``plan(current)`` gets its own copy of the object (None when missing) and returns either the wanted object
     (``None``: no change) or a plan whose ``write`` is that object; it must not change anything outside itself.
-    ``current`` is an object already read (the first GET is skipped). The wanted object is PUT with the current
+    ``current`` is an object already read (the first GET is skipped). ``planned`` is a plan the caller already made
+    from ``current`` without changing it: it is carried out as it is, and only an object read again (after a
+    conflict or a lost write) goes to ``plan``. The wanted object is PUT with the current
     ``resourceVersion`` (POSTed to ``create_path`` when missing), so a concurrent change is detected, never
     overwritten. ``before_write(plan, current)`` runs before each write is sent (not in check mode): the place for
     a side effect that belongs to the write, such as a backup of what it replaces.
@@ -81,10 +82,14 @@ def read_modify_write(
     # the latest lost write: the object it was planned from, and its plan
     replaced: dict | None = None
     lost_plan: PlanT | None = None
+    if planned is not _UNPLANNED and current is _UNREAD:
+        raise ValueError("read_modify_write: planned is the plan made from current, so current must be given too")
     while True:
         if current is _UNREAD:
             current = client.get(path, allow_missing=True) if lost is None else _read_after(lost, client, path)
-        decided = plan(copy.deepcopy(current))
+        # a pass after the first follows a new read, which planned was not made from
+        decided = plan(copy.deepcopy(current)) if planned is _UNPLANNED else planned
+        planned = _UNPLANNED
         wanted = decided if decided is None or isinstance(decided, dict) else cast(Planned, decided).write
         if wanted is None or _same_object(current, wanted):
             if lost_writes:  # the lost write was applied: report it, not the plan that found nothing left to do

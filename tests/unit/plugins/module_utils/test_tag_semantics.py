@@ -545,3 +545,87 @@ def test_applying_twice_changes_nothing(
     assert kept is not None
     assert kept.get("annotations") == annotations
     assert find_spec_tag(stored, "2.0") == OTHER_TAG
+
+
+# --- plans leave what they were given alone ---------------------------------------------------------------------------
+def _refuse(*_args: Any, **_kwargs: Any) -> None:
+    raise TypeError("a plan modified what it was given")
+
+
+class _FrozenDict(dict[Any, Any]):
+    """A dict that refuses every change; deep copies of it are plain dicts."""
+
+    __setitem__ = __delitem__ = __ior__ = setdefault = _refuse  # type: ignore[assignment]
+    update = pop = popitem = clear = _refuse  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
+        return {key: copy.deepcopy(value, memo) for key, value in self.items()}
+
+
+class _FrozenList(list[Any]):
+    """A list that refuses every change; deep copies of it are plain lists."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = extend = insert = _refuse  # type: ignore[assignment]
+    pop = remove = clear = sort = reverse = _refuse
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return [copy.deepcopy(value, memo) for value in self]
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _FrozenDict((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return _FrozenList(_frozen(item) for item in value)
+    return value
+
+
+def test_frozen_values_refuse_changes() -> None:
+    frozen = _frozen({"spec": {"tags": [{"name": "a"}]}})
+    with pytest.raises(TypeError):
+        frozen["spec"]["tags"].append({"name": "b"})
+    with pytest.raises(TypeError):
+        frozen["spec"]["tags"][0]["name"] = "b"
+    with pytest.raises(TypeError):
+        frozen.setdefault("status", {})
+    thawed = copy.deepcopy(frozen)  # a deep copy is the caller's own, to change
+    thawed["spec"]["tags"].append({"name": "b"})
+    thawed["spec"]["tags"][0]["name"] = "c"
+    assert thawed == {"spec": {"tags": [{"name": "c"}, {"name": "b"}]}}
+    assert frozen == {"spec": {"tags": [{"name": "a"}]}}
+
+
+_tag_names = st.sampled_from(["static-2.0", "2.0", "latest"])
+_stored_tags = st.lists(
+    st.fixed_dictionaries(
+        {"name": _tag_names, "from": st.sampled_from([{"kind": "DockerImage", "name": "quay.io/org/tool:1.4"}, {}])},
+        optional={
+            "annotations": _annotations,
+            "generation": st.integers(0, 9),
+            "reference": st.booleans(),
+            "importPolicy": st.fixed_dictionaries({}, optional={"importMode": st.sampled_from(["Legacy", "X"])}),
+        },
+    ),
+    max_size=5,
+)
+
+
+@given(_stored_tags, st.lists(_tag_names, unique=True, min_size=1), _options, _resolved, st.booleans())
+def test_plans_do_not_modify_the_stream_or_the_wanted_tags(
+    tags: list[dict[str, Any]], names: list[str], options: TagOptions, resolved: ResolvedSource, missing: bool
+) -> None:
+    """The stream read and the wanted tags can be planned from again (a 409 plans again from the same wanted tags):
+    every part of them refuses a change, and the answer is the one from unfrozen input."""
+    current = None if missing else stream(tags, status=[{"tag": tag["name"], "items": [event()]} for tag in tags])
+    wanted = [(dest(f"ruby:{name}"), desired_tag(options, resolved, dest(f"ruby:{name}"))) for name in names]
+    snapshot = copy.deepcopy((current, wanted))
+    frozen_wanted = [
+        (target, DesiredTag(_frozen(desired.tag), desired.import_mode_set, desired.imports, desired.reimport))
+        for target, desired in wanted
+    ]
+    planned = apply_tags(_frozen(current), frozen_wanted, namespace=NS, name="ruby")
+    assert planned == apply_tags(current, wanted, namespace=NS, name="ruby")
+    assert plan_removal(_frozen(current), [target for target, _desired in wanted]) == plan_removal(
+        current, [target for target, _desired in wanted]
+    )
+    assert (current, wanted) == snapshot

@@ -83,6 +83,7 @@ def test_parse_dests_keeps_order_and_namespaces() -> None:
     [
         ([], False, "dest is required"),
         (["ruby:a", "p/ruby:a"], False, 'dest names p/ruby:a twice (as "p/ruby:a")'),
+        (["ruby:a", "ruby:b", "other:a", "p/ruby:a"], False, 'dest names p/ruby:a twice (as "p/ruby:a")'),
         (["a/b/c:d"], False, 'invalid dest "a/b/c:d": invalid image stream "a/b/c:d"'),
         (["ruby"], True, 'invalid dest "ruby": "ruby" must be of the form <stream_name>:<tag>'),
         (["ruby:-x"], False, 'invalid dest "ruby:-x": invalid tag "-x" format'),
