@@ -148,11 +148,21 @@ def rulebook(
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
         "PATH": f"{Path(sys.executable).parent}:{environment.get('PATH', '')}",
         "HOME": str(directory),
+        "PYTHONUNBUFFERED": "1",  # the tests read the rules' output as it comes
     }
     log = directory / "rulebook.log"
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
-            [rulebook_command(), "--rulebook", target, "--inventory", str(inventory), "--vars", str(variables_file)],
+            [
+                rulebook_command(),
+                "--verbose",
+                "--rulebook",
+                target,
+                "--inventory",
+                str(inventory),
+                "--vars",
+                str(variables_file),
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             text=True,
@@ -175,13 +185,16 @@ def user_kubeconfig(sandbox: Sandbox) -> str:
     return sandbox.user_kubeconfig
 
 
-def wait_until_watching(kube: Kube, images: Images, namespace: str, running: Rulebook) -> None:
-    """The source lists first and reports nothing that exists at its start: a first tag, imported after the
-    start, says it is watching."""
+def wait_until_watching(images: Images, namespace: str, running: Rulebook) -> None:
+    """The source reports nothing that exists when it lists: wait for its list (its log says so at --verbose), then
+    a first tag imported after it must give an event."""
+    deadline = time.monotonic() + 60
+    while "listed " not in running.output():
+        if running.process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError("the source never listed the image streams:\n" + running.output()[-4000:])
+        time.sleep(0.2)
     images.import_tag(namespace, "ready", "v1")
-    running.wait_for(
-        lambda events: any(event.stream == "ready" for event in events), what="the first event", timeout=120
-    )
+    running.wait_for(lambda events: any(event.stream == "ready" for event in events), what="the first event")
 
 
 def test_each_import_gives_one_event_in_order(
@@ -196,7 +209,7 @@ def test_each_import_gives_one_event_in_order(
             kubeconfig=user_kubeconfig(sandbox),
         ) as running,
     ):
-        wait_until_watching(kube, images, namespace, running)
+        wait_until_watching(images, namespace, running)
         digests = [images.import_tag(namespace, "app", "latest") for _push in range(5)]
         events = running.wait_for(
             lambda seen: len([event for event in seen if event.stream == "app"]) >= 5, what="five events of app"
@@ -222,7 +235,7 @@ def test_a_restart_of_the_image_api_server_loses_nothing_and_repeats_nothing(
             kubeconfig=user_kubeconfig(sandbox),
         ) as running,
     ):
-        wait_until_watching(kube, images, namespace, running)
+        wait_until_watching(images, namespace, running)
         before = [images.import_tag(namespace, "app", "latest") for _push in range(2)]
         running.wait_for(lambda seen: len([e for e in seen if e.stream == "app"]) >= 2, what="two events of app")
         restart_image_api_server()
@@ -247,7 +260,7 @@ def test_a_user_with_view_in_one_project_sees_only_that_project(
             kubeconfig=user_kubeconfig(sandbox),
         ) as running,
     ):
-        wait_until_watching(kube, images, namespace, running)
+        wait_until_watching(images, namespace, running)
         images.import_tag(other_namespace, "app", "latest")
         mine = images.import_tag(namespace, "app", "latest")
         running.wait_for(lambda seen: any(e.stream == "app" for e in seen), what="the event of app")

@@ -27,13 +27,22 @@ class ImportFailure(NamedTuple):
     generation: int | None
 
 
+class HistoryItem(NamedTuple):
+    """One image a tag has pointed at (a ``status.tags[].items`` entry)."""
+
+    image: str | None
+    reference: str | None  # where that image is pulled from (dockerImageReference)
+    generation: int | None  # the spec generation that image came from
+
+
 class TagState(NamedTuple):
     """What one tag of a stream's status says."""
 
     image: str | None  # the digest it points at, None before its first image
-    reference: str | None  # where that image is pulled from (dockerImageReference)
-    generation: int | None  # the spec generation that image came from
+    reference: str | None
+    generation: int | None
     failure: ImportFailure | None
+    history: tuple[HistoryItem, ...] = ()  # newest first, as the status keeps it
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -70,13 +79,21 @@ def tag_states(stream: Mapping[str, Any] | None) -> dict[str, TagState]:
         name = _text(entry.get("tag"))
         if name is None or name in states:
             continue
-        items = _list(entry.get("items"))
-        newest = _mapping(items[0]) if items else {}
+        history = tuple(
+            HistoryItem(
+                image=_text(item.get("image")),
+                reference=_text(item.get("dockerImageReference")),
+                generation=_number(item.get("generation")),
+            )
+            for item in map(_mapping, _list(entry.get("items")))
+        )
+        newest = history[0] if history else HistoryItem(None, None, None)
         states[name] = TagState(
-            image=_text(newest.get("image")),
-            reference=_text(newest.get("dockerImageReference")),
-            generation=_number(newest.get("generation")),
+            image=newest.image,
+            reference=newest.reference,
+            generation=newest.generation,
             failure=_import_failure(entry.get("conditions")),
+            history=history,
         )
     return states
 
@@ -104,6 +121,22 @@ def _image_change(before: str | None, after: str | None) -> Change | None:
     return "tag_removed" if after is None else "image_changed"
 
 
+def _steps(old: TagState, new: TagState) -> list[tuple[str | None, HistoryItem]]:
+    """The images a tag went through from ``old`` to ``new``, oldest first, each with the image before it.
+
+    When the image known before is still in the new history, every newer entry is a step: changes made while the
+    watch was behind (an API server restart, a 410 Gone) are each reported, not only the last. Otherwise (a first
+    image, a history pruned past it, a tag that went away) there is one step to what the tag points at now."""
+    newest = HistoryItem(new.image, new.reference, new.generation)
+    if old.image is None or new.image is None:
+        return [(old.image, newest)]
+    images = [item.image for item in new.history]
+    if old.image not in images:
+        return [(old.image, newest)]
+    newer = list(reversed(new.history[: images.index(old.image)]))
+    return list(zip([old.image, *(item.image for item in newer[:-1])], newer, strict=True))
+
+
 def tag_events(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The events between two versions of one image stream (``previous`` None: it is new; ``current`` None: it was
     deleted), by tag name; for one tag its image event comes before its import failure."""
@@ -116,13 +149,17 @@ def tag_events(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | 
     events: list[dict[str, Any]] = []
     for tag in sorted(before.keys() | after.keys()):
         old, new = before.get(tag, _NO_TAG), after.get(tag, _NO_TAG)
-        changes: list[tuple[Change, int | None, dict[str, str] | None]] = []
-        image_change = _image_change(old.image, new.image)
-        if image_change is not None:
-            changes.append((image_change, new.generation, None))
+        # (change, image before, the item it points at after, generation, import failure)
+        changes: list[tuple[Change, str | None, HistoryItem, int | None, dict[str, str] | None]] = []
+        if _image_change(old.image, new.image) is not None:
+            for before_image, item in _steps(old, new):
+                change = _image_change(before_image, item.image)
+                if change is not None:
+                    changes.append((change, before_image, item, item.generation, None))
         if new.failure is not None and new.failure != old.failure:
             failure = {"reason": new.failure.reason, "message": new.failure.message}
-            changes.append(("import_failed", new.failure.generation, failure))
+            newest = HistoryItem(new.image, new.reference, new.generation)
+            changes.append(("import_failed", new.image, newest, new.failure.generation, failure))
         events.extend(
             {
                 EVENT_KEY: {
@@ -130,15 +167,15 @@ def tag_events(previous: Mapping[str, Any] | None, current: Mapping[str, Any] | 
                     "namespace": _text(metadata.get("namespace")) or "",
                     "image_stream": _text(metadata.get("name")) or "",
                     "tag": tag,
-                    "previous_image": old.image,
-                    "image": new.image,
-                    "image_reference": new.reference,
+                    "previous_image": before_image,
+                    "image": item.image,
+                    "image_reference": item.reference,
                     "source": sources.get(tag),
                     "generation": generation,
                     "import_failure": import_failure,
                     "resource_version": _text(metadata.get("resourceVersion")),
                 }
             }
-            for change, generation, import_failure in changes
+            for change, before_image, item, generation, import_failure in changes
         )
     return events

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_stream_events.changes import (
     EVENT_KEY,
+    HistoryItem,
     ImportFailure,
     TagState,
     tag_events,
@@ -33,7 +34,9 @@ def test_tag_states_read_the_newest_item_and_the_import_condition() -> None:
         images={"latest": A, "pending": None}, failures={"broken": ("NotFound", "no such image", 3)}, generation=2
     )
     assert tag_states(stream) == {
-        "latest": TagState(A, f"{REGISTRY}/builds/app@{A}", 2, None),
+        "latest": TagState(
+            A, f"{REGISTRY}/builds/app@{A}", 2, None, (HistoryItem(A, f"{REGISTRY}/builds/app@{A}", 2),)
+        ),
         "pending": TagState(None, None, None, None),
         "broken": TagState(None, None, None, ImportFailure("NotFound", "no such image", 3)),
     }
@@ -211,3 +214,38 @@ def test_an_image_change_comes_before_the_failure_of_the_same_tag() -> None:
     previous = image_stream(images={"latest": A})
     current = image_stream(images={"latest": B}, failures={"latest": ("NotFound", "gone", 3)}, resource_version="2")
     assert [event[EVENT_KEY]["change"] for event in tag_events(previous, current)] == ["image_changed", "import_failed"]
+
+
+def _with_history(stream: dict[str, Any], tag: str, images: list[str]) -> dict[str, Any]:
+    """``stream`` with ``tag``'s status items set to ``images``, newest first, as imports leave them."""
+    for entry in stream["status"]["tags"]:
+        if entry["tag"] == tag:
+            entry["items"] = [
+                {"image": image, "dockerImageReference": f"{REGISTRY}/builds/app@{image}", "generation": index}
+                for index, image in zip(range(len(images), 0, -1), images, strict=True)
+            ]
+    return stream
+
+
+def test_every_image_the_history_holds_since_the_known_one_is_reported_in_order() -> None:
+    # The watch was behind (an API server restart, a 410 Gone): two imports happened; both are reported.
+    before = _with_history(image_stream(images={"latest": A}), "latest", [A])
+    after = _with_history(image_stream(images={"latest": C}), "latest", [C, B, A])
+    assert summary(tag_events(before, after)) == [
+        ("image_changed", "latest", A, B),
+        ("image_changed", "latest", B, C),
+    ]
+    generations = [event[EVENT_KEY]["generation"] for event in tag_events(before, after)]
+    assert generations == [2, 3]
+
+
+def test_a_history_pruned_past_the_known_image_gives_one_step() -> None:
+    before = _with_history(image_stream(images={"latest": A}), "latest", [A])
+    after = _with_history(image_stream(images={"latest": C}), "latest", [C, B])
+    assert summary(tag_events(before, after)) == [("image_changed", "latest", A, C)]
+
+
+def test_a_new_tag_with_a_history_is_one_tag_added() -> None:
+    # emit_existing and new streams: what a tag pointed at before the source knew it is not replayed
+    after = _with_history(image_stream(images={"latest": C}), "latest", [C, B, A])
+    assert summary(tag_events(None, after)) == [("tag_added", "latest", None, C)]
