@@ -197,9 +197,9 @@ def wait_until_watching(images: Images, namespace: str, running: Rulebook) -> No
     running.wait_for(lambda events: any(event.stream == "ready" for event in events), what="the first event")
 
 
-def test_each_import_gives_one_event_in_order(
-    *, sandbox: Sandbox, kube: Kube, images: Images, namespace: str, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def recording(sandbox: Sandbox, kube: Kube, images: Images, namespace: str, tmp_path: Path) -> Iterator[Rulebook]:
+    """The recording rulebook watching ``namespace`` as a user with ``view`` there, once it is watching."""
     with (
         temporary_role_binding(kube, namespace, role="view", user=USER),
         rulebook(
@@ -210,6 +210,13 @@ def test_each_import_gives_one_event_in_order(
         ) as running,
     ):
         wait_until_watching(images, namespace, running)
+        yield running
+
+
+def test_each_import_gives_one_event_in_order(
+    *, sandbox: Sandbox, kube: Kube, images: Images, namespace: str, tmp_path: Path
+) -> None:
+    with recording(sandbox, kube, images, namespace, tmp_path) as running:
         digests = [images.import_tag(namespace, "app", "latest") for _push in range(5)]
         events = running.wait_for(
             lambda seen: len([event for event in seen if event.stream == "app"]) >= 5, what="five events of app"
@@ -226,16 +233,7 @@ def test_each_import_gives_one_event_in_order(
 def test_a_restart_of_the_image_api_server_loses_nothing_and_repeats_nothing(
     *, sandbox: Sandbox, kube: Kube, images: Images, namespace: str, tmp_path: Path
 ) -> None:
-    with (
-        temporary_role_binding(kube, namespace, role="view", user=USER),
-        rulebook(
-            tmp_path / "rulebook",
-            RECORDING_RULEBOOK,
-            variables={"watched_namespaces": [namespace]},
-            kubeconfig=user_kubeconfig(sandbox),
-        ) as running,
-    ):
-        wait_until_watching(images, namespace, running)
+    with recording(sandbox, kube, images, namespace, tmp_path) as running:
         before = [images.import_tag(namespace, "app", "latest") for _push in range(2)]
         running.wait_for(lambda seen: len([e for e in seen if e.stream == "app"]) >= 2, what="two events of app")
         restart_image_api_server()
@@ -251,16 +249,7 @@ def test_a_restart_of_the_image_api_server_loses_nothing_and_repeats_nothing(
 def test_a_user_with_view_in_one_project_sees_only_that_project(
     *, sandbox: Sandbox, kube: Kube, images: Images, namespace: str, other_namespace: str, tmp_path: Path
 ) -> None:
-    with (
-        temporary_role_binding(kube, namespace, role="view", user=USER),
-        rulebook(
-            tmp_path / "rulebook",
-            RECORDING_RULEBOOK,
-            variables={"watched_namespaces": [namespace]},
-            kubeconfig=user_kubeconfig(sandbox),
-        ) as running,
-    ):
-        wait_until_watching(images, namespace, running)
+    with recording(sandbox, kube, images, namespace, tmp_path) as running:
         images.import_tag(other_namespace, "app", "latest")
         mine = images.import_tag(namespace, "app", "latest")
         running.wait_for(lambda seen: any(e.stream == "app" for e in seen), what="the event of app")
