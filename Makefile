@@ -151,13 +151,14 @@ oldest-run: venv-oldest
 	  $(OLDEST_VENV)/bin/ansible-playbook -i localhost, playbooks/demo.yml
 
 # The private ansible-core names the action plugins use, pinned with the behaviour relied on (the test lists them),
-# and the deprecations of the in-process path, on every supported ansible-core series: 2.17 in the oldest venv, 2.18
-# in a venv of its own, 2.19 in the development venv. Their pytest and hypothesis are those of requirements-dev.txt.
+# the deprecations of the in-process path and masking against remove_values, on every supported ansible-core
+# series: 2.17 in the oldest venv, 2.18 in a venv of its own, 2.19 in the development venv. Their pytest and
+# hypothesis are those of requirements-dev.txt.
 CORE_2_18_ANSIBLE_CORE := 2.18.19
 CORE_2_18_VENV := $(CURDIR)/.build/venv-core-2.18
 CONTRACT_TEST_TOOLS := $(shell grep -E '^(pytest|hypothesis)==' requirements-dev.txt)
 CONTRACT_TESTS := tests/unit/plugins/plugin_utils/test_core_contract.py \
-	tests/unit/plugins/plugin_utils/test_in_process_deprecations.py
+	tests/unit/plugins/plugin_utils/test_in_process_deprecations.py tests/unit/plugins/module_utils/test_masking.py
 
 venv-core-2.18: $(CORE_2_18_VENV)/.installed
 

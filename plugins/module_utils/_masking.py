@@ -13,7 +13,7 @@ same output:
   overlaps the ``********`` a replacement put in, and every secret containing ``*`` is kept.
 
 The secrets kept are returned in the order given, so that ``remove_values``' longest-first sort breaks ties the
-same way.
+same way. ``masked`` goes one step further for a whole result: only its entries where one of them occurs are masked.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ansible.module_utils.common.parameters import remove_values
+
 
 def _texts(data: Any) -> Iterator[str]:
-    """Every string ``remove_values`` looks at: strings, bytes, and numbers as text (dict keys too: harmless)."""
+    """Every string ``remove_values`` looks at: strings, bytes, and numbers as text (dict keys too: harmless);
+    booleans and ``None`` too, which ansible-core before 2.19 masks as text (a secret ``a`` masks ``False``)."""
     pending = [data]
     while pending:
         value = pending.pop()
@@ -31,9 +34,7 @@ def _texts(data: Any) -> Iterator[str]:
             yield value
         elif isinstance(value, bytes):
             yield value.decode("utf-8", "surrogateescape")
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int | float):
+        elif isinstance(value, int | float) or value is None:
             yield str(value)
         elif isinstance(value, Mapping):
             pending.extend(value.keys())
@@ -67,3 +68,15 @@ def secrets_in(data: Any, secrets: Iterable[Any]) -> list[Any]:
                 piece for start in range(len(text) - length + 1) if (piece := text[start : start + length]) in wanted
             )
     return [secret for secret in ordered if secret in found]
+
+
+def masked(result: Mapping[str, Any], secrets: Iterable[Any]) -> dict[str, Any]:
+    """``remove_values(result, secrets)`` as JSON carries it, at the cost of the entries a secret can change.
+
+    An entry none of the secrets found occurs in is kept as it is, where ``remove_values`` would copy it unchanged
+    (lists for tuples: the same JSON); a result of 500 image stream tags is not walked again because the task's token
+    is in ``invocation``. The other entries are masked with the secrets found, as the whole result would be."""
+    found = secrets_in(result, secrets)
+    if not found:
+        return dict(result)
+    return {key: remove_values(value, found) if secrets_in(value, found) else value for key, value in result.items()}

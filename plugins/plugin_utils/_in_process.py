@@ -26,10 +26,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
+from ansible_collections.openshift_ops.images.plugins.module_utils._masking import masked
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import ModuleInterface, run_operation
 
 
@@ -107,7 +106,7 @@ def masked_result(
     if deprecations:
         formatted["deprecations"] = list(deprecations)
     preserved = {key: value for key, value in formatted.items() if value is None or isinstance(value, bool)}
-    formatted = remove_values(formatted, secrets_in(formatted, no_log_values))
+    formatted = masked(formatted, no_log_values)
     formatted.update(preserved)
     return json.loads(json.dumps(formatted))
 

@@ -57,8 +57,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._operation im
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
@@ -252,7 +250,6 @@ def apply_global_pull_secret(
     request: GlobalPullSecretRequest,
     run: RunContext,
     *,
-    check_credentials_with: Callable[..., list[Any]] = check_all,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
@@ -263,10 +260,16 @@ def apply_global_pull_secret(
     result: dict[str, Any] = {}
     check_warnings: list[str] = []
     if request.validate_credentials and entries:
+        # the registry check (its HTTP, challenges and proxies) is compiled only for a task that asks for it
+        from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all  # noqa: PLC0415
+        from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (  # noqa: PLC0415
+            check_credentials,
+        )
+
         # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
         result["credential_checks"], check_warnings = check_credentials(
             {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY},
-            check=check_credentials_with,
+            check=check_all,
             tls=request.registry_tls,
         )
 

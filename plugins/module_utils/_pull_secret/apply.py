@@ -35,8 +35,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import document_warnings
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
@@ -83,7 +81,6 @@ class _Context:
     namespace: str
     check_mode: bool
     register_secret_values: Callable[[Iterable[str]], None]
-    check_credentials: Callable[..., list[Any]]
     sleep: Callable[[float], None]
 
     @property
@@ -196,7 +193,6 @@ def apply_pull_secret(
     request: PullSecretRequest,
     run: RunContext,
     *,
-    check_credentials_with: Callable[..., list[Any]] = check_all,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """Run the ``pull_secret`` module's request. The request's own secrets were hidden when it was built; every
@@ -207,7 +203,6 @@ def apply_pull_secret(
         namespace=request.namespace or client.default_namespace,
         check_mode=run.check_mode,
         register_secret_values=run.hide,
-        check_credentials=check_credentials_with,
         sleep=sleep,
     )
     secret_type, warnings = resolve_secret_type(request.requested_type)
@@ -225,11 +220,13 @@ def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tupl
     entries = ctx.request.credentials.entries
     result: dict[str, Any] = {}
     if ctx.request.validate_credentials:
-        checks, check_warnings = check_credentials(
-            entries,
-            check=ctx.check_credentials,
-            tls=ctx.request.registry_tls,
+        # the registry check (its HTTP, challenges and proxies) is compiled only for a task that asks for it
+        from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all  # noqa: PLC0415
+        from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (  # noqa: PLC0415
+            check_credentials,
         )
+
+        checks, check_warnings = check_credentials(entries, check=check_all, tls=ctx.request.registry_tls)
         result["credential_checks"] = checks
         warnings.extend(check_warnings)
     plan, before_secret = _write_secret(ctx, secret_type, entries)

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     normalize_registry_key,
     split_registry_key,
@@ -137,6 +136,9 @@ def kubelet_keyring_lookup(documents: Sequence[Mapping[str, Any]], image: str) -
     ``documents`` in order (the pod's pull secrets, ``MakeDockerKeyring``): every matching key of every document,
     most specific first (reverse-sorted keyring index, then document order); ``index.docker.io`` only as the Docker
     Hub fallback when nothing matched. Raises InvalidInputError for an image the kubelet cannot parse."""
+    # image references are parsed only by the lookups, which pull_secret and global_pull_secret never run
+    from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image  # noqa: PLC0415
+
     name = normalize_image(image).name
     by_index: dict[str, list[tuple[int, str]]] = {}
     for position, document in enumerate(documents):
@@ -205,6 +207,8 @@ def containers_image_lookup(document: Mapping[str, Any], image: str) -> Containe
     """containers/image's ``findCredentialsInFile`` for ``image``: ``credHelpers[registry]``; else the exact keys
     ``reg/ns/sub/repo``, ``reg/ns/sub``, ``reg/ns``, ``reg``; else any key that normalises to the registry
     (scheme stripped, then cut at the first ``/``; Docker Hub names mapped to ``index.docker.io``)."""
+    from ansible_collections.openshift_ops.images.plugins.module_utils._images.reference import normalize_image  # noqa: PLC0415
+
     normalized = normalize_image(image)
     registry, key = normalized.registry, normalized.name
     helpers = document.get("credHelpers")

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import document_secret_values
 
 # The only Secret types the kubelet, CRI-O, image stream imports and builds read as pull secrets, and their data
 # keys (semantics §3.3); one definition for every module that writes or reads one.
@@ -87,6 +86,11 @@ def secret_data_values(secret: Mapping[str, Any] | None) -> set[str]:
                     values.add(base64.b64decode(encoded).decode("utf-8"))
     document = read_secret_document(secret)
     if document is not None:
+        # compiled only for a pull secret's document: secret_link reads this module for its type names alone
+        from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import (  # noqa: PLC0415
+            document_secret_values,
+        )
+
         # A malformed entry has nothing well-formed to extract; its raw text is already registered above.
         with contextlib.suppress(InvalidInputError, AttributeError, TypeError, ValueError):
             values |= document_secret_values(document)
