@@ -143,9 +143,10 @@ def problems(counts: dict[str, dict[str, int]], hosts: list[str], *, converge: b
 
 def peer_tasks(module: str, task: dict[str, Any]) -> list[dict[str, Any]]:
     """kubernetes.core.k8s doing what our task does in the registry_onboarding role: pull_secret as a
-    dockerconfigjson Secret (state present) and a strategic-merge patch of each service account's
-    imagePullSecrets. global_pull_secret has no equivalent (merging one entry into the auths document of
-    openshift-config/pull-secret, with a retry on conflict): it is left out; so is the credential check."""
+    dockerconfigjson Secret (state present), then each service account read and its imagePullSecrets written back
+    with the secret added (without the read, a patch would drop the names already there). global_pull_secret has
+    no equivalent (merging one entry into the auths document of openshift-config/pull-secret, with a retry on
+    conflict): it is left out; so is the credential check."""
     if module != "pull_secret":
         return []
     name = task.get("name", module)
@@ -169,6 +170,15 @@ def peer_tasks(module: str, task: dict[str, Any]) -> list[dict[str, Any]]:
         "no_log": True,
     }
     secret.pop("loop_control", None)
+    # ServiceAccount.imagePullSecrets has no merge key: any patch replaces the whole list, so kubernetes.core can
+    # only add one name by reading the account first and writing the list back with the name added.
+    accounts = "{{ registry_onboarding_namespaces | product(registry_onboarding_service_accounts) | list }}"
+    read = {
+        "name": f"{name} (kubernetes.core: read the service accounts)",
+        "kubernetes.core.k8s_info": {"kind": "ServiceAccount", "name": "{{ item[1] }}", "namespace": "{{ item[0] }}"},
+        "loop": accounts,
+        "register": "peer_service_accounts",
+    }
     link = {
         "name": f"{name} (kubernetes.core: link)",
         "kubernetes.core.k8s": {
@@ -176,13 +186,15 @@ def peer_tasks(module: str, task: dict[str, Any]) -> list[dict[str, Any]]:
             "definition": {
                 "apiVersion": "v1",
                 "kind": "ServiceAccount",
-                "metadata": {"name": "{{ item[1] }}", "namespace": "{{ item[0] }}"},
-                "imagePullSecrets": [{"name": "{{ registry_onboarding_secret_name }}"}],
+                "metadata": {"name": "{{ item.item[1] }}", "namespace": "{{ item.item[0] }}"},
+                "imagePullSecrets": "{{ (item.resources[0].imagePullSecrets | default([])) "
+                "| union([{'name': registry_onboarding_secret_name}]) }}",
             },
         },
-        "loop": "{{ registry_onboarding_namespaces | product(registry_onboarding_service_accounts) | list }}",
+        "loop": "{{ peer_service_accounts.results }}",
+        "loop_control": {"label": "{{ item.item }}"},
     }
-    return [secret, link]
+    return [secret, read, link]
 
 
 def with_peer_connection(playbook: Path) -> None:

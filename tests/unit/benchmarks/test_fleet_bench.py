@@ -135,10 +135,12 @@ def test_the_runbooks_floor_runs_and_its_summaries_template(tmp_path: Path) -> N
 
 def test_the_peer_replaces_pull_secret_and_leaves_out_the_global_entry() -> None:
     task = {"name": "Pull secret", "loop": "{{ registry_onboarding_namespaces }}", "loop_control": {"loop_var": "n"}}
-    secret, link = fleet.peer_tasks("pull_secret", task)
+    secret, read, link = fleet.peer_tasks("pull_secret", task)
     assert secret["kubernetes.core.k8s"]["definition"]["kind"] == "Secret"
     assert "loop_control" not in secret
-    assert link["kubernetes.core.k8s"]["state"] == "patched"
+    assert read["register"] == "peer_service_accounts"
+    assert link["loop"] == "{{ peer_service_accounts.results }}"
+    assert "union" in link["kubernetes.core.k8s"]["definition"]["imagePullSecrets"]
     assert fleet.peer_tasks("global_pull_secret", {"name": "Global"}) == []
 
 
