@@ -241,9 +241,10 @@ demo: venv system-packages
 	$(BIN)/python tests/sandbox/with_sandbox.py --keep -- $(BIN)/ansible-playbook -i localhost, playbooks/demo.yml
 
 # The peers come from PyPI in a venv of their own: ansible 12 (ansible-core 2.19, with kubernetes.core and
-# community.okd), the kubernetes client they need, matplotlib for the chart. Everything runs on its ansible-core.
+# community.okd), the kubernetes client they need, matplotlib for the chart, ansible-runner for the fleet's AWX-style
+# slices. Everything runs on its ansible-core.
 BENCH_VENV := $(CURDIR)/.venv-bench
-BENCH_REQUIREMENTS := 'ansible>=12,<13' 'kubernetes>=37,<38' 'matplotlib>=3.9,<4'
+BENCH_REQUIREMENTS := 'ansible>=12,<13' 'kubernetes>=37,<38' 'matplotlib>=3.9,<4' 'ansible-runner>=2.4,<2.5'
 BENCH_ARGS ?=
 
 venv-bench: $(BENCH_VENV)/.installed

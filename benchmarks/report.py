@@ -87,7 +87,112 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 big["median"] / small["median"],
                 1.2,
             )
+    for name, value, limit in fleet_targets(results.get("fleet") or {}):
+        add(name, value, limit)
     return found
+
+
+def fleet_targets(fleet: dict[str, Any]) -> list[tuple[str, float | None, float]]:
+    """The fleet's targets (issue 24): no change within 1.2 times the debug floor at each forks, linear in hosts."""
+    if "ratios" not in fleet:
+        return []
+    hosts = fleet["hosts"]
+    found: list[tuple[str, float | None, float]] = [
+        (f"fleet runbook, {hosts} hosts, no change, forks {forks} ≤ 1.2 × the debug floor", value, 1.2)
+        for forks, value in fleet["ratios"].items()
+    ]
+    for key, growth in fleet.get("growth", {}).items():
+        if key.startswith("ours"):
+            sizes = list(growth["per_host"])
+            found.append(
+                (
+                    f"fleet runbook linear in hosts up to {hosts} ({key}, no change): seconds per host at {sizes[-1]} "
+                    f"hosts ≤ 1.2 × at {sizes[0]}",
+                    growth["largest_over_scaled_smallest"],
+                    1.2,
+                )
+            )
+    return found
+
+
+def fleet_section(fleet: dict[str, Any]) -> list[str]:
+    if not fleet:
+        return []
+    lines = ["## The fleet runbook over two sandboxes", ""]
+    if "error" in fleet:
+        return [*lines, f"The fleet section stopped: {fleet['error']}", ""]
+    tasks = fleet.get("tasks_per_host")
+    lines += [
+        f"`playbooks/fleet_registry_access.yml` over {fleet['hosts']} inventory hosts (cluster targets), half on the "
+        "bench's sandbox (admin kubeconfig and context), half on a second sandbox the bench starts and stops "
+        "(control plane only; URL, CA and a vaulted token), each host with "
+        f"{fleet['namespaces_per_host']} namespaces of its own, `ansible_connection: local`, "
+        f"{tasks or '–'} tasks per host. Whole `ansible-playbook` runs, wall clock, no `-v`, no callbacks, our "
+        "tasks in the controller's process (the default). The registry is the bench sandbox's, its credentials "
+        "valid and checked by the modules; `registry_onboarding_wait_for_rollout: false` (the role's default: no "
+        "wait for a MachineConfigPool rollout). The hosts of one cluster share its global pull secret: in a "
+        "converging run one of them adds the entry, the others find it there (or re-read it after a conflict).",
+        "",
+        "**The floor** is the same playbook with an `ansible.builtin.debug` task in place of each of ours "
+        "(benchmarks/floor.py): a copy of the playbook, its task files and the role, every "
+        "`openshift_ops.images.*` task replaced by a `debug` with the same name, loop, `when` and vars; its "
+        "`register` becomes a play variable holding what the module documents it returns (its RETURN samples), so "
+        "that the summary tasks template the same fields. **Converge** starts from nothing: no project secret, no "
+        "link, the seeded global pull secret. **Slices**: AWX-style job slicing, hosts distributed round-robin, "
+        f"each slice transmitted by ansible-runner to an `ansible-runner worker` process of its own, all at once, "
+        f"{fleet['slice_forks']} forks each, then processed into events; the time is the whole of it.",
+        "",
+        "| run | tool | forks | hosts | seconds | per host | per host-task | outcome |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in fleet.get("runs", []):
+        per_host = row["seconds"] / row["hosts"]
+        per_task = f"{per_host / tasks:.4f}" if tasks else "–"
+        outcome = "as expected" if not row["wrong_count"] else f"**{row['wrong_count']} wrong**: {row['wrong'][:2]}"
+        lines.append(
+            f"| {row['what']} | {row['tool']} | {row['forks']} | {row['hosts']} | {row['seconds']:.1f} | "
+            f"{per_host:.3f} | {per_task} | {outcome} |"
+        )
+    lines += ["", "Ours ÷ floor, no change: " + ", ".join(
+        f"forks {forks}: {_ratio(value)}" for forks, value in fleet.get("ratios", {}).items()
+    ) + ".", ""]  # fmt: skip
+    growth = fleet.get("growth", {})
+    if growth:
+        sizes = list(next(iter(growth.values()))["seconds"])
+        lines += [
+            "### Growth with hosts (no change)",
+            "",
+            "Linear when the time per host of the largest fleet is at most 1.2 × the smallest's (a playbook's "
+            "fixed start-up cost makes small fleets dearer per host, so this only fails for growth faster than "
+            "linear).",
+            "",
+            "| tool, forks | " + " | ".join(f"{size} hosts" for size in sizes) + " | per host at "
+            + " / ".join(sizes) + " | largest ÷ smallest per host | linear |",
+            "|---|" + "---|" * (len(sizes) + 3),
+        ]  # fmt: skip
+        for key, row in growth.items():
+            seconds = " | ".join(f"{row['seconds'][size]:.1f} s" for size in sizes)
+            per_host = " / ".join(f"{row['per_host'][size]:.3f}" for size in sizes)
+            lines.append(
+                f"| {key} | {seconds} | {per_host} s | {row['largest_over_scaled_smallest']:.2f} | "
+                f"{'yes' if row['linear'] else '**no**'} |"
+            )
+        lines.append("")
+    lines += [
+        "**kubernetes.core** runs the same runbook with `kubernetes.core.k8s` in place of our tasks where it can do "
+        "the same: the project pull secret as a `kubernetes.io/dockerconfigjson` Secret (state present, the "
+        "auths document built in Jinja) and each service account's link as a strategic-merge patch of its "
+        "`imagePullSecrets` (state patched), each a shipped module. Left out, having no equivalent: the global "
+        "pull secret entry (merging one registry into the auths document of `openshift-config/pull-secret` with a "
+        "retry on conflict; `k8s` would replace the whole secret) and the credential check against the registry. "
+        f"Its own secret name, so that it and ours do not undo each other. It runs on the first "
+        f"{fleet.get('peer_hosts', '–')} hosts only: a shipped module per task costs about 2 s of CPU per host "
+        "here, and the section must stay within its time; compare its seconds per host.",
+        "",
+        f"The fleet section took {fleet.get('section_seconds', 0):.0f} s.",
+        "",
+    ]
+    return lines
 
 
 def _seconds(value: float | None) -> str:
@@ -192,7 +297,9 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
             f"| {target['target']} | {_ratio(target['value'], target['unit'])} | "
             f"{_ratio(target['limit'], target['unit'])} | {'met' if target['met'] else '**missed**'} |"
         )
-    lines += ["", "## Per-task latency", ""]
+    lines += [""]
+    lines += fleet_section(results.get("fleet") or {})
+    lines += ["## Per-task latency", ""]
     if chart:
         lines += [f"![per-task latency by tool]({chart})", ""]
     lines += latency_table(results)

@@ -14,7 +14,11 @@
 Writes ``benchmarks/results/<date>.md`` (targets met or missed, the tables), ``<date>-latency.png`` and
 ``<date>.json``. Timings are reported, never asserted: ``make test`` does not run this.
 
-    python benchmarks/run.py [--quick] [--rounds N] [--operations N] [--skip-scale]
+    python benchmarks/run.py [--quick] [--rounds N] [--operations N] [--skip-scale] [--skip-fleet | --fleet-only]
+
+- the fleet runbook over 100 cluster hosts on two sandboxes (the second started and stopped by the bench): forks
+  1, 5, 20 and AWX-style slices, against Ansible's own floor and kubernetes.core, and its growth with hosts
+  (benchmarks/fleet.py).
 
 Run it with the bench venv's Python (``make bench`` creates it: ansible 12 from PyPI, which bundles
 kubernetes.core and community.okd, and the kubernetes client) and the sandbox's variables (``make bench`` runs it
@@ -39,6 +43,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fleet
+import fleet_jobs
 import measure
 import report
 import sandbox_support
@@ -98,16 +104,7 @@ def wait_for_managed_secret(kube: sandbox_support.Kube, namespace: str, account:
 
 def set_up(kube: sandbox_support.Kube, names: workloads.Names, found: list[workloads.Workload]) -> None:
     # The bench user is a cluster admin through OpenShift's own role: it changes the global pull secret too.
-    kube.create(
-        f"{RBAC}/clusterrolebindings",
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": BINDING},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": measure.BENCH_USER}],
-        },
-    )
+    fleet_jobs.grant_cluster_admin(kube, measure.BENCH_USER, BINDING)
     for namespace in (names.namespace, names.other):
         create_namespace(kube, namespace)
     for namespace in (names.namespace, names.other):
@@ -329,14 +326,23 @@ def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one round of 5 operations, scale at a tenth")
     parser.add_argument("--rounds", type=int, help="ansible-playbook processes per workload (default 2)")
     parser.add_argument("--operations", type=int, help="timed operations per process (default 20)")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-fleet", action="store_true", help="leave out the fleet runbook over two sandboxes")
+    parser.add_argument("--fleet-only", action="store_true", help="only the fleet runbook section")
     parser.add_argument("--render", metavar="JSON", help="only write the report and chart of an earlier run")
     args = parser.parse_args(argv)
+    if args.skip_fleet and args.fleet_only:
+        parser.error("--skip-fleet and --fleet-only exclude each other")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.render:
         results = json.loads(Path(args.render).read_text(encoding="utf-8"))
         write_report(results)
@@ -344,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (1 if args.quick else 2)
     operations = args.operations or (5 if args.quick else 20)
 
-    env_file = sandbox_support.DEFAULT_ENV_FILE
-    sandbox_env = sandbox_support.parse_env_file(env_file.read_text(encoding="utf-8"))
+    # SANDBOX_ENV_FILE or SANDBOX_STATE_DIR when the sandbox is not the default one
+    sandbox = sandbox_support.load_sandbox()
+    sandbox_env = sandbox.env
     admin = sandbox_support.Kube(sandbox_env["KUBECONFIG"], user_agent="openshift-ops-bench-setup")
     suffix = secrets.token_hex(3)
     names = workloads.Names(namespace=f"bench-{suffix}", other=f"bench-{suffix}-other")
@@ -356,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"oc: {oc['path']} ({oc['version']})" if "path" in oc else f"oc: not supplied ({oc['missing']}), no oc rows")
     found = workloads.workloads(names, with_oc="path" in oc)
     namespaces = [names.namespace, names.other]
+    namespaces_made = False
     from ansible.release import __version__ as ansible_core  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="openshift_ops-bench-") as scratch:
@@ -363,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             python=sys.executable,
             kubeconfig=sandbox_env["SANDBOX_BENCH_KUBECONFIG"],
             admin=admin,
-            audit=sandbox_support.AuditLog(REPO / ".sandbox" / "logs" / "audit.log", admin),
+            audit=sandbox_support.AuditLog(Path(sandbox.state_dir) / "logs" / "audit.log", admin),
             oc=oc.get("path"),
             workdir=Path(scratch),
         )
@@ -384,33 +392,54 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": load_before,
         }
         try:
-            log("set-up")
-            set_up(admin, names, found)
-            results["paths_checked"] = check_paths(bench, names)
-            log(f"execution paths: {results['paths_checked']}")
-            results["latency"] = latency(bench, found, rounds, operations)
-            results["profiles"] = profiles(bench, names, found)
-            results["shipped"] = shipped_profiles(bench, found, 3 if args.quick else 10)
-            debug = report._median(report._find(results["latency"], "debug"))
-            results["profile_note"] = (
-                f"An in-process task is Ansible's own per-task cost (an action that runs on the controller, "
-                f"`debug`: {report._seconds(debug)} s here) plus the core's work. The profiles below are of the "
-                'core alone for each module\'s "no change" operation (validation, configuration, the TLS '
-                "connection, the requests, masking), in a fresh process, sorted by cumulative time."
-            )
-            if not args.skip_scale:
-                results["scale"], results["growth"], projects = scale_section(
-                    bench, admin, names, operations, args.quick
-                )
-                namespaces += projects
+            if not args.fleet_only:
+                log("set-up")
+                namespaces_made = True
+                set_up(admin, names, found)
+                other_sections(bench, names, found, results, args)
+                namespaces += results.pop("scale_projects", [])
+            if not args.skip_fleet:
+                results["fleet"] = fleet_results(bench, sandbox, args.quick)
         finally:
-            log("clean-up")
-            clean_up(admin, namespaces)
+            if namespaces_made:
+                log("clean-up")
+                clean_up(admin, namespaces)
     results["load_after"] = os.getloadavg()[0]
 
     (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     write_report(results)
     return 0 if all(results.get("paths_checked", {}).values()) else 1
+
+
+def other_sections(
+    bench: Bench, names: workloads.Names, found: list[workloads.Workload], results: dict[str, Any], args: Any
+) -> None:
+    """Latency, profiles and scale: everything but the fleet."""
+    results["paths_checked"] = check_paths(bench, names)
+    log(f"execution paths: {results['paths_checked']}")
+    results["latency"] = latency(bench, found, results["rounds"], results["operations"])
+    results["profiles"] = profiles(bench, names, found)
+    results["shipped"] = shipped_profiles(bench, found, 3 if args.quick else 10)
+    debug = report._median(report._find(results["latency"], "debug"))
+    results["profile_note"] = (
+        f"An in-process task is Ansible's own per-task cost (an action that runs on the controller, "
+        f"`debug`: {report._seconds(debug)} s here) plus the core's work. The profiles below are of the "
+        'core alone for each module\'s "no change" operation (validation, configuration, the TLS '
+        "connection, the requests, masking), in a fresh process, sorted by cumulative time."
+    )
+    if not args.skip_scale:
+        results["scale"], results["growth"], results["scale_projects"] = scale_section(
+            bench, bench.admin, names, results["operations"], args.quick
+        )
+
+
+def fleet_results(bench: Bench, sandbox: sandbox_support.Sandbox, quick: bool) -> dict[str, Any]:
+    """The fleet section, or what stopped it: the sections before it keep their results."""
+    try:
+        return fleet.fleet_section(bench, sandbox, quick, log)
+    except (AssertionError, OSError, subprocess.SubprocessError, sandbox_support.KubeTestError) as error:
+        log(f"fleet: stopped by {type(error).__name__}: {str(error)[:2000]}")
+        return {"error": f"{type(error).__name__}: {str(error)[:2000]}"}
 
 
 def write_report(results: dict[str, Any]) -> None:

@@ -32,10 +32,8 @@ import yaml
 
 from ansible_collections.openshift_ops.images.tests.unit.support.ports import closed_port
 
+from .fleet_jobs import BIN, GROUP, Cluster, grant_sandbox_user_admin, write_inventory
 from .fleet_support import (
-    BIN,
-    GROUP,
-    Cluster,
     FleetRun,
     format_table,
     run_fleet,
@@ -43,7 +41,6 @@ from .fleet_support import (
     sliced_report,
     started_sandbox,
     vault_password,
-    write_inventory,
 )
 from .leak_scan import LEAKS
 from .runbook_support import (
@@ -95,17 +92,7 @@ def second_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 def second_kube(second_sandbox: Sandbox) -> Iterator[Kube]:
     """Admin client of the second cluster, where sandbox-user is made cluster-admin (its token is the host's)."""
     kube = Kube(second_sandbox.kubeconfig)
-    binding = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/fleet-sandbox-user"
-    kube.create(
-        "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": "fleet-sandbox-user"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "sandbox-user"}],
-        },
-    )
+    binding = grant_sandbox_user_admin(kube)
     yield kube
     kube.delete(binding)
 

@@ -1,0 +1,199 @@
+# Copyright: openshift_ops.images contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet benchmark's pure parts (benchmarks/floor.py, benchmarks/fleet.py): the runbook with each of our tasks
+replaced, the host plan and its inventory, the growth and ratio arithmetic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+import fleet
+import floor
+from fleet_jobs import GROUP, Cluster, inventory_document
+
+REPO = Path(__file__).resolve().parents[3]
+
+ROLE_TASKS: list[dict[str, Any]] = [
+    {"name": "Check", "ansible.builtin.assert": {"that": ["true"]}},
+    {
+        "name": "Pull secret",
+        "openshift_ops.images.pull_secret": {"name": "s", "namespace": "{{ ns }}"},
+        "loop": "{{ namespaces }}",
+        "loop_control": {"loop_var": "ns"},
+        "register": "secrets_result",
+    },
+    {"name": "Guarded", "block": [{"name": "Global", "openshift_ops.images.global_pull_secret": {}, "when": "go"}]},
+]
+
+
+def test_our_tasks_become_debug_twins_keeping_their_keywords() -> None:
+    found = floor.Found()
+    replaced = floor.replace_tasks(ROLE_TASKS, floor.debug_twin, found)
+    assert replaced[0] == ROLE_TASKS[0]
+    assert replaced[1] == {
+        "name": "Pull secret",
+        "loop": "{{ namespaces }}",
+        "loop_control": {"loop_var": "ns"},
+        "register": "secrets_result_replaced",
+        "ansible.builtin.debug": {"msg": "in place of openshift_ops.images.pull_secret"},
+    }
+    assert replaced[2]["block"][0] == {
+        "name": "Global",
+        "when": "go",
+        "ansible.builtin.debug": {"msg": "in place of openshift_ops.images.global_pull_secret"},
+    }
+    assert found.registers == {"secrets_result": ("pull_secret", "{{ namespaces }}")}
+    assert "openshift_ops.images.pull_secret" in ROLE_TASKS[1]  # the input is left as it was
+
+
+def test_our_roles_and_task_files_are_found_and_renamed() -> None:
+    found = floor.Found()
+    plays = floor.replace_in_playbook(
+        [
+            {
+                "hosts": "all",
+                "roles": ["openshift_ops.images.registry_onboarding", {"role": "other.ns.role"}],
+                "tasks": [
+                    {"ansible.builtin.import_tasks": "tasks/connection.yml"},
+                    {"ansible.builtin.import_role": {"name": "openshift_ops.images.registry_onboarding"}},
+                    {"ansible.builtin.include_tasks": "{{ templated }}.yml"},
+                ],
+            }
+        ],
+        floor.debug_twin,
+        found,
+    )
+    assert plays[0]["roles"] == ["registry_onboarding", {"role": "other.ns.role"}]
+    assert plays[0]["tasks"][1] == {"ansible.builtin.import_role": {"name": "registry_onboarding"}}
+    assert found.roles == {"registry_onboarding"}
+    assert found.task_files == {"tasks/connection.yml"}
+
+
+def test_a_documented_return_gives_each_key_its_sample() -> None:
+    source = 'RETURN = r"""\nadded:\n  description: x\n  returned: always\n  sample: [a]\nrollout:\n  type: dict\n"""\n'
+    assert floor.documented_return(source) == {"added": ["a"], "rollout": None}
+
+
+@pytest.mark.parametrize(
+    ("loop", "expected"),
+    [
+        (None, {"reg": {"added": ["a"], "changed": False, "failed": False}}),
+        (["x", "y"], {"reg": {"changed": False, "results": [{"added": ["a"], "changed": False, "failed": False}] * 2}}),
+        (
+            "{{ namespaces }}",
+            {
+                "reg_sample": {"added": ["a"], "changed": False, "failed": False},
+                "reg": "{{ {'changed': false, 'results': [reg_sample] * ((namespaces) | length)} }}",
+            },
+        ),
+    ],
+)
+def test_stand_ins_have_the_registered_shape(loop: Any, expected: dict[str, Any]) -> None:
+    assert floor.stand_ins("reg", {"added": ["a"]}, loop) == expected
+
+
+def test_the_runbooks_floor_runs_and_its_summaries_template(tmp_path: Path) -> None:
+    """The fleet runbook's floor has none of our tasks left and runs to the end on localhost: the summary tasks
+    find the fields they template in the stand-ins."""
+    playbook, found = floor.write_replaced(
+        REPO / "playbooks" / "fleet_registry_access.yml",
+        tmp_path,
+        floor.debug_twin,
+        roles_dir=REPO / "roles",
+        modules_dir=REPO / "plugins" / "modules",
+    )
+    assert found.roles == {"registry_onboarding"}
+    assert set(found.registers) == {"registry_onboarding_secrets", "registry_onboarding_global_result"}
+    written = "\n".join(path.read_text(encoding="utf-8") for path in tmp_path.rglob("*.yml"))
+    assert "openshift_ops.images.pull_secret" not in written.replace("in place of openshift_ops.images.pull_secret", "")
+    extra = {
+        "fleet_hosts": "localhost",
+        "openshift_kubeconfig": "/nonexistent",
+        "registry_onboarding_server": "registry.example.com",
+        "registry_onboarding_username": "robot",
+        "registry_onboarding_password": "floor-passw0rd",
+        "registry_onboarding_namespaces": ["team-a", "team-b"],
+    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(REPO / ".build" / "collections")
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local",
+         "-e", yaml.safe_dump(extra, default_flow_style=True), str(playbook)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
+    assert fleet.recap_counts(completed.stdout)["localhost"] == {"ok": 11, "changed": 0, "unreachable": 0, "failed": 0}
+
+
+def test_the_peer_replaces_pull_secret_and_leaves_out_the_global_entry() -> None:
+    task = {"name": "Pull secret", "loop": "{{ registry_onboarding_namespaces }}", "loop_control": {"loop_var": "n"}}
+    secret, read, link = fleet.peer_tasks("pull_secret", task)
+    assert secret["kubernetes.core.k8s"]["definition"]["kind"] == "Secret"
+    assert "loop_control" not in secret
+    assert read["register"] == "peer_service_accounts"
+    assert link["loop"] == "{{ peer_service_accounts.results }}"
+    assert "union" in link["kubernetes.core.k8s"]["definition"]["imagePullSecrets"]
+    assert fleet.peer_tasks("global_pull_secret", {"name": "Global"}) == []
+
+
+def test_the_host_plan_alternates_clusters_and_gives_each_host_its_namespaces() -> None:
+    hosts = fleet.host_plan(2, "abc")
+    assert [(host.name, host.cluster) for host in hosts] == [("a-001", 0), ("b-001", 1), ("a-002", 0), ("b-002", 1)]
+    assert hosts[1].namespaces == ("fleet-abc-b001-1", "fleet-abc-b001-2")
+    assert [host.name for host in fleet.subset(hosts, 2)] == ["a-001", "b-001"]
+    assert fleet.growth_sizes(100) == (25, 50, 100)
+
+
+def test_the_inventory_holds_each_host_with_its_connection_and_vaulted_token() -> None:
+    clusters = [
+        Cluster("a-001", None, None, {"openshift_kubeconfig": "/k", "registry_onboarding_namespaces": ["n1"]}),
+        Cluster("b-001", None, None, {"openshift_host": "https://h"}, vaulted={"openshift_api_key": "t"}),
+    ]
+    document = inventory_document(clusters)
+    assert document[GROUP]["vars"]["ansible_connection"] == "local"
+    assert document[GROUP]["hosts"] == {
+        "a-001": {"openshift_kubeconfig": "/k", "registry_onboarding_namespaces": ["n1"]},
+        "b-001": {"openshift_host": "https://h", "openshift_api_key": "{{ vault_openshift_api_key }}"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("times", "ratio", "linear"),
+    [
+        ({25: 10.0, 50: 15.0, 100: 25.0}, 0.625, True),  # a fixed start-up cost: dearer per host when small
+        ({25: 10.0, 50: 20.0, 100: 40.0}, 1.0, True),
+        ({25: 10.0, 50: 25.0, 100: 60.0}, 1.5, False),
+    ],
+)
+def test_growth_is_linear_when_the_time_per_host_does_not_grow(
+    times: dict[int, float], ratio: float, linear: bool
+) -> None:
+    row = fleet.growth_rows(times)
+    assert row["largest_over_scaled_smallest"] == pytest.approx(ratio)
+    assert row["linear"] is linear
+    assert row["per_host"]["100"] == pytest.approx(times[100] / 100)
+
+
+def test_ratio_and_problems() -> None:
+    assert fleet.ratio(12.0, 10.0) == pytest.approx(1.2)
+    assert fleet.ratio(None, 10.0) is None
+    counts = {
+        "a": {"ok": 11, "changed": 0, "unreachable": 0, "failed": 0},
+        "b": {"ok": 9, "changed": 1, "unreachable": 0, "failed": 1},
+        "c": {"ok": 11, "changed": 2, "unreachable": 0, "failed": 0},
+    }
+    assert fleet.problems(counts, ["a", "b", "c", "d"], converge=False) == [
+        "b: failed=1 unreachable=0",
+        "c: changed=2",
+        "d: not in the recap",
+    ]
+    assert fleet.problems(counts, ["a", "c"], converge=True) == ["a: changed=0"]
+    assert fleet.problems(counts, ["a", "c"], converge=None) == []
