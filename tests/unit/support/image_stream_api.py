@@ -28,11 +28,13 @@ THEIRS = {"name": "theirs", "from": {"kind": "DockerImage", "name": "quay.io/oth
 @dataclass(frozen=True)
 class Refusal:
     """The answer to one method on one stream, once ``after`` of those requests were answered as usual: a Status
-    with ``code`` and ``reason``."""
+    with ``code`` and ``reason``, sent only when ``in_flight`` requests of that method are under way (itself
+    included), so that a test knows which others had started when it failed."""
 
     code: int
     reason: str
     after: int = 0
+    in_flight: int = 0
 
 
 @dataclass
@@ -66,6 +68,8 @@ class ImageStreamApi:
             self.peaks[method] = max(self.peaks[method], self._in_flight[method])
             self.peak = max(self.peak, self._in_flight.total())
         try:
+            if refusal is not None:
+                self._wait_for(method, refusal.in_flight)
             time.sleep(self.delays.get(name, self.latency))
             with self._lock:
                 if refusal is not None:
@@ -74,6 +78,15 @@ class ImageStreamApi:
         finally:
             with self._lock:
                 self._in_flight[method] -= 1
+
+    def _wait_for(self, method: str, in_flight: int) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight[method] >= in_flight:
+                    return
+            time.sleep(0.005)
+        raise AssertionError(f"{in_flight} {method} requests were never in flight at once")
 
     def writes(self) -> list[tuple[str, str]]:
         return [(method, path) for method, path in self.requests if method in WRITES and path != REVIEWS]

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -84,8 +84,8 @@ NAMES = [f"s{index:02d}" for index in range(10)]
 
 # --- side by side, within the bound ----------------------------------------------------------------------------------
 def test_reads_and_writes_of_different_streams_overlap_never_beyond_the_bound(tls: TLS) -> None:
-    names = [f"s{index:02d}" for index in range(20)]
-    api = ImageStreamApi(streams(*names), latency=0.2)
+    names = [f"s{index:02d}" for index in range(2 * STREAM_WORKERS)]
+    api = ImageStreamApi(streams(*names), latency=0.4)
     with serving(api, tls) as client:
         result = apply_image_tags(client, *tag(*(f"{name}:v1" for name in names))).result
         opened = client.connections_opened
@@ -138,11 +138,17 @@ def test_check_mode_reads_every_stream_and_writes_nothing(tls: TLS) -> None:
 @pytest.mark.parametrize(
     ("refusal", "message"),
     [
-        (Refusal(403, "Forbidden"), "PUT /apis/image.openshift.io/v1/namespaces/p/imagestreams/s03 "),
-        (Refusal(422, "Invalid"), "PUT /apis/image.openshift.io/v1/namespaces/p/imagestreams/s03 "),
+        (
+            Refusal(403, "Forbidden", in_flight=STREAM_WORKERS),
+            "PUT /apis/image.openshift.io/v1/namespaces/p/imagestreams/s03 ",
+        ),
+        (
+            Refusal(422, "Invalid", in_flight=STREAM_WORKERS),
+            "PUT /apis/image.openshift.io/v1/namespaces/p/imagestreams/s03:",
+        ),
         # a lost answer: read again, written again, five times
         (
-            Refusal(500, "InternalError"),
+            Refusal(500, "InternalError", in_flight=STREAM_WORKERS),
             "writes of /apis/image.openshift.io/v1/namespaces/p/imagestreams/s03 were lost",
         ),
     ],
@@ -151,10 +157,9 @@ def test_check_mode_reads_every_stream_and_writes_nothing(tls: TLS) -> None:
 def test_one_stream_failing_stops_new_writes_and_names_every_tag_written(
     tls: TLS, refusal: Refusal, message: str
 ) -> None:
-    # s03 fails first, once the first eight writes are under way and before any other is answered: s08 and s09 are
-    # not started
-    delays = {"s03": 0.01 if refusal.code == 500 else 0.1}  # a lost answer: five PUTs and GETs
-    api = ImageStreamApi(streams(*NAMES), latency=0.5, delays=delays, refusals={("PUT", "s03"): refusal})
+    # s03 fails first, once the first eight writes are under way and long before any other is answered: s08 and s09
+    # are not started
+    api = ImageStreamApi(streams(*NAMES), latency=0.5, delays={"s03": 0.0}, refusals={("PUT", "s03"): refusal})
     with serving(api, tls) as client, pytest.raises(PartialChangeError) as raised:
         apply_image_tags(client, *tag(*(f"{name}:v1" for name in NAMES)))
     written = [f"p/{name}:v1" for name in ("s00", "s01", "s02", "s04", "s05", "s06", "s07")]
@@ -170,8 +175,11 @@ def test_one_stream_failing_stops_new_writes_and_names_every_tag_written(
 
 def test_the_first_error_in_dest_order_is_reported_whichever_came_first(tls: TLS) -> None:
     # s05 fails first, s02 later: the report leads with s02's error and lists s05 as failed too
-    refusals = {("PUT", "s02"): Refusal(403, "Forbidden"), ("PUT", "s05"): Refusal(422, "Invalid")}
-    api = ImageStreamApi(streams(*NAMES), latency=0.5, delays={"s05": 0.1}, refusals=refusals)
+    refusals = {
+        ("PUT", "s02"): Refusal(403, "Forbidden"),
+        ("PUT", "s05"): Refusal(422, "Invalid", in_flight=STREAM_WORKERS),
+    }
+    api = ImageStreamApi(streams(*NAMES), latency=0.5, delays={"s05": 0.0}, refusals=refusals)
     with serving(api, tls) as client, pytest.raises(PartialChangeError) as raised:
         apply_image_tags(client, *tag(*(f"{name}:v1" for name in NAMES)))
     message = str(raised.value)
@@ -185,7 +193,7 @@ def test_the_first_error_in_dest_order_is_reported_whichever_came_first(tls: TLS
 
 def test_a_stream_whose_lost_write_could_not_be_read_back_is_named_as_uncertain(tls: TLS) -> None:
     refusals = {
-        ("PUT", "s00"): Refusal(403, "Forbidden"),
+        ("PUT", "s00"): Refusal(403, "Forbidden", in_flight=3),
         ("PUT", "s02"): Refusal(500, "InternalError"),
         ("GET", "s02"): Refusal(500, "InternalError", after=1),  # its first read, before the writes, succeeds
     }
@@ -201,7 +209,7 @@ def test_a_stream_whose_lost_write_could_not_be_read_back_is_named_as_uncertain(
 
 
 def test_when_nothing_was_written_the_first_error_in_dest_order_is_raised_as_it_is(tls: TLS) -> None:
-    refusals = {("PUT", "s00"): Refusal(403, "Forbidden"), ("PUT", "s01"): Refusal(422, "Invalid")}
+    refusals = {("PUT", "s00"): Refusal(403, "Forbidden", in_flight=2), ("PUT", "s01"): Refusal(422, "Invalid")}
     api = ImageStreamApi(streams(*NAMES[:2]), delays={"s01": 0.2}, refusals=refusals)
     with serving(api, tls) as client, pytest.raises(ImagesError) as raised:
         apply_image_tags(client, *tag("s01:v1", "s00:v1"))
@@ -254,6 +262,7 @@ def shared_api() -> Iterator[tuple[ImageStreamApi, KubeClient]]:
         yield api, client
 
 
+@settings(max_examples=100)
 @given(scenario=scenarios())
 def test_the_results_are_those_of_one_stream_after_another(
     shared_api: tuple[ImageStreamApi, KubeClient],
