@@ -86,7 +86,7 @@ def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[S
     return groups
 
 
-def _run_in_order(count: int, work: Callable[[int], None]) -> tuple[dict[int, Exception], int]:
+def _run_in_order(count: int, work: Callable[[int], None]) -> tuple[dict[int, ImagesError], int]:
     """Call ``work(0)``, ``work(1)``, ... up to ``count``, started in that order, at most ``STREAM_WORKERS`` at once;
     this thread is one of the workers, so a single call starts no thread. Once a call has failed no other is
     started; those under way finish. Returns what each failed call raised, by index, and how many were started
@@ -116,10 +116,11 @@ def _run_in_order(count: int, work: Callable[[int], None]) -> tuple[dict[int, Ex
     worker()
     for helper in helpers:
         helper.join()
-    for index in sorted(failures):  # a defect, not an API answer, is raised as it is
-        if not isinstance(failures[index], ImagesError):
-            raise failures[index]
-    return failures, started
+    errors = {index: error for index, error in failures.items() if isinstance(error, ImagesError)}
+    defects = sorted(failures.keys() - errors.keys())
+    if defects:  # a defect, not an API answer: raised as it is
+        raise failures[defects[0]]
+    return errors, started
 
 
 class _StreamReader:
@@ -337,12 +338,12 @@ def _write_streams(
     if not failures:
         return
     first = failures[min(failures)]
-    written = [str(dest) for dest in sorted((dest for plan in plans for dest in plan.written), key=order.get)]
+    written = [str(dest) for dest in sorted((dest for plan in plans for dest in plan.written), key=order.__getitem__)]
     if not written:
         raise first
     others = [_failed_stream(plans[index], error) for index, error in sorted(failures.items())[1:]]
     untouched = sorted(
-        (change.dest for plan in plans[started:] for change in plan.changes if change.changed), key=order.get
+        (change.dest for plan in plans[started:] for change in plan.changes if change.changed), key=order.__getitem__
     )
     also_failed = f"also failed: {', '.join(others)}; " if others else ""
     not_touched = f"not touched: {', '.join(map(str, untouched))}; " if untouched else ""
@@ -353,7 +354,7 @@ def _write_streams(
     ) from None
 
 
-def _failed_stream(plan: _StreamPlan, error: Exception) -> str:
+def _failed_stream(plan: _StreamPlan, error: ImagesError) -> str:
     """A stream whose write failed, as the partial-change report lists it after the first error."""
     if isinstance(error, UncertainWriteError):
         return f"{plan.namespace}/{plan.name} (its write may or may not have been applied)"

@@ -10,6 +10,7 @@ import copy
 import re
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ForbiddenError,
     ImagesError,
     PartialChangeError,
     UnprocessableError,
@@ -233,6 +235,24 @@ def test_a_removal_failing_halfway_names_the_tags_it_removed(tls: TLS) -> None:
     )
     assert raised.value.result["written"] == ["p/s00:a", "p/s01:a", "p/s00:b"]
     assert (spec_tags(api, "s00"), spec_tags(api, "s01")) == ([], ["b"])
+
+
+def test_a_defect_in_one_stream_is_raised_as_it_is_once_the_others_have_finished() -> None:
+    finished: list[int] = []
+    all_started = threading.Barrier(4)
+
+    def work(index: int) -> None:
+        all_started.wait()
+        if index == 1:
+            raise KeyError("a defect")
+        if index == 2:
+            raise ForbiddenError("refused", status=403)
+        time.sleep(0.1)
+        finished.append(index)
+
+    with pytest.raises(KeyError, match="a defect"):
+        image_tag_apply._run_in_order(4, work)
+    assert sorted(finished) == [0, 3]
 
 
 # --- the same results as one stream after another --------------------------------------------------------------------
