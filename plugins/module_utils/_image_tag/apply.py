@@ -1,13 +1,14 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The I/O of the ``image_tag`` module: validate everything, resolve the source, then read each destination
-ImageStream once and write it at most once; deleting sends one DELETE of ``imagestreamtags/<stream>:<tag>`` per
-tag, as ``oc tag -d`` does.
+ImageStream once and write it at most once, several streams at a time; deleting sends one DELETE of
+``imagestreamtags/<stream>:<tag>`` per tag, as ``oc tag -d`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     ImagesError,
     InvalidInputError,
     PartialChangeError,
+    UncertainWriteError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import (
     DesiredTag,
@@ -54,6 +56,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 
+# Image streams read or written at once. Each stream is one or two round trips to the API server, so a task over
+# many streams waits mostly on latency: eight at a time make 50 streams take 7 rounds instead of 50, while staying
+# under client-go's default burst of 10 requests, so one task takes no more of the API server's concurrency (shared
+# between every client by API Priority and Fairness) than a well-behaved controller does.
+STREAM_WORKERS = 8
+
 
 def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool) -> list[StreamTag]:
     """Every ``dest``, parsed and checked; the same tag named twice is refused."""
@@ -78,6 +86,43 @@ def _group_by_stream(dests: Sequence[StreamTag]) -> dict[tuple[str, str], list[S
     return groups
 
 
+def _run_in_order(count: int, work: Callable[[int], None]) -> tuple[dict[int, ImagesError], int]:
+    """Call ``work(0)``, ``work(1)``, ... up to ``count``, started in that order, at most ``STREAM_WORKERS`` at once;
+    this thread is one of the workers, so a single call starts no thread. Once a call has failed no other is
+    started; those under way finish. Returns what each failed call raised, by index, and how many were started
+    (always the first ones)."""
+    failures: dict[int, Exception] = {}
+    started = 0
+    lock = threading.Lock()
+
+    def worker() -> None:
+        nonlocal started
+        while True:
+            with lock:
+                if failures or started == count:
+                    return
+                index = started
+                started += 1
+            try:
+                work(index)
+            # whatever a call raises is handed to the caller's thread, which decides
+            except Exception as error:  # pylint: disable=broad-exception-caught
+                with lock:
+                    failures[index] = error
+
+    helpers = [threading.Thread(target=worker, daemon=True) for _helper in range(min(STREAM_WORKERS, count) - 1)]
+    for helper in helpers:
+        helper.start()
+    worker()
+    for helper in helpers:
+        helper.join()
+    errors = {index: error for index, error in failures.items() if isinstance(error, ImagesError)}
+    defects = sorted(failures.keys() - errors.keys())
+    if defects:  # a defect, not an API answer: raised as it is
+        raise failures[defects[0]]
+    return errors, started
+
+
 class _StreamReader:
     """GETs ImageStreams at most once each, so a source stream that is also a destination is read once."""
 
@@ -90,6 +135,20 @@ class _StreamReader:
         if path not in self._streams:
             self._streams[path] = self._client.get(path, allow_missing=True)
         return self._streams[path]
+
+    def read_all(self, streams: Sequence[tuple[str, str]]) -> None:
+        """GET those of ``streams`` (namespace, name) not read yet, several at once; the first of them (in the
+        order given) whose read fails raises its error."""
+        paths = [path for path in (image_stream_path(*stream) for stream in streams) if path not in self._streams]
+        read: list[ImageStream | None] = [None] * len(paths)
+
+        def get(index: int) -> None:
+            read[index] = self._client.get(paths[index], allow_missing=True)
+
+        failures, _started = _run_in_order(len(paths), get)
+        if failures:
+            raise failures[min(failures)]
+        self._streams.update(zip(paths, read, strict=True))
 
 
 def check_cross_namespace_access(
@@ -162,7 +221,8 @@ def resolve_source(
 @dataclass
 class _StreamPlan:
     """One destination ImageStream: what was read, what to write, and what happens to each of its tags (and, for
-    ``state: present``, the tags wanted in it, to plan again from after a conflict)."""
+    ``state: present``, the tags wanted in it, to plan again from after a conflict); once written, the tags the
+    writes changed (for a failed removal, those removed before the failure)."""
 
     namespace: str
     name: str
@@ -171,17 +231,24 @@ class _StreamPlan:
     changes: list[TagChange]
     spec_update: ImageStream | None = None
     wanted: list[tuple[StreamTag, DesiredTag]] = field(default_factory=list)
+    written: list[StreamTag] = field(default_factory=list)
 
     @property
     def path(self) -> str:
         return image_stream_path(self.namespace, self.name)
+
+    @property
+    def changes_something(self) -> bool:
+        return any(change.changed for change in self.changes)
 
 
 def _plan_present(
     reader: _StreamReader, resolved: ResolvedSource, options: TagOptions, dests: Sequence[StreamTag]
 ) -> list[_StreamPlan]:
     plans = []
-    for (namespace, name), group in _group_by_stream(dests).items():
+    groups = _group_by_stream(dests)
+    reader.read_all(list(groups))
+    for (namespace, name), group in groups.items():
         current = reader.get(namespace, name)
         wanted = [(dest, desired_tag(options, resolved, dest)) for dest in group]
         update, changes = apply_tags(current, wanted, namespace=namespace, name=name)
@@ -217,11 +284,14 @@ def _write_present(client: KubeApi, plan: _StreamPlan) -> None:
     )
     if outcome.plan is not None:
         plan.changes = outcome.plan.changes
+    plan.written = [change.dest for change in plan.changes if change.changed]
 
 
 def _plan_absent(reader: _StreamReader, dests: Sequence[StreamTag]) -> list[_StreamPlan]:
     plans = []
-    for (namespace, name), group in _group_by_stream(dests).items():
+    groups = _group_by_stream(dests)
+    reader.read_all(list(groups))
+    for (namespace, name), group in groups.items():
         current = reader.get(namespace, name)
         plans.append(_StreamPlan(namespace, name, group, current, plan_removal(current, group)))
     return plans
@@ -253,13 +323,49 @@ def _write_absent(client: KubeApi, plan: _StreamPlan) -> None:
             raise
         if removed is None:
             plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
+        else:
+            plan.written.append(change.dest)
+
+
+def _write_streams(
+    client: KubeApi, plans: Sequence[_StreamPlan], order: dict[StreamTag, int], *, deleting: bool
+) -> None:
+    """Write each stream, several at once (each with its own conflict handling). After a failure no other stream is
+    started; when something was written by then, ``PartialChangeError`` names it, in the order of ``dest``, with
+    the first error in that order, the other streams that failed and the destinations not touched."""
+    write = _write_absent if deleting else _write_present
+    failures, started = _run_in_order(len(plans), lambda index: write(client, plans[index]))
+    if not failures:
+        return
+    first = failures[min(failures)]
+    written = [str(dest) for dest in sorted((dest for plan in plans for dest in plan.written), key=order.__getitem__)]
+    if not written:
+        raise first
+    others = [_failed_stream(plans[index], error) for index, error in sorted(failures.items())[1:]]
+    untouched = sorted(
+        (change.dest for plan in plans[started:] for change in plan.changes if change.changed), key=order.__getitem__
+    )
+    also_failed = f"also failed: {', '.join(others)}; " if others else ""
+    not_touched = f"not touched: {', '.join(map(str, untouched))}; " if untouched else ""
+    raise PartialChangeError(
+        f"{first.message} ({also_failed}{not_touched}already changed before this error: {', '.join(written)}: run "
+        "the task again once the cause is fixed)",
+        result={"changed": True, "written": written},
+    ) from None
+
+
+def _failed_stream(plan: _StreamPlan, error: ImagesError) -> str:
+    """A stream whose write failed, as the partial-change report lists it after the first error."""
+    if isinstance(error, UncertainWriteError):
+        return f"{plan.namespace}/{plan.name} (its write may or may not have been applied)"
+    return f"{plan.namespace}/{plan.name}"
 
 
 def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext) -> Outcome:
     """Run the ``image_tag`` module's request: its result holds ``changed``, ``tags`` and, in diff mode, ``diff``.
 
     Everything is validated and the source resolved before the first write; then each destination stream is read
-    once and written at most once.
+    once and written at most once, the reads and then the writes of different streams running side by side.
     """
     current_namespace = request.namespace or client.default_namespace
     validate_namespace_name(current_namespace)
@@ -276,25 +382,10 @@ def apply_image_tags(client: KubeApi, request: ImageTagRequest, run: RunContext)
         resolved = resolve_source(client, reader, request.options, source, dests, current_namespace=current_namespace)
         plans = _plan_present(reader, resolved, request.options, dests)
 
-    if not run.check_mode:
-        written: list[str] = []
-        try:
-            for plan in plans:
-                if deleting:
-                    _write_absent(client, plan)
-                else:
-                    _write_present(client, plan)
-                written.extend(str(change.dest) for change in plan.changes if change.changed)
-        except ImagesError as error:
-            if not written:
-                raise
-            raise PartialChangeError(
-                f"{error.message} (already changed before this error: {', '.join(written)}; the other destinations "
-                "were not touched: run the task again once the cause is fixed)",
-                result={"changed": True, "written": written},
-            ) from None
-
     order = {dest: index for index, dest in enumerate(dests)}
+    if not run.check_mode:
+        _write_streams(client, [plan for plan in plans if plan.changes_something], order, deleting=deleting)
+
     changes = sorted((change for plan in plans for change in plan.changes), key=lambda change: order[change.dest])
     result: dict[str, Any] = {
         "changed": any(change.changed for change in changes),

@@ -1,9 +1,10 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kubernetes API client: one keep-alive connection per run over the shared transport (``_http/transport``),
-the retry rules of ``_http/retry`` with Kubernetes' own notion of a safe request, exec credentials refreshed as
-client-go does, and API errors turned into actionable messages; a streamed GET on a connection of its own for
-watches (``_kube/watch``). The write loop is ``_kube/read_modify_write``.
+"""The Kubernetes API client: keep-alive connections over the shared transport (``_http/transport``), one per
+request in flight (so a single one for requests sent one after another), the retry rules of ``_http/retry`` with
+Kubernetes' own notion of a safe request, exec credentials refreshed as client-go does, and API errors turned into
+actionable messages; a streamed GET on a connection of its own for watches (``_kube/watch``). The write loop is
+``_kube/read_modify_write``.
 
 Proxy rules (``_http/proxy``) and error explanations (``_kube/api_errors``) are imported only when needed: a module
 run compiles its module_utils from source, so code a run does not use still costs it time.
@@ -16,6 +17,7 @@ import json
 import random
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -125,7 +127,10 @@ def build_ssl_context(config: ClusterConfig) -> ssl.SSLContext:
 
 
 class KubeClient:
-    """A JSON client for one API server over one keep-alive connection; the contract is in docs/architecture.md."""
+    """A JSON client for one API server over keep-alive connections; the contract is in docs/architecture.md.
+
+    Safe to share between threads: each request in flight has a connection of its own, taken from the idle ones
+    (one, when requests go one after another) or opened, and given back after its answer."""
 
     def __init__(
         self,
@@ -144,9 +149,15 @@ class KubeClient:
         self._proxy_headers = self._route.proxy_headers()
         self._sleep = sleep
         self._max_attempts = max_attempts
-        self._connection: http.client.HTTPConnection | None = None
-        self._last_used = 0.0
-        self._uses = 0
+        # connections waiting for the next request, each with the time its last answer ended, oldest first
+        self._idle: list[tuple[http.client.HTTPConnection, float]] = []
+        # raised when a new client certificate (or close) makes the connections open until then unfit for reuse
+        self._generation = 0
+        self._lock = threading.Lock()  # the idle connections and the counters
+        # one exec plugin run at a time; a request refused with an older credential than the current one only
+        # retries, instead of running the plugin again (many threads may meet the same expired token)
+        self._credential_lock = threading.Lock()
+        self._credential_generation = 0
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         # Replaceable to observe connections (tests, benchmarks); must return an unconnected HTTPConnection.
         self.connection_factory: Callable[[], http.client.HTTPConnection] = self._new_connection
@@ -213,6 +224,7 @@ class KubeClient:
         attempt = 0
         while True:
             attempt += 1
+            credential_generation = self._credential_generation
             headers = [*self._headers, *self._proxy_headers]
             if payload is not None:
                 headers.append(("Content-Type", content_type))
@@ -241,7 +253,7 @@ class KubeClient:
                     return self._decode(data, method, path)
                 if status == 401 and not refreshed and self.config.refresh_credentials is not None:
                     # client-go's exec authenticator asks the plugin again when the server refuses its credential
-                    refreshed = self._refresh_credentials()
+                    refreshed = self._refresh_credentials(refused=credential_generation)
                     attempt -= 1
                     continue
                 delay = retry_delay(
@@ -284,12 +296,13 @@ class KubeClient:
         target = self._target(path, query)
         refreshed = self._refresh_expiring_credentials()
         while True:
+            credential_generation = self._credential_generation
             connection = self.connection_factory()
             try:
                 connect(connection)
                 sock = connection.sock
                 send_request(connection, "GET", target, [*self._headers, *self._proxy_headers], None)
-                self.requests_sent += 1
+                self._count_request()
                 response = response_head(connection)
             except TransportFailure as failure:
                 connection.close()
@@ -302,7 +315,7 @@ class KubeClient:
                 body = b""
             connection.close()
             if response.status == 401 and not refreshed and self.config.refresh_credentials is not None:
-                refreshed = self._refresh_credentials()
+                refreshed = self._refresh_credentials(refused=credential_generation)
                 continue
             from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                 api_error,
@@ -311,9 +324,12 @@ class KubeClient:
             raise api_error(response.status, body, self._context("GET", path, 1), reason=response.reason)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close the idle connections; one still carrying a request is closed when its answer has been read."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for connection, _returned in idle:
+            connection.close()
 
     def __enter__(self) -> KubeClient:
         return self
@@ -325,25 +341,32 @@ class KubeClient:
 
     def _refresh_expiring_credentials(self) -> bool:
         """Run the exec plugin again when its credential expires within the next seconds (a long wait outlives
-        tokens of a few minutes); True when it did."""
+        tokens of a few minutes); True when it (or another thread just now) did."""
+        generation = self._credential_generation
         expires = self.config.token_expires_at
         if expires is None or self.config.refresh_credentials is None:
             return False
         if self._clock() < expires - CREDENTIAL_REFRESH_MARGIN:
             return False
-        return self._refresh_credentials()
+        return self._refresh_credentials(refused=generation)
 
-    def _refresh_credentials(self) -> bool:
+    def _refresh_credentials(self, *, refused: int) -> bool:
+        """Run the exec plugin again, unless another thread already replaced the credential of generation
+        ``refused`` (the one the caller's request carried): then the caller only retries with the new one."""
         refresh = self.config.refresh_credentials
         if refresh is None:
             return False
-        credential = refresh()
-        self.on_new_secrets([value for value in (credential.token, credential.client_key_data) if value])
-        self.config = self.config.with_exec_credential(credential)
-        self._headers = self._static_headers()
-        if credential.client_certificate_data and self._https:
-            self._ssl_context = build_ssl_context(self.config)
-            self.close()  # the next request handshakes with the new certificate
+        with self._credential_lock:
+            if self._credential_generation != refused:
+                return True
+            credential = refresh()
+            self.on_new_secrets([value for value in (credential.token, credential.client_key_data) if value])
+            self.config = self.config.with_exec_credential(credential)
+            self._headers = self._static_headers()
+            if credential.client_certificate_data and self._https:
+                self._ssl_context = build_ssl_context(self.config)
+                self.close()  # the next request handshakes with the new certificate
+            self._credential_generation += 1
         return True
 
     def _static_headers(self) -> list[tuple[str, str]]:
@@ -408,42 +431,59 @@ class KubeClient:
         )
 
     def _count_connection(self) -> None:
-        self.connections_opened += 1
+        with self._lock:
+            self.connections_opened += 1
 
-    def _open(self) -> http.client.HTTPConnection:
-        idle = time.monotonic() - self._last_used
-        if self._connection is not None and self._uses and idle > IDLE_RECONNECT_SECONDS:
-            self.close()
-        if self._connection is None:
-            connection = self.connection_factory()
-            try:
-                connect(connection)
-            except TransportFailure:
-                connection.close()
-                raise
-            self._connection = connection
-            self._uses = 0
-        return self._connection
+    def _count_request(self) -> None:
+        with self._lock:
+            self.requests_sent += 1
+
+    def _take_connection(self) -> tuple[http.client.HTTPConnection, int]:
+        """The most recently used idle connection, else a new one; and the generation to give it back with."""
+        with self._lock:
+            generation = self._generation
+            now = time.monotonic()
+            stale = [connection for connection, returned in self._idle if now - returned > IDLE_RECONNECT_SECONDS]
+            del self._idle[: len(stale)]  # given back in time order: the stale ones come first
+            taken = self._idle.pop()[0] if self._idle else None
+        for connection in stale:
+            connection.close()
+        if taken is not None:
+            return taken, generation
+        connection = self.connection_factory()
+        try:
+            connect(connection)
+        except TransportFailure:
+            connection.close()
+            raise
+        return connection, generation
+
+    def _give_back(self, connection: http.client.HTTPConnection, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._idle.append((connection, time.monotonic()))
+                return
+        connection.close()  # the client was closed, or its certificate replaced, while this answer was read
 
     def _exchange(
         self, method: str, target: str, payload: bytes | None, headers: list[tuple[str, str]]
     ) -> tuple[int, str, str | None, bytes]:
-        connection = self._open()
+        connection, generation = self._take_connection()
         try:
             send_request(connection, method, target, headers, payload)
         except TransportFailure:
-            self.close()
+            connection.close()
             raise
-        self.requests_sent += 1
+        self._count_request()
         try:
             response = read_response(connection)
         except TransportFailure:
-            self.close()
+            connection.close()
             raise
-        self._uses += 1
-        self._last_used = time.monotonic()
         if response.will_close:
-            self.close()
+            connection.close()
+        else:
+            self._give_back(connection, generation)
         return response.status, response.reason, response.headers.get("Retry-After"), response.body
 
     def _decode(self, data: bytes, method: str, path: str) -> dict:

@@ -1,6 +1,7 @@
 """A Docker Registry v2 stand-in for the registry check's tests: an HTTP or HTTPS server on 127.0.0.1, in a thread,
 that records every request it receives and answers with a route function of the test's. Its answers may also be
-streamed in chunks, as an API server sends a watch (``Streamed``), for the watch's tests."""
+streamed in chunks, as an API server sends a watch (``Streamed``), for the watch's tests; with ``keep_alive`` it
+serves many requests on one connection, as an API server does (``image_stream_api.py``)."""
 
 from __future__ import annotations
 
@@ -37,22 +38,34 @@ Answer = tuple[int, dict[str, str], bytes | Streamed]  # status, headers, body
 ISSUED_TOKEN = "issued-token"  # what the stand-in token service issues unless told otherwise
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 drops the sixth of many connections opened at once (a client sending requests side
+    # by side), which the client's TCP then sends again only a second later
+    request_queue_size = 64
+
+
 @dataclass
 class RecordingRegistry:
     """An HTTP(S) server on 127.0.0.1 that records every request and answers with ``route(seen)``; HTTPS when a
-    server ``context`` is given; on ``port`` when one is given (a server started again where another stopped).
-    Use it as a context manager."""
+    server ``context`` is given; on ``port`` when one is given (a server started again where another stopped);
+    HTTP/1.1 with connections kept open between requests when ``keep_alive``. Use it as a context manager."""
 
     route: Callable[[Seen], Answer]
     context: ssl.SSLContext | None = None
     seen: list[Seen] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     port: int = 0
+    keep_alive: bool = False
 
     def __post_init__(self) -> None:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if recorder.keep_alive else "HTTP/1.0"
+            # the status line and headers go out before the body: with Nagle's algorithm, a connection kept open
+            # would wait for the client's delayed ACK (40 ms) before each answer's body
+            disable_nagle_algorithm = True
+
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
@@ -85,12 +98,12 @@ class RecordingRegistry:
                     while not body.release.wait(0.05) and not recorder.stopping.is_set():
                         pass
 
-            do_GET = do_POST = _any
+            do_GET = do_POST = do_PUT = do_DELETE = _any
 
             def log_message(self, *_args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         if self.context is not None:
             self._server.socket = self.context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
