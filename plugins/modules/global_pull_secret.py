@@ -296,9 +296,9 @@ rollout:
       done: true
 credential_checks:
   description:
-    - Result of O(validate_credentials), one item per registry key checked: the entries this run writes (adds or
-      changes).
-    - Empty when the secret already holds every given entry as it would be written: no registry was asked.
+    - Result of O(validate_credentials), one item per registry key checked, that is per entry this run writes (adds
+      or changes).
+    - Empty when the secret already holds every given entry as it would be written; no registry was asked then.
   returned: when O(validate_credentials=true) and entries are given
   type: list
   elements: dict

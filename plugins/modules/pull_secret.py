@@ -232,9 +232,9 @@ service_accounts:
       secrets: []
 credential_checks:
   description:
-    - Result of O(validate_credentials), one item per registry key checked: the entries this run writes (adds or
-      changes).
-    - Empty when the secret already holds every given entry as it would be written: no registry was asked.
+    - Result of O(validate_credentials), one item per registry key checked, that is per entry this run writes (adds
+      or changes).
+    - Empty when the secret already holds every given entry as it would be written; no registry was asked then.
   returned: when O(validate_credentials=true)
   type: list
   elements: dict

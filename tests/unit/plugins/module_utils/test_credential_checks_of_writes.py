@@ -110,12 +110,29 @@ class OneSecret:
         self.stored = copy.deepcopy(dict(body)) | {"metadata": {**body["metadata"], "resourceVersion": "1"}}
         return copy.deepcopy(self.stored)
 
+    def patch(self, path: str, body: Any, *, patch_type: str = "merge") -> dict:
+        raise AssertionError("no patch expected")
+
+    def delete(self, path: str, *, allow_missing: bool = False, body: Mapping[str, Any] | None = None) -> dict | None:
+        raise AssertionError("no delete expected")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict:
+        raise AssertionError("no other request expected")
+
     def _bump(self) -> None:
         assert self.stored is not None
         self.stored["metadata"]["resourceVersion"] = str(int(self.stored["metadata"]["resourceVersion"]) + 1)
 
     def writes(self) -> list[tuple[str, Any]]:
-        return [event for event in self.events if event[0] in ("PUT", "POST", "DELETE")]
+        return [event for event in self.events if event[0] in ("PUT", "POST")]
 
 
 @pytest.fixture
