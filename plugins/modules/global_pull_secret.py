@@ -295,7 +295,10 @@ rollout:
       detail: all 3 machines on rendered-worker-9e1b44c07da3f2a8
       done: true
 credential_checks:
-  description: Result of O(validate_credentials), one item per checked registry key.
+  description:
+    - Result of O(validate_credentials), one item per registry key checked, that is per entry this run writes (adds
+      or changes).
+    - Empty when the secret already holds every given entry as it would be written; no registry was asked then.
   returned: when O(validate_credentials=true) and entries are given
   type: list
   elements: dict

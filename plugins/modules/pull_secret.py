@@ -231,7 +231,10 @@ service_accounts:
       image_pull_secrets: [default-dockercfg-x7k2p, quay-robot]
       secrets: []
 credential_checks:
-  description: Result of O(validate_credentials), one item per checked registry key.
+  description:
+    - Result of O(validate_credentials), one item per registry key checked, that is per entry this run writes (adds
+      or changes).
+    - Empty when the secret already holds every given entry as it would be written; no registry was asked then.
   returned: when O(validate_credentials=true)
   type: list
   elements: dict

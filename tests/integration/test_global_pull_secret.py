@@ -369,6 +369,11 @@ def test_credentials_are_checked_against_the_sandbox_registries(
     assert set(result["added"]) == {sandbox.registry, sandbox.token_registry}
     assert sandbox.registry_password not in run_module.last.stdout + run_module.last.stderr
 
+    # the secret now holds both entries as given: a run that writes nothing checks nothing
+    again = run_module("global_pull_secret", {"registries": good, **common})
+    assert not again.get("failed"), again.get("msg")
+    assert (again["changed"], again["credential_checks"]) == (False, [])
+
 
 # --- waiting for the MachineConfigPools -----------------------------------------------------------------------------
 

@@ -406,6 +406,19 @@ def test_validate_credentials(
     if registry_attr == "token_registry":
         assert "token" in check["detail"]
 
+    # the secret holds the entry as given: nothing is written, so nothing is checked
+    again = assert_ok(run_module("pull_secret", params(sandbox.registry_password)))
+    assert (again["changed"], again["credential_checks"]) == (False, [])
+
+    # a password that differs from the stored one would be written: it is checked, refused, and nothing is written
+    stored = kube.get(secret_path(namespace, "checked"))
+    mark = audit.mark()
+    changed_wrong = run_module("pull_secret", params("not-the-password"))
+    assert changed_wrong.get("failed") is True
+    assert f"- {server}:" in changed_wrong["msg"]
+    assert secret_writes(audit, mark, namespace) == []
+    assert kube.get(secret_path(namespace, "checked"))["data"] == stored["data"]
+
 
 # --- service accounts -------------------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The reads and writes of the ``global_pull_secret`` module: credential checks, the conflict-safe update of the
-secret, the backup file on the managed host and the wait for the MachineConfigPools.
+"""The reads and writes of the ``global_pull_secret`` module: the conflict-safe update of the secret, the checks of
+the credentials each plan writes, the backup file on the managed host and the wait for the MachineConfigPools.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_mo
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
     document_warnings,
+    entries_written,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
@@ -258,22 +259,26 @@ def apply_global_pull_secret(
     entries = request.credentials.entries
 
     result: dict[str, Any] = {}
-    check_warnings: list[str] = []
+    checks = None
     if request.validate_credentials and entries:
         # the registry check (its HTTP, challenges and proxies) is compiled only for a task that asks for it
         from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all  # noqa: PLC0415
         from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (  # noqa: PLC0415
-            check_credentials,
+            CredentialChecks,
         )
 
-        # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
-        result["credential_checks"], check_warnings = check_credentials(
-            {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY},
-            check=check_all,
-            tls=request.registry_tls,
-        )
+        checks = CredentialChecks(check=check_all, tls=request.registry_tls)
+    # cloud.openshift.com carries the Telemetry token, not registry credentials: a v2 handshake cannot check it.
+    checked_entries = {key: entry for key, entry in entries.items() if key != TELEMETRY_KEY}
 
     preconditions = _WritePreconditions(client, request)
+
+    def ensure_possible(plan: DocumentPlan) -> None:
+        # the credentials this plan writes, before the cluster's preconditions are read
+        if checks is not None:
+            checks.ensure_checked(entries_written(checked_entries, plan.before, plan.after))
+        preconditions.ensure_possible()
+
     change = DocumentChange(
         entries=entries,
         remove=request.remove,
@@ -284,12 +289,7 @@ def apply_global_pull_secret(
     outcome = read_modify_write(
         client,
         request.path,
-        functools.partial(
-            plan_secret_write,
-            where=request.where,
-            change=change,
-            ensure_possible=preconditions.ensure_possible,
-        ),
+        functools.partial(plan_secret_write, where=request.where, change=change, ensure_possible=ensure_possible),
         check_mode=run.check_mode,
         attempts=WRITE_ATTEMPTS,
         before_write=backup.save,
@@ -298,6 +298,9 @@ def apply_global_pull_secret(
         raise AssertionError("read_modify_write returned no plan")
     run.hide(outcome.plan.secret_values)
     plan = outcome.plan.document
+    check_warnings: list[str] = []
+    if checks is not None:
+        result["credential_checks"], check_warnings = checks.report()
     warnings = [*check_warnings, *plan.warnings, *_written_entry_warnings(plan)]
     if plan.changed:
         warnings += _disruption_warnings(client)

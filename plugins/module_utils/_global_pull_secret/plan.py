@@ -251,10 +251,10 @@ def plan_secret_write(
     *,
     where: str,
     change: DocumentChange,
-    ensure_possible: Callable[[], None],
+    ensure_possible: Callable[[DocumentPlan], None],
 ) -> SecretWrite:
     """Plan the write from the secret as read (again after every 409: the change is re-applied to the fresh
-    document, never the old result). ``ensure_possible`` raises when a write is due but must not happen."""
+    document, never the old result). ``ensure_possible(plan)`` raises when a write is due but must not happen."""
     if current is None:
         raise missing_secret_error(where)
     content = read_stored_content(current, where=where)
@@ -263,7 +263,7 @@ def plan_secret_write(
     values = {content.decode("utf-8", errors="replace")}
     values |= document_secret_values(before) | document_secret_values(plan.after)
     if plan.changed:
-        ensure_possible()
+        ensure_possible(plan)
     wanted = updated_secret(current, plan.after) if plan.changed else None
     if wanted is not None and (size := secret_data_size(wanted)) > SECRET_DATA_LIMIT:
         raise InvalidInputError(

@@ -1,8 +1,8 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The I/O half of ``pull_secret``: read the Secret, write what ``plan.py`` decided (with the conflict retry, the
-preconditioned delete and the delete + create of a type change), check credentials with the registries and link
-service accounts.
+preconditioned delete and the delete + create of a type change), check the credentials each plan writes with their
+registries before it is carried out, and link service accounts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -34,7 +34,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.
     summary,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.request import PullSecretRequest
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import document_warnings
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
+    document_warnings,
+    entries_written,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
@@ -47,6 +50,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._service_acco
     LinkOutcome,
     link_secrets,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
+        CredentialChecks,
+    )
 
 
 def _delete_unchanged(client: KubeApi, path: str, existing: Mapping[str, Any]) -> None:
@@ -97,23 +105,33 @@ class _Context:
 
 
 def _write_secret(
-    ctx: _Context, secret_type: str, entries: Mapping[str, Mapping[str, Any]]
+    ctx: _Context, secret_type: str, entries: Mapping[str, Mapping[str, Any]], checks: CredentialChecks | None
 ) -> tuple[PullSecretPlan, dict[str, Any] | None]:
-    """Plan against the current secret and write it; return (the plan carried out, the secret as it was)."""
+    """Plan against the current secret, check the credentials the plan writes, and write it; return (the plan
+    carried out, the secret as it was)."""
     request = ctx.request
+    plan_secret = functools.partial(
+        plan_pull_secret,
+        name=request.name,
+        namespace=ctx.namespace,
+        secret_type=secret_type,
+        entries=entries,
+        merge=request.merge,
+        remove_registries=request.remove_registries,
+        force=request.force,
+    )
+
+    def plan_and_check(current: dict[str, Any] | None) -> PullSecretPlan:
+        plan = plan_secret(current)
+        if checks is not None:
+            # every plan, also one made again after a conflict, is checked before it is carried out
+            checks.ensure_checked(entries_written(entries, plan.before, plan.after))
+        return plan
+
     outcome = read_modify_write(
         ctx.client,
         ctx.path,
-        functools.partial(
-            plan_pull_secret,
-            name=request.name,
-            namespace=ctx.namespace,
-            secret_type=secret_type,
-            entries=entries,
-            merge=request.merge,
-            remove_registries=request.remove_registries,
-            force=request.force,
-        ),
+        plan_and_check,
         create_path=ctx.collection,
         check_mode=ctx.check_mode,
     )
@@ -217,19 +235,20 @@ def apply_pull_secret(
 
 
 def _apply_present(ctx: _Context, secret_type: str, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    entries = ctx.request.credentials.entries
     result: dict[str, Any] = {}
+    checks = None
     if ctx.request.validate_credentials:
         # the registry check (its HTTP, challenges and proxies) is compiled only for a task that asks for it
         from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all  # noqa: PLC0415
         from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (  # noqa: PLC0415
-            check_credentials,
+            CredentialChecks,
         )
 
-        checks, check_warnings = check_credentials(entries, check=check_all, tls=ctx.request.registry_tls)
-        result["credential_checks"] = checks
+        checks = CredentialChecks(check=check_all, tls=ctx.request.registry_tls)
+    plan, before_secret = _write_secret(ctx, secret_type, ctx.request.credentials.entries, checks)
+    if checks is not None:
+        result["credential_checks"], check_warnings = checks.report()
         warnings.extend(check_warnings)
-    plan, before_secret = _write_secret(ctx, secret_type, entries)
     warnings.extend(plan.warnings)
     warnings.extend(document_warnings(plan.after))
     warnings.extend(key_reading_warnings(plan.after.get("auths") or {}))

@@ -346,6 +346,21 @@ def diff_entries(before: Mapping[str, Any], after: Mapping[str, Any]) -> EntryCh
     )
 
 
+def entries_written(
+    entries: Mapping[str, Mapping[str, Any]], before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> dict[str, Mapping[str, Any]]:
+    """The given ``entries`` that storing ``after`` in place of ``before`` (None: nothing readable is stored)
+    writes: those ``after`` holds under their key while ``before`` holds nothing equal there. An entry already
+    stored exactly as it would be written, or one ``after`` does not hold, is not written."""
+    old = document_entries(before) if before is not None else {}
+    new = document_entries(after)
+    return {
+        key: entry
+        for key, entry in entries.items()
+        if key in new and not (key in old and documents_equal(old[key], new[key]))
+    }
+
+
 # --- what readers will not use as it seems ----------------------------------------------------------------------------
 def document_warnings(document: Mapping[str, Any]) -> list[str]:
     """Things in a valid document that the kubelet or containers/image (CRI-O, podman) will not use as it seems."""

@@ -1,7 +1,7 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The check of given credentials with their registries that ``pull_secret`` and ``global_pull_secret`` share, and
-how its answers become a failure, the ``credential_checks`` result and warnings.
+"""The check of the credentials ``pull_secret`` and ``global_pull_secret`` write, with their registries, and how its
+answers become a failure, the ``credential_checks`` result and warnings.
 """
 
 from __future__ import annotations
@@ -30,20 +30,32 @@ def registry_check_warnings(results: Iterable[Any]) -> list[str]:
     return [f"validate_credentials: {result.key}: {result.detail}" for result in results if result.outcome == UNCHECKED]
 
 
-def check_credentials(
-    entries: Mapping[str, Mapping[str, Any]],
-    *,
-    check: Callable[..., list[Any]],
-    tls: RegistryTls,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Check every entry with its registry before anything is written: (the ``credential_checks`` result, the
-    warnings). A refused or unverifiable credential raises RegistryCheckError listing each."""
-    results = check(entries, ca_data=tls.ca_data, validate_certs=tls.validate_certs)
-    failure = registry_check_failure(results)
-    if failure:
-        raise RegistryCheckError(failure)
-    checks = [
-        {"registry": result.key, "ok": result.ok, "outcome": result.outcome, "detail": result.detail}
-        for result in results
-    ]
-    return checks, registry_check_warnings(results)
+class CredentialChecks:
+    """The registry checks of one run. An entry is checked when a plan is about to write it, once however often the
+    write is planned again (after a conflict); an entry the run does not write is never sent to its registry."""
+
+    def __init__(self, *, check: Callable[..., list[Any]], tls: RegistryTls) -> None:
+        self._check = check
+        self._tls = tls
+        self._answers: dict[str, Any] = {}  # registry key -> the registry's answer, in the order checked
+
+    def ensure_checked(self, entries: Mapping[str, Mapping[str, Any]]) -> None:
+        """Check those of ``entries`` not checked yet. A refused or unverifiable credential raises
+        RegistryCheckError listing each, before anything is written."""
+        pending = {key: entry for key, entry in entries.items() if key not in self._answers}
+        if not pending:
+            return
+        answers = self._check(pending, ca_data=self._tls.ca_data, validate_certs=self._tls.validate_certs)
+        failure = registry_check_failure(answers)
+        if failure:
+            raise RegistryCheckError(failure)
+        self._answers.update(zip(pending, answers, strict=True))
+
+    def report(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """(the ``credential_checks`` result, one item per registry key checked; the warnings about them)."""
+        answers = list(self._answers.values())
+        checks = [
+            {"registry": answer.key, "ok": answer.ok, "outcome": answer.outcome, "detail": answer.detail}
+            for answer in answers
+        ]
+        return checks, registry_check_warnings(answers)

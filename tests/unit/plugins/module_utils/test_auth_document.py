@@ -223,6 +223,52 @@ def test_diff_entries():
     assert ad.diff_entries({}, {"auths": {"a": {}}}).added == ["a"]
 
 
+QUAY = {"username": "q", "password": "pw", "auth": b64("q:pw")}
+REDHAT = {"username": "r", "password": "pw", "auth": b64("r:pw")}
+
+
+@pytest.mark.parametrize(
+    ("stored", "given", "written"),
+    [
+        pytest.param(None, {"quay.io": QUAY}, ["quay.io"], id="nothing-stored"),
+        pytest.param({"auths": {"quay.io": QUAY}}, {"quay.io": QUAY}, [], id="stored-as-given"),
+        pytest.param(
+            {"auths": {"quay.io": dict(reversed(QUAY.items()))}}, {"quay.io": QUAY}, [], id="other-field-order"
+        ),
+        pytest.param(
+            {"auths": {"quay.io": QUAY | {"password": "old", "auth": b64("q:old")}}},
+            {"quay.io": QUAY},
+            ["quay.io"],
+            id="other-password",
+        ),
+        pytest.param(
+            {"auths": {"quay.io": QUAY | {"email": "q@example.com"}}},
+            {"quay.io": QUAY},
+            ["quay.io"],
+            id="stored-with-a-field-more",
+        ),
+        pytest.param(
+            {"auths": {"quay.io": QUAY}},
+            {"quay.io": QUAY, "registry.redhat.io": REDHAT},
+            ["registry.redhat.io"],
+            id="one-new-among-stored",
+        ),
+        pytest.param({"auths": {"https://quay.io": QUAY}}, {"quay.io": QUAY}, ["quay.io"], id="another-spelling"),
+        pytest.param({"credsStore": "desktop"}, {"quay.io": QUAY}, ["quay.io"], id="no-auths"),
+        pytest.param({"auths": {"quay.io": QUAY}}, {}, [], id="nothing-given"),
+    ],
+)
+def test_entries_written_are_the_given_ones_not_stored_as_they_would_be_written(
+    stored: dict[str, Any] | None, given: dict[str, Any], written: list[str]
+) -> None:
+    after = ad.merge_entries(stored or {"auths": {}}, given)
+    assert list(ad.entries_written(given, stored, after)) == written
+
+
+def test_an_entry_the_new_document_does_not_hold_is_not_written() -> None:
+    assert ad.entries_written({"quay.io": QUAY}, None, {"auths": {}}) == {}
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Serialising and comparing
 

@@ -1,4 +1,4 @@
-"""The credential flow pull_secret and global_pull_secret share."""
+"""The credential checks pull_secret and global_pull_secret share: each entry a run writes, checked once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import RegistryCheckError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.check import check_all
-from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import check_credentials
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import CredentialChecks
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_options import (
     RegistryCredentials,
     RegistryTls,
@@ -27,19 +27,44 @@ class Check(NamedTuple):
     detail: str
 
 
-def test_check_credentials_reports_each_and_warns_about_the_unchecked() -> None:
+def test_the_checks_report_each_and_warn_about_the_unchecked() -> None:
     seen: list[Any] = []
 
     def check(entries: Any, *, ca_data: str | None, validate_certs: bool) -> list[Check]:
         seen.append((sorted(entries), ca_data, validate_certs))
         return [Check("quay.io", True, "accepted", "basic"), Check("*.example.com", False, "unchecked", "wildcard")]
 
-    checks, warnings = check_credentials(
-        {"quay.io": {}, "*.example.com": {}}, check=check, tls=RegistryTls(ca_data="PEM", validate_certs=False)
-    )
+    checks = CredentialChecks(check=check, tls=RegistryTls(ca_data="PEM", validate_certs=False))
+    checks.ensure_checked({"quay.io": {}, "*.example.com": {}})
+    results, warnings = checks.report()
     assert seen == [(["*.example.com", "quay.io"], "PEM", False)]
-    assert checks[0] == {"registry": "quay.io", "ok": True, "outcome": "accepted", "detail": "basic"}
+    assert results[0] == {"registry": "quay.io", "ok": True, "outcome": "accepted", "detail": "basic"}
     assert warnings == ["validate_credentials: *.example.com: wildcard"]
+
+
+def test_nothing_checked_reports_nothing() -> None:
+    def check(entries: Any, **_options: Any) -> list[Check]:
+        raise AssertionError(f"no registry may be asked, {sorted(entries)} were")
+
+    checks = CredentialChecks(check=check, tls=RegistryTls())
+    checks.ensure_checked({})
+    assert checks.report() == ([], [])
+
+
+def test_each_registry_key_is_checked_once_in_a_run() -> None:
+    asked: list[list[str]] = []
+
+    def check(entries: Any, **_options: Any) -> list[Check]:
+        asked.append(list(entries))
+        return [Check(key, True, "accepted", "basic") for key in entries]
+
+    checks = CredentialChecks(check=check, tls=RegistryTls())
+    checks.ensure_checked({"quay.io": {}})
+    # a plan made again after a conflict writes quay.io and, now, registry.redhat.io
+    checks.ensure_checked({"quay.io": {}, "registry.redhat.io": {}})
+    checks.ensure_checked({"registry.redhat.io": {}})
+    assert asked == [["quay.io"], ["registry.redhat.io"]]
+    assert [result["registry"] for result in checks.report()[0]] == ["quay.io", "registry.redhat.io"]
 
 
 def test_a_refused_credential_stops_everything() -> None:
@@ -47,7 +72,7 @@ def test_a_refused_credential_stops_everything() -> None:
         return [Check("quay.io", False, "rejected", "401 from https://quay.io/v2/")]
 
     with pytest.raises(RegistryCheckError, match=r"nothing was written:\n- quay\.io: 401"):
-        check_credentials({"quay.io": {}}, check=check, tls=RegistryTls())
+        CredentialChecks(check=check, tls=RegistryTls()).ensure_checked({"quay.io": {}})
 
 
 def test_a_password_from_the_options_is_encoded_once_and_checked_without_decoding(
@@ -74,10 +99,12 @@ def test_a_password_from_the_options_is_encoded_once_and_checked_without_decodin
         monkeypatch.setattr(base64, "b64decode", recording_decode)
         params = {"registries": [{"server": registry.base, "username": "robot", "password": "0ptions-Passw0rd"}]}
         entries = RegistryCredentials.from_params(params).entries
-        checks, _warnings = check_credentials(entries, check=check_all, tls=RegistryTls(validate_certs=False))
+        checks = CredentialChecks(check=check_all, tls=RegistryTls(validate_certs=False))
+        checks.ensure_checked(entries)
         monkeypatch.undo()
-    assert checks[0]["outcome"] == "accepted", checks[0]["detail"]
-    assert "user 'robot'" in checks[0]["detail"]
+    [result], _warnings = checks.report()
+    assert result["outcome"] == "accepted", result["detail"]
+    assert "user 'robot'" in result["detail"]
     assert registry.authorizations == [basic]
     assert encoded == [pair]
     assert decoded == []

@@ -22,6 +22,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
     DOCKERCONFIGJSON_TYPE,
     TELEMETRY_KEY,
     DocumentChange,
+    DocumentPlan,
     check_telemetry_guard,
     missing_secret_error,
     parse_stored_document,
@@ -551,25 +552,25 @@ def test_backup_errors_name_the_directory_and_stop_the_write(tmp_path: Path) -> 
 
 def test_plan_secret_write_names_the_secret_to_put_the_bytes_it_replaces_and_every_secret() -> None:
     stored = json.dumps(cluster_document(), indent=2).encode()
-    asked: list[str] = []
+    asked: list[DocumentPlan] = []
     planned = plan_secret_write(
         secret_for(stored),
         where=WHERE,
         change=DocumentChange(entries={"privateregistry.example.com": NEW_ENTRY}),
-        ensure_possible=lambda: asked.append("asked"),
+        ensure_possible=asked.append,
     )
-    assert asked == ["asked"]  # a write is due: the preconditions are consulted
+    assert asked == [planned.document]  # a write is due: the preconditions are consulted with the plan
     assert planned.stored == stored
     assert planned.write is not None and planned.write["metadata"]["labels"] == {"keep": "me"}
     assert "dev-SECRET-pw" in planned.secret_values and stored.decode() in planned.secret_values
     assert b64("quay-user:quay-SECRET") in planned.secret_values
 
     unchanged = plan_secret_write(
-        secret_for(stored), where=WHERE, change=DocumentChange(entries={}), ensure_possible=lambda: asked.append("x")
+        secret_for(stored), where=WHERE, change=DocumentChange(entries={}), ensure_possible=asked.append
     )
-    assert unchanged.write is None and asked == ["asked"]  # nothing to write: nothing to refuse
+    assert unchanged.write is None and asked == [planned.document]  # nothing to write: nothing to refuse
 
-    def refuse() -> None:
+    def refuse(_plan: DocumentPlan) -> None:
         raise InvalidInputError("a paused pool; nothing was written")
 
     with pytest.raises(InvalidInputError, match="paused pool"):
