@@ -44,7 +44,7 @@ def install_bytecode_cache() -> None:
         return
     try:
         directory = _open_cache_directory()
-    except (OSError, ValueError):
+    except Exception:  # no cache, whatever the reason: the module compiles as before
         return
     if directory is not None:
         sys.meta_path.insert(0, _CachingFinder(_BytecodeCache(directory)))
@@ -190,12 +190,12 @@ class _BytecodeCache:
         name = slot + key.hexdigest()
         try:
             cached = self._read(name)
-        except (OSError, ValueError, EOFError, TypeError):
+        except Exception:  # unreadable or damaged: compiled again, and replaced
             cached = None
         if cached is not None:
             return _with_filename(cached, filename)
         code = compile(source, filename, "exec", dont_inherit=True)
-        with contextlib.suppress(OSError, ValueError):  # the next run compiles again
+        with contextlib.suppress(Exception):  # not written: the next run compiles again
             self._write(name, slot, code)
         return code
 
