@@ -331,6 +331,11 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# our module_utils come from the payload's zip: compiled once per host, not on every run (docs/execution.md)
+from ansible_collections.openshift_ops.images.plugins.module_utils._bytecode_cache import install_bytecode_cache
+
+install_bytecode_cache()
+
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.interface import (
     GLOBAL_PULL_SECRET,
 )

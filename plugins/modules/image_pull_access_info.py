@@ -332,6 +332,11 @@ notes:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# our module_utils come from the payload's zip: compiled once per host, not on every run (docs/execution.md)
+from ansible_collections.openshift_ops.images.plugins.module_utils._bytecode_cache import install_bytecode_cache
+
+install_bytecode_cache()
+
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_pull_access_info.interface import (
     IMAGE_PULL_ACCESS_INFO,
 )

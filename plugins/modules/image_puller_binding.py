@@ -249,6 +249,11 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# our module_utils come from the payload's zip: compiled once per host, not on every run (docs/execution.md)
+from ansible_collections.openshift_ops.images.plugins.module_utils._bytecode_cache import install_bytecode_cache
+
+install_bytecode_cache()
+
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_puller_binding.interface import (
     IMAGE_PULLER_BINDING,
 )

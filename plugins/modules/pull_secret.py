@@ -267,6 +267,11 @@ credential_checks:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# our module_utils come from the payload's zip: compiled once per host, not on every run (docs/execution.md)
+from ansible_collections.openshift_ops.images.plugins.module_utils._bytecode_cache import install_bytecode_cache
+
+install_bytecode_cache()
+
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._pull_secret.interface import PULL_SECRET
 

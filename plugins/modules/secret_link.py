@@ -171,6 +171,11 @@ missing_secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
+# our module_utils come from the payload's zip: compiled once per host, not on every run (docs/execution.md)
+from ansible_collections.openshift_ops.images.plugins.module_utils._bytecode_cache import install_bytecode_cache
+
+install_bytecode_cache()
+
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import run_module
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.interface import SECRET_LINK
 
