@@ -181,8 +181,10 @@ def fleet_section(fleet: dict[str, Any]) -> list[str]:
     lines += [
         "**kubernetes.core** runs the same runbook with `kubernetes.core.k8s` in place of our tasks where it can do "
         "the same: the project pull secret as a `kubernetes.io/dockerconfigjson` Secret (state present, the "
-        "auths document built in Jinja) and each service account's link as a strategic-merge patch of its "
-        "`imagePullSecrets` (state patched), each a shipped module. Left out, having no equivalent: the global "
+        "auths document built in Jinja) and each service account's link: the account read with `k8s_info`, then "
+        "its `imagePullSecrets` written back with the secret added (state patched; the list has no merge key, so a "
+        "patch of it alone replaces it, dropping the dockercfg secret OpenShift put there, and changes on every run), "
+        "each a shipped module. Left out, having no equivalent: the global "
         "pull secret entry (merging one registry into the auths document of `openshift-config/pull-secret` with a "
         "retry on conflict; `k8s` would replace the whole secret) and the credential check against the registry. "
         f"Its own secret name, so that it and ours do not undo each other. It runs on the first "
