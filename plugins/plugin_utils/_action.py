@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -114,9 +115,23 @@ def preload_core(module: str) -> None:
     written. Only where the in-process path can run: the core needs the Python and ansible-core it checks for."""
     if sys.version_info[:2] >= MINIMUM_PYTHON and _version_numbers(ansible_version) >= MINIMUM_ANSIBLE_CORE:
         importlib.import_module(IN_PROCESS)
-        # most kubeconfigs are YAML (oc login writes YAML): its reader is otherwise imported on first use
-        importlib.import_module(f"{MODULE_UTILS}._kube.yaml_subset")
         module_interface(module)
+        _preload_module_utils()
+
+
+_preloaded: list[str] = []
+
+
+def _preload_module_utils() -> None:
+    """Every module_utils file, once per controller: a shipped module imports some of them only when its options
+    need them (the registry check, a YAML kubeconfig, an exec plugin), which in-process would be an import in each
+    forked worker, i.e. in every task of every host of a fleet."""
+    if _preloaded:
+        return
+    package = importlib.import_module(MODULE_UTILS)
+    for found in pkgutil.walk_packages(package.__path__, f"{MODULE_UTILS}."):
+        importlib.import_module(found.name)
+        _preloaded.append(found.name)
 
 
 def _version_numbers(version: str) -> tuple[int, ...]:

@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +35,25 @@ def test_preload_imports_nothing_where_only_the_module_can_run(monkeypatch: pyte
     monkeypatch.setattr(_action, "ansible_version", "2.17.14")
     _action.preload_core("secret_link")
     assert INTERFACE not in sys.modules
+
+
+def test_preload_imports_what_tasks_import_only_when_their_options_need_it() -> None:
+    # a fresh interpreter: this one imported much of module_utils already
+    script = textwrap.dedent(
+        """
+        import sys
+        from ansible_collections.openshift_ops.images.plugins.plugin_utils import _action
+        _action.preload_core("secret_link")
+        print(",".join(sorted(name for name in sys.modules if name.startswith(_action.MODULE_UTILS))))
+        """
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded = set(completed.stdout.strip().split(","))
+    module_utils = Path(_action.__file__).parents[1] / "module_utils"
+    expected = {
+        ".".join([_action.MODULE_UTILS, *path.relative_to(module_utils).with_suffix("").parts])
+        for path in module_utils.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert expected <= loaded, sorted(expected - loaded)
+    assert f"{_action.MODULE_UTILS}._registry.check" in loaded  # imported by a task only to check credentials
