@@ -35,6 +35,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.che
     RegistryCheckResult,
 )
 from ansible_collections.openshift_ops.images.tests.unit.support.encoding import b64
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_fakes import UnexpectedRequests
 
 NAMESPACE = "team-a"
 NAME = "robot"
@@ -71,7 +72,7 @@ def stored_auths(secret: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))["auths"]
 
 
-class OneSecret:
+class OneSecret(UnexpectedRequests):
     """The API server as the two modules see it, holding at most one secret at ``PATH``. Every request and every
     registry check goes to ``events`` in the order they happen; ``concurrent_change``, when set, is what another
     writer does to the stored secret just before this task's next PUT reaches the server, which then answers 409."""
@@ -109,23 +110,6 @@ class OneSecret:
         self.events.append(("POST", sorted(stored_auths(body))))
         self.stored = copy.deepcopy(dict(body)) | {"metadata": {**body["metadata"], "resourceVersion": "1"}}
         return copy.deepcopy(self.stored)
-
-    def patch(self, path: str, body: Any, *, patch_type: str = "merge") -> dict:
-        raise AssertionError("no patch expected")
-
-    def delete(self, path: str, *, allow_missing: bool = False, body: Mapping[str, Any] | None = None) -> dict | None:
-        raise AssertionError("no delete expected")
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        query: Mapping[str, Any] | None = None,
-        content_type: str = "application/json",
-    ) -> dict:
-        raise AssertionError("no other request expected")
 
     def _bump(self) -> None:
         assert self.stored is not None

@@ -20,6 +20,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.re
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import image_stream_path
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import RunContext
+from ansible_collections.openshift_ops.images.tests.unit.support.kube_fakes import UnexpectedRequests
 
 PATH = "/api/v1/namespaces/p/configmaps/c"
 
@@ -37,7 +38,7 @@ def configmap(data: dict[str, str], version: str) -> dict[str, Any]:
 FirstPut = Callable[[dict[str, Any]], tuple[dict[str, Any], Exception]]
 
 
-class OneObject:
+class OneObject(UnexpectedRequests):
     """One stored object at ``path`` behind the client methods its writers use; ``first_put`` scripts the answer to
     the first write, every later write is stored with the next resourceVersion."""
 
@@ -64,26 +65,6 @@ class OneObject:
         version = str(int(self.stored["metadata"]["resourceVersion"]) + 1)
         self.stored = copy.deepcopy(dict(body)) | {"metadata": {**body["metadata"], "resourceVersion": version}}
         return copy.deepcopy(self.stored)
-
-    def create(self, path: str, body: Mapping[str, Any]) -> dict:
-        raise AssertionError("no create expected")
-
-    def patch(self, path: str, body: Any, *, patch_type: str = "merge") -> dict:
-        raise AssertionError("no patch expected")
-
-    def delete(self, path: str, *, allow_missing: bool = False, body: Mapping[str, Any] | None = None) -> dict | None:
-        raise AssertionError("no delete expected")
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        query: Mapping[str, Any] | None = None,
-        content_type: str = "application/json",
-    ) -> dict:
-        raise AssertionError("no other request expected")
 
 
 class Decision(NamedTuple):
