@@ -12,15 +12,18 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
+    ForbiddenError,
     ImagesError,
     KubeApiError,
     KubeConnectionError,
     ServerError,
     TooManyRequestsError,
+    UnauthorizedError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import LineStream, TransportFailure
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
@@ -31,6 +34,10 @@ WATCH_SECONDS = (300.0, 600.0)
 LIST_PAGE_SIZE = 500
 RECONNECT_BASE = 0.5
 RECONNECT_CAP = 30.0
+# An aggregated API server that has just started serves a moment before it trusts kube-apiserver's front-proxy
+# certificate, and answers that moment's requests as system:anonymous (403). Refusals after a working start are
+# retried for this long before they are taken as a permission really withdrawn.
+REFUSAL_GRACE = 60.0
 
 
 class Change(NamedTuple):
@@ -133,6 +140,10 @@ def _retryable(error: Exception) -> bool:
     return isinstance(error, KubeConnectionError | ServerError | TooManyRequestsError | WatchStreamError)
 
 
+def _refused(error: Exception) -> bool:
+    return isinstance(error, UnauthorizedError | ForbiddenError)
+
+
 def _expired(error: Exception) -> bool:
     return isinstance(error, WatchExpired) or (isinstance(error, KubeApiError) and error.status == 410)
 
@@ -143,7 +154,9 @@ class ListWatch:
 
     The first list must succeed: its failure is raised. Afterwards a broken watch is opened again from the last
     resourceVersion after a backoff, a 410 Gone lists again (the changes since are reconciled against the cache),
-    and only failures that cannot heal by themselves (401, 403, 404, bad configuration) are raised.
+    a 401 or 403 is retried the same way until refusals in a row have lasted ``refusal_grace`` seconds (a server
+    restarting refuses for a moment), and failures that cannot heal by themselves (a refusal that lasts, 404, bad
+    configuration) are raised.
     """
 
     def __init__(
@@ -157,6 +170,8 @@ class ListWatch:
         page_size: int = LIST_PAGE_SIZE,
         rng: random.Random | None = None,
         backoff: Callable[[int, float], float] = reconnect_delay,
+        refusal_grace: float = REFUSAL_GRACE,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.path = path
@@ -166,6 +181,9 @@ class ListWatch:
         self._watch_seconds = watch_seconds
         self._page_size = page_size
         self._backoff = backoff
+        self._refusal_grace = refusal_grace
+        self._clock = clock
+        self._refused_since: float | None = None  # when the refusals in a row began
         self._random = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._stopped = threading.Event()
         self._lock = threading.Lock()
@@ -195,6 +213,7 @@ class ListWatch:
                 if relist:
                     changes = self.cache.replace(*self._list())
                     relist = False
+                    self._refused_since = None
                     self._log.info(
                         "listed %s again at resourceVersion %s: %d objects changed meanwhile",
                         self.path,
@@ -214,10 +233,15 @@ class ListWatch:
                     )
                     relist = True
                     continue
-                if not (_retryable(error) or _expired(error)):
+                reason = str(error)
+                if _refused(error):
+                    if not self._refusal_tolerated():
+                        raise
+                    reason += f" (retried for up to {self._refusal_grace:g} s: a server just started refuses a moment)"
+                elif not (_retryable(error) or _expired(error)):
                     raise
                 failures = 1 if self._heard else failures + 1  # a watch that worked a while starts the backoff anew
-                self._wait_after(failures, str(error), relist)
+                self._wait_after(failures, reason, relist)
                 continue
             if self._heard:  # the server ended the watch (its timeoutSeconds): watch again at once
                 failures = 0
@@ -259,6 +283,7 @@ class ListWatch:
         idle_timeout = seconds + self.client.config.request_timeout
         self._log.debug("watching %s from resourceVersion %s", self.path, self.cache.resource_version)
         stream = self.client.open_stream(self.path, query=query, idle_timeout=idle_timeout)
+        self._refused_since = None  # the server let this watch open
         with stream:
             with self._lock:
                 self._stream = stream
@@ -283,6 +308,13 @@ class ListWatch:
             finally:
                 with self._lock:
                     self._stream = None
+
+    def _refusal_tolerated(self) -> bool:
+        """Whether a 401 or 403 now is still within the grace given to refusals in a row."""
+        now = self._clock()
+        if self._refused_since is None:
+            self._refused_since = now
+        return now - self._refused_since < self._refusal_grace
 
     def _wait_after(self, failures: int, reason: str, relist: bool) -> None:
         delay = self._backoff(failures, self._random.random())

@@ -25,6 +25,9 @@ description:
     API server restart is followed by a new watch from the last C(resourceVersion) seen, after a backoff (up to
     30 s). When that version is too old for the server (410 Gone) it lists again and sends exactly the changes it
     missed, none twice.
+  - A 401 or 403 after a working start is retried the same way for up to 60 s, since an API server that has just
+    started refuses for a moment; a refusal that lasts longer, or any failure of the first list, stops the source
+    with the reason.
   - The image streams and tags found when it starts send no event (see O(emit_existing)), and nothing is remembered
     across restarts of the source.
   - Connects with the collection's connection options, named as in kubernetes.core, with the same

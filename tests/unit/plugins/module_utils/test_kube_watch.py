@@ -300,6 +300,8 @@ def running(
     emit_initial: bool = False,
     watch_seconds: tuple[float, float] = (30, 30),
     page_size: int = 500,
+    refusal_grace: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Running]:
     delivered: list[Change] = []
     errors: list[BaseException] = []
@@ -311,6 +313,8 @@ def running(
         watch_seconds=watch_seconds,
         page_size=page_size,
         backoff=lambda _attempt, _jitter: 0.01,
+        refusal_grace=refusal_grace,
+        clock=clock,
     )
 
     def run() -> None:
@@ -424,7 +428,7 @@ def test_an_api_server_restart_is_waited_out_and_the_watch_resumed(caplog: pytes
     assert after.list_queries() == []
 
 
-def test_server_errors_are_retried_and_permissions_are_not() -> None:
+def test_server_errors_are_retried() -> None:
     v5, v6 = image_stream(resource_version="5"), image_stream(resource_version="6", images={"latest": A})
     script = WatchScript()
     busy = [status(503, "ServiceUnavailable", "apiserver is starting"), status(429, "TooManyRequests", "slow down")]
@@ -435,16 +439,68 @@ def test_server_errors_are_retried_and_permissions_are_not() -> None:
     ):
         assert versions(run.wait_for(1)) == versions_of((v5, v6))
 
+
+ANONYMOUS = 'imagestreams.image.openshift.io is forbidden: User "system:anonymous" cannot watch resource "imagestreams"'
+
+
+def test_a_refusal_right_after_a_restart_is_retried_and_the_watch_resumed(caplog: pytest.LogCaptureFixture) -> None:
+    """An aggregated API server just started answers as system:anonymous until it trusts the front proxy (seen in
+    the sandbox's restart test): the refusals are waited out, and nothing is missed or listed again."""
+    v5, v6, v7 = (
+        image_stream(resource_version=rv, images={"latest": image}) for rv, image in (("5", A), ("6", B), ("7", C))
+    )
+    script = WatchScript()
+    refusals = [status(403, "Forbidden", ANONYMOUS), status(401, "Unauthorized", "Unauthorized")]
+    watches = [watch(watch_line("MODIFIED", v6), ending="drop"), *refusals, watch(watch_line("MODIFIED", v7))]
+    with (
+        caplog.at_level(logging.WARNING, logger="test_kube_watch"),
+        serve(script, lists=[listed(stream_list([v5], "5"))], watches=watches) as server,
+        running(client_of(server.base)) as run,
+    ):
+        assert versions(run.wait_for(2)) == versions_of((v5, v6), (v6, v7))
+    assert [query["resourceVersion"] for query in script.watch_queries()[:4]] == ["5", "6", "6", "6"]
+    assert len(script.list_queries()) == 1
+    assert any("forbidden (403)" in message and "retried for up to 60 s" in message for message in caplog.messages)
+
+
+class SteppedClock:
+    """A clock that moves ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_refusal_that_lasts_past_the_grace_stops_the_watch() -> None:
+    v5 = image_stream(resource_version="5")
     denied = status(403, "Forbidden", 'imagestreams.image.openshift.io is forbidden: User "dev" cannot watch')
     script = WatchScript()
     with (
-        serve(script, lists=[listed(stream_list([v5], "5"))], watches=[denied]) as server,
-        running(client_of(server.base)) as run,
+        serve(script, lists=[listed(stream_list([v5], "5"))], watches=[denied] * 10) as server,
+        running(client_of(server.base), refusal_grace=60, clock=SteppedClock(25)) as run,
     ):
         run.thread.join(timeout=5)
         [error] = run.errors
     assert isinstance(error, ForbiddenError)
     assert "forbidden (403)" in str(error)
+    assert len(script.watch_queries()) == 4  # refused at 25 s, 50 s and 75 s after the first refusal (at 0 s)
+
+
+def test_a_watch_that_opens_ends_the_refusals_in_a_row() -> None:
+    """Refusals separated by a watch the server let open are not added up: each run of them gets the whole grace."""
+    v5, v6 = image_stream(resource_version="5"), image_stream(resource_version="6", images={"latest": A})
+    denied = status(403, "Forbidden", ANONYMOUS)
+    opened = watch(bookmark("5"))
+    watches = [denied, denied, opened, denied, denied, opened, watch(watch_line("MODIFIED", v6))]
+    script = WatchScript()
+    with (
+        serve(script, lists=[listed(stream_list([v5], "5"))], watches=watches) as server,
+        running(client_of(server.base), refusal_grace=60, clock=SteppedClock(25)) as run,
+    ):
+        assert versions(run.wait_for(1)) == versions_of((v5, v6))
 
 
 def test_the_first_list_failing_is_raised() -> None:
