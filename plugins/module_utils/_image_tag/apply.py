@@ -48,6 +48,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._images.refer
     validate_namespace_name,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.listing import list_all
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
     image_stream_path,
     image_stream_tag_path,
@@ -61,6 +62,10 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._operation im
 # under client-go's default burst of 10 requests, so one task takes no more of the API server's concurrency (shared
 # between every client by API Priority and Fairness) than a well-behaved controller does.
 STREAM_WORKERS = 8
+# From this many streams of one namespace to read, one LIST of the namespace's streams costs the API servers less
+# than a GET of each (each GET is authenticated, authorized and proxied on its own); below it, a namespace with many
+# other streams would make the LIST the heavier read.
+LIST_FROM = 8
 
 
 def parse_dests(values: Sequence[str], *, current_namespace: str, deleting: bool) -> list[StreamTag]:
@@ -124,7 +129,8 @@ def _run_in_order(count: int, work: Callable[[int], None]) -> tuple[dict[int, Im
 
 
 class _StreamReader:
-    """GETs ImageStreams at most once each, so a source stream that is also a destination is read once."""
+    """Reads ImageStreams at most once each, so a source stream that is also a destination is read once; many
+    streams of one namespace with one LIST of its streams."""
 
     def __init__(self, client: KubeApi) -> None:
         self._client = client
@@ -137,9 +143,18 @@ class _StreamReader:
         return self._streams[path]
 
     def read_all(self, streams: Sequence[tuple[str, str]]) -> None:
-        """GET those of ``streams`` (namespace, name) not read yet, several at once; the first of them (in the
-        order given) whose read fails raises its error."""
-        paths = [path for path in (image_stream_path(*stream) for stream in streams) if path not in self._streams]
+        """Read those of ``streams`` (namespace, name) not read yet, several at once: a namespace with
+        ``LIST_FROM`` of them or more by one LIST, unless the caller may not list there, the others by a GET each.
+        The first read to fail (lists first, then GETs in the order given) raises its error."""
+        unread = [stream for stream in dict.fromkeys(streams) if image_stream_path(*stream) not in self._streams]
+        by_namespace: dict[str, list[str]] = {}
+        for namespace, name in unread:
+            by_namespace.setdefault(namespace, []).append(name)
+        listed = self._list_namespaces([ns for ns, names in by_namespace.items() if len(names) >= LIST_FROM])
+        for namespace in listed:
+            for name in by_namespace[namespace]:
+                self._streams[image_stream_path(namespace, name)] = listed[namespace].get(name)
+        paths = [image_stream_path(*stream) for stream in unread if stream[0] not in listed]
         read: list[ImageStream | None] = [None] * len(paths)
 
         def get(index: int) -> None:
@@ -149,6 +164,23 @@ class _StreamReader:
         if failures:
             raise failures[min(failures)]
         self._streams.update(zip(paths, read, strict=True))
+
+    def _list_namespaces(self, namespaces: Sequence[str]) -> dict[str, dict[str, ImageStream]]:
+        """The image streams of each of ``namespaces`` by name; a namespace where listing is forbidden is left out
+        (its streams are read one by one: a role may grant get without list)."""
+        listed: list[dict[str, ImageStream] | None] = [None] * len(namespaces)
+
+        def list_namespace(index: int) -> None:
+            try:
+                items, _version = list_all(self._client, image_stream_path(namespaces[index]))
+            except ForbiddenError:
+                return
+            listed[index] = {item["metadata"]["name"]: item for item in items}
+
+        failures, _started = _run_in_order(len(namespaces), list_namespace)
+        if failures:
+            raise failures[min(failures)]
+        return {namespace: found for namespace, found in zip(namespaces, listed, strict=True) if found is not None}
 
 
 def check_cross_namespace_access(

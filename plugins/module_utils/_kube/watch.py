@@ -27,11 +27,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import LineStream, TransportFailure
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.listing import LIST_PAGE_SIZE, list_all
 
 # The server ends a watch after timeoutSeconds; client-go picks it between 5 and 10 minutes so that watches of many
 # clients do not all end together.
 WATCH_SECONDS = (300.0, 600.0)
-LIST_PAGE_SIZE = 500
 RECONNECT_BASE = 0.5
 RECONNECT_CAP = 30.0
 # An aggregated API server that has just started serves a moment before it trusts kube-apiserver's front-proxy
@@ -252,25 +252,7 @@ class ListWatch:
     # -- internals ---------------------------------------------------------------------------------------------
 
     def _list(self) -> tuple[list[dict[str, Any]], str | None]:
-        """Every object of the collection and the resourceVersion of the list, a page at a time; when a page's
-        continue token has expired, the whole list in one answer instead (as client-go falls back)."""
-        items: list[dict[str, Any]] = []
-        token = None
-        while True:
-            query: dict[str, Any] = {"limit": self._page_size}
-            if token:
-                query["continue"] = token
-            try:
-                page = self.client.get(self.path, query=query) or {}
-            except KubeApiError as error:
-                if error.status != 410 or not token:
-                    raise
-                page, items, token = self.client.get(self.path) or {}, [], None
-            items.extend(item for item in page.get("items") or [] if isinstance(item, dict))
-            metadata = page.get("metadata") or {}
-            token = metadata.get("continue")
-            if not token:
-                return items, metadata.get("resourceVersion")
+        return list_all(self.client, self.path, page_size=self._page_size)
 
     def _watch(self) -> None:
         """One watch from the cache's resourceVersion, read until the server ends it (or ``stop``); ``_heard`` tells

@@ -1,5 +1,5 @@
 """An image API stand-in for ``image_tag``'s tests: ImageStreams held in memory behind the endpoints the module uses
-(GET, POST and PUT of imagestreams with the resourceVersion checked, DELETE of imagestreamtags under a uid
+(GET, LIST, POST and PUT of imagestreams with the resourceVersion checked, DELETE of imagestreamtags under a uid
 precondition, and SelfSubjectAccessReviews, always allowed), served by the recording server of
 ``registry_server.py``. Each answer waits ``latency`` seconds, the most requests in flight at once are recorded, and
 a test scripts refusals and conflicts per stream."""
@@ -102,8 +102,8 @@ class ImageStreamApi:
             return _ok({**body, "status": {"allowed": True}})
         namespace, _sep, rest = path.removeprefix(STREAMS).partition("/")
         kind, _sep, name = rest.partition("/")
-        if kind == "imagestreams" and not name and method == "POST":
-            return self._create(namespace, body)
+        if kind == "imagestreams" and not name and method in ("GET", "POST"):
+            return self._list(namespace) if method == "GET" else self._create(namespace, body)
         if kind == "imagestreams" and method == "GET":
             stream = self.streams.get((namespace, name))
             return _ok(stream) if stream is not None else _not_found(path)
@@ -113,6 +113,18 @@ class ImageStreamApi:
             stream_name, _sep, tag = name.partition(":")
             return self._delete_tag(namespace, stream_name, tag, body, path)
         return status(405, "MethodNotAllowed", f"{method} {path} is not served by the stand-in")
+
+    def _list(self, namespace: str) -> Answer:
+        """All of them in one page, their items without kind and apiVersion, as the API server lists."""
+        items = [
+            {key: value for key, value in stream.items() if key not in ("kind", "apiVersion")}
+            for (stream_namespace, _name), stream in sorted(self.streams.items())
+            if stream_namespace == namespace
+        ]
+        metadata = {"resourceVersion": str(self._version)}
+        return _ok(
+            {"kind": "ImageStreamList", "apiVersion": "image.openshift.io/v1", "metadata": metadata, "items": items}
+        )
 
     def _next_version(self) -> str:
         self._version += 1

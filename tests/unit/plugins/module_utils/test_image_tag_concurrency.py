@@ -22,11 +22,13 @@ from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ForbiddenError,
+    ImagesError,
     PartialChangeError,
     UnprocessableError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag import apply as image_tag_apply
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.apply import (
+    LIST_FROM,
     STREAM_WORKERS,
     apply_image_tags,
 )
@@ -84,9 +86,13 @@ NAMES = [f"s{index:02d}" for index in range(10)]
 
 
 # --- side by side, within the bound ----------------------------------------------------------------------------------
+# A user who may get image streams but not list them: every stream is read by a GET of its own.
+NO_LIST = {("GET", ""): Refusal(403, "Forbidden")}
+
+
 def test_reads_and_writes_of_different_streams_overlap_never_beyond_the_bound(tls: TLS) -> None:
     names = [f"s{index:02d}" for index in range(2 * STREAM_WORKERS)]
-    api = ImageStreamApi(streams(*names), latency=0.4)
+    api = ImageStreamApi(streams(*names), latency=0.4, refusals=dict(NO_LIST))
     with serving(api, tls) as client:
         result = apply_image_tags(client, *tag(*(f"{name}:v1" for name in names))).result
         opened = client.connections_opened
@@ -126,13 +132,79 @@ def test_a_conflict_is_read_and_planned_again_for_that_stream_only(tls: TLS) -> 
 
 
 def test_check_mode_reads_every_stream_and_writes_nothing(tls: TLS) -> None:
-    api = ImageStreamApi(streams(*NAMES), latency=0.05)
+    api = ImageStreamApi(streams(*NAMES), latency=0.05, refusals=dict(NO_LIST))
     dests = [f"{name}:{tag_name}" for name in NAMES for tag_name in ("old", "new")]
     with serving(api, tls) as client:
         predicted = apply_image_tags(client, *tag(*dests, check_mode=True)).result
         assert api.writes() == []
         assert api.peaks["GET"] > 1
         assert apply_image_tags(client, *tag(*dests)).result == predicted
+
+
+# --- many streams of one namespace: one LIST ------------------------------------------------------------------------
+LISTED = "/apis/image.openshift.io/v1/namespaces/p/imagestreams"
+
+
+def test_many_streams_of_a_namespace_are_read_by_one_list(tls: TLS) -> None:
+    names = NAMES[:LIST_FROM]
+    api = ImageStreamApi(streams(*names, "unrelated"))
+    with serving(api, tls) as client:
+        result = apply_image_tags(client, *tag(*(f"{name}:v1" for name in [*names, "fresh"]))).result
+    reads = [(method, path) for method, path in api.requests if method == "GET"]
+    assert reads == [("GET", LISTED)]
+    assert [api.requests_of(name) for name in names] == [["PUT"]] * len(names)
+    assert api.requests_of("fresh") == []  # not in the list: created (POST to the collection)
+    assert ("POST", LISTED) in api.requests
+    assert [entry["action"] for entry in result["tags"]] == ["created"] * (len(names) + 1)
+    assert all(spec_tags(api, name) == ["old", "v1"] for name in [*names])
+    assert spec_tags(api, "fresh") == ["v1"]
+    assert spec_tags(api, "unrelated") == ["old"]
+
+
+def test_fewer_streams_of_a_namespace_are_read_one_by_one(tls: TLS) -> None:
+    names = NAMES[: LIST_FROM - 1]
+    api = ImageStreamApi(streams(*names))
+    with serving(api, tls) as client:
+        apply_image_tags(client, *tag(*(f"{name}:v1" for name in names)))
+    assert ("GET", LISTED) not in api.requests
+    assert [api.requests_of(name) for name in names] == [["GET", "PUT"]] * len(names)
+
+
+def test_where_listing_is_forbidden_each_stream_is_read_with_a_get(tls: TLS) -> None:
+    names = NAMES[:LIST_FROM]
+    listed_api, got_api = ImageStreamApi(streams(*names)), ImageStreamApi(streams(*names), refusals=dict(NO_LIST))
+    dests = [f"{name}:{tag_name}" for name in names for tag_name in ("old", "v1")]
+    with serving(listed_api, tls) as client:
+        by_list = apply_image_tags(client, *tag(*dests)).result
+    with serving(got_api, tls) as client:
+        by_get = apply_image_tags(client, *tag(*dests)).result
+    assert by_get == by_list
+    assert got_api.requests[0] == ("GET", LISTED)  # refused, then:
+    assert [got_api.requests_of(name) for name in names] == [["GET", "PUT"]] * len(names)
+    assert {key: stream["spec"] for key, stream in got_api.streams.items()} == {
+        key: stream["spec"] for key, stream in listed_api.streams.items()
+    }
+
+
+def test_a_list_failing_otherwise_is_raised_and_nothing_is_written(tls: TLS) -> None:
+    api = ImageStreamApi(streams(*NAMES), refusals={("GET", ""): Refusal(503, "ServiceUnavailable")})
+    with serving(api, tls) as client, pytest.raises(ImagesError, match="503"):
+        apply_image_tags(client, *tag(*(f"{name}:v1" for name in NAMES)))
+    assert api.writes() == []
+
+
+def test_each_namespace_with_many_streams_is_listed_once() -> None:
+    many = {("a", name): image_stream(name, "a") for name in NAMES}
+    few = {("b", name): image_stream(name, "b") for name in NAMES[:2]}
+    api = ImageStreamApi({**many, **few})
+    dests = [f"a/{name}:v1" for name in NAMES] + [f"b/{name}:v1" for name in NAMES[:2]]
+    with serving(api, None) as client:
+        apply_image_tags(client, *tag(*dests))
+    reads = sorted(path for method, path in api.requests if method == "GET")
+    assert reads == [
+        "/apis/image.openshift.io/v1/namespaces/a/imagestreams",
+        *(f"/apis/image.openshift.io/v1/namespaces/b/imagestreams/{name}" for name in NAMES[:2]),
+    ]
 
 
 # --- a failure: no new writes, a report in the order of dest ---------------------------------------------------------
