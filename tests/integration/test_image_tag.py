@@ -404,6 +404,38 @@ def test_several_destinations_in_two_namespaces(
         assert stored["from"] == {"kind": "ImageStreamImage", "name": f"ruby@{digest}", "namespace": namespace}
 
 
+def test_many_streams_of_one_namespace_as_an_edit_user(
+    kube: Kube, sandbox: Sandbox, *, user_namespace: str, converge: Converger
+) -> None:
+    """Ten destination streams of one namespace are read with one LIST (``LIST_FROM``), which ``edit`` may send: the
+    eight that exist keep their other tags and are written with the resourceVersion the list gave, the two new ones
+    are created, and a second run writes nothing."""
+    names = [f"app{index}" for index in range(10)]
+    keep = {"name": "keep", "from": {"kind": "DockerImage", "name": "registry.example.com/keep:1"}, "reference": True}
+    for name in names[:8]:
+        kube.create(
+            f"/apis/image.openshift.io/v1/namespaces/{user_namespace}/imagestreams",
+            {
+                "apiVersion": "image.openshift.io/v1",
+                "kind": "ImageStream",
+                "metadata": {"name": name},
+                "spec": {"tags": [keep]},
+            },
+        )
+    params = {
+        "source": "registry.example.com/app:1.0",
+        "source_type": "DockerImage",
+        "reference": True,
+        "dest": [f"{name}:prod" for name in names],
+        "namespace": user_namespace,
+    }
+    result = converge(params, [user_namespace], expected_writes=10, kubeconfig=sandbox.user_kubeconfig)
+    assert [(t["image_stream"], t["action"]) for t in result["tags"]] == [(name, "created") for name in names]
+    for name in names:
+        assert spec_tag(kube, user_namespace, name, "prod") is not None
+    assert all(spec_tag(kube, user_namespace, name, "keep") is not None for name in names[:8])
+
+
 # --- conflicts: a concurrent writer between our GET and our PUT -------------------------------------------------------
 class _InterleavingClient:
     """The collection's real client; after its first GET of ``path`` another writer changes the stream for real."""
