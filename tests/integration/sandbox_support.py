@@ -15,6 +15,7 @@ import atexit
 import base64
 import contextlib
 import datetime as dt
+import fnmatch
 import functools
 import http.client
 import importlib
@@ -886,12 +887,19 @@ class _Controller(ABC):
             raise AssertionError(f"{self._thread.name} stand-in failed: {self.error!r}") from self.error
 
 
+# No allowlist the fixture below sets admits this registry: its probe names it to see which list the server applies.
+_ALLOWLIST_PROBE_REGISTRY = "allowlist-probe.invalid"
+
+
 @contextlib.contextmanager
 def allowed_registries_for_import(kube: Kube, registries: list[dict[str, Any]]) -> Iterator[None]:
     """For the block, images.config.openshift.io/cluster ``spec.allowedRegistriesForImport`` is ``registries``; put
-    back afterwards. The sandbox's own image API server reads it live; real openshift-apiserver binaries
-    (SANDBOX_OPENSHIFT_BIN) are restarted with it, as cluster-openshift-apiserver-operator rolls its pods on such a
-    change (about 10 s each way)."""
+    back afterwards. The sandbox's own image API server watches it and applies a change a moment later; real
+    openshift-apiserver binaries (SANDBOX_OPENSHIFT_BIN) are restarted with it, as cluster-openshift-apiserver-operator
+    rolls its pods on such a change (about 10 s each way). Either way the block starts, and the fixture returns, only
+    once the server applies the change (see ``_wait_until_allowlist_applied``)."""
+    if any(fnmatch.fnmatchcase(_ALLOWLIST_PROBE_REGISTRY, entry["domainName"].split(":")[0]) for entry in registries):
+        raise ValueError(f"registries must not allow {_ALLOWLIST_PROBE_REGISTRY}: the fixture's probe relies on it")
     launcher = _launcher_module("sandbox")
     real = bool((launcher.read_state() or {}).get("openshift_real"))
     # The setting is cluster-wide and tests run in parallel: the sandbox's own registries stay allowed.
@@ -901,11 +909,45 @@ def allowed_registries_for_import(kube: Kube, registries: list[dict[str, Any]]) 
     try:
         if real:
             launcher.restart_openshift_apiserver(allowed_registries_for_import=registries)
+        _wait_until_allowlist_applied(kube, restricted=True)
         yield
     finally:
         kube.patch(f"{collection}/cluster", {"spec": {"allowedRegistriesForImport": None}})
         if real:
             launcher.restart_openshift_apiserver()
+        _wait_until_allowlist_applied(kube, restricted=False)
+
+
+def _wait_until_allowlist_applied(kube: Kube, *, restricted: bool, timeout: float = 10.0) -> None:
+    """Wait until the image API server refuses (``restricted``) or accepts a server-side dry-run create, in namespace
+    ``default``, of an image stream whose tag comes from ``_ALLOWLIST_PROBE_REGISTRY``. Nothing is stored."""
+    path = "/apis/image.openshift.io/v1/namespaces/default/imagestreams?dryRun=All"
+    source = {"kind": "DockerImage", "name": f"{_ALLOWLIST_PROBE_REGISTRY}/probe/probe:1"}
+    stream = {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStream",
+        "metadata": {"generateName": "allowlist-probe-"},
+        "spec": {"tags": [{"name": "probe", "from": source}]},
+    }
+    refusal = f'registry "{_ALLOWLIST_PROBE_REGISTRY}" not allowed'
+    last: list[tuple[int, str]] = []
+
+    def applied() -> bool:
+        status, body = kube.send("POST", path, stream)
+        message = str(body.get("message", "")) if isinstance(body, dict) else str(body)
+        last[:] = [(status, message)]
+        return status == 422 and refusal in message if restricted else status == 201
+
+    try:
+        kube.wait_for(applied, timeout=timeout, interval=0.1, what="the image API server to apply the allowlist")
+    except AssertionError as error:
+        status, message = last[0]
+        wanted = f"refuse it (422, {refusal})" if restricted else "accept it (201)"
+        raise AssertionError(
+            f"images.config.openshift.io/cluster's allowedRegistriesForImport was {'set' if restricted else 'reset'}, "
+            f"but after {timeout:g} s a dry-run image stream from {_ALLOWLIST_PROBE_REGISTRY} still answers "
+            f"{status}: {message}; wanted the image API server to {wanted}"
+        ) from error
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -381,7 +381,7 @@ def controller_prerequisites(*, sa_pub: bytes) -> list[tuple[str, dict[str, Any]
 
 
 def image_config_cluster() -> tuple[str, dict[str, Any]]:
-    """images.config.openshift.io/cluster: every import and tag write reads it."""
+    """images.config.openshift.io/cluster: its allowedRegistriesForImport governs every import and tag write."""
     return (
         "/apis/config.openshift.io/v1/images",
         {"apiVersion": "config.openshift.io/v1", "kind": "Image", "metadata": {"name": "cluster"}, "spec": {}},

@@ -60,9 +60,10 @@ func (o *options) config() (*apiserver.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every image stream write reads images.config through this client. At client-go's default limits (5 per
-	// second, bursts of 10) the eleventh write in a row waited 200 ms for the limiter; openshift-apiserver's own
-	// client is not held to those defaults, and the sandbox's controllers use the same figures.
+	// Imports list the namespace's secrets and cross-namespace tags ask for SubjectAccessReviews through this
+	// client. At client-go's default limits (5 per second, bursts of 10) a run of such writes would wait for the
+	// limiter; openshift-apiserver's own client is not held to those defaults, and the sandbox's controllers use
+	// the same figures.
 	restConfig.QPS, restConfig.Burst = 100, 200
 	kube, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {

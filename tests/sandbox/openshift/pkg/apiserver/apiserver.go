@@ -3,7 +3,6 @@
 package apiserver
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -14,9 +13,7 @@ import (
 	imagev1 "github.com/openshift/api/image/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -42,7 +39,7 @@ type ExtraConfig struct {
 	InternalRegistry string
 	// Kube is the server's own client (SubjectAccessReviews, secrets, LimitRanges).
 	Kube kubernetes.Interface
-	// Dynamic reads images.config.openshift.io/cluster.
+	// Dynamic watches images.config.openshift.io/cluster.
 	Dynamic dynamic.Interface
 	// RegistryCAFile is trusted for imports besides the system pool (empty: the system pool only).
 	RegistryCAFile string
@@ -65,35 +62,10 @@ func ConfigureOpenAPI(config *genericapiserver.RecommendedConfig) {
 	config.OpenAPIV3Config.Info.Version = "v1"
 }
 
-// clusterPolicy reads the allowlist live from images.config and the limits from a LimitRange informer.
+// clusterPolicy reads the allowlist and the limits from informers' caches: a write costs no request.
 type clusterPolicy struct {
-	dynamic          dynamic.Interface
-	limitRanges      corelisters.LimitRangeLister
-	internalRegistry string
-}
-
-var imagesConfig = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "images"}
-
-func (p *clusterPolicy) Allowlist(ctx context.Context) (*imagestreams.Allowlist, error) {
-	config, err := p.dynamic.Resource(imagesConfig).Get(ctx, "cluster", metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("reading images.config.openshift.io/cluster: %w", err)
-	}
-	entries, _, err := unstructured.NestedSlice(config.Object, "spec", "allowedRegistriesForImport")
-	if err != nil {
-		return nil, err
-	}
-	var allowed []imagestreams.AllowedRegistry
-	for _, entry := range entries {
-		fields, ok := entry.(map[string]any)
-		if !ok {
-			continue
-		}
-		domain, _ := fields["domainName"].(string)
-		insecure, _ := fields["insecure"].(bool)
-		allowed = append(allowed, imagestreams.AllowedRegistry{DomainName: domain, Insecure: insecure})
-	}
-	return imagestreams.NewAllowlist(allowed, p.internalRegistry)
+	*allowlistSource
+	limitRanges corelisters.LimitRangeLister
 }
 
 func (p *clusterPolicy) Limits(namespace string) (corev1.ResourceList, error) {
@@ -150,14 +122,17 @@ func (c *Config) New() (*genericapiserver.GenericAPIServer, error) {
 		return nil, err
 	}
 	kubeInformers := informers.NewSharedInformerFactory(c.Extra.Kube, 10*time.Minute)
+	configInformers := newImagesConfigInformers(c.Extra.Dynamic, 10*time.Minute)
 	policy := &clusterPolicy{
-		dynamic:          c.Extra.Dynamic,
-		limitRanges:      kubeInformers.Core().V1().LimitRanges().Lister(),
-		internalRegistry: c.Extra.InternalRegistry,
+		allowlistSource: newAllowlistSource(configInformers, c.Extra.InternalRegistry),
+		limitRanges:     kubeInformers.Core().V1().LimitRanges().Lister(),
 	}
+	// /readyz fails until this hook returns, and the launcher waits for /readyz.
 	server.AddPostStartHookOrDie("image-api-informers", func(hook genericapiserver.PostStartHookContext) error {
 		kubeInformers.Start(hook.Done())
+		configInformers.Start(hook.Done())
 		kubeInformers.WaitForCacheSync(hook.Done())
+		configInformers.WaitForCacheSync(hook.Done())
 		return nil
 	})
 
