@@ -264,6 +264,23 @@ def scale_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def floor_note(results: dict[str, Any]) -> list[str]:
+    """The 500-tag task's writes from a bare client: the least any tool's task can take on this machine."""
+    floor = results.get("scale_floor")
+    single = _median(_find(results.get("latency", []), "in_process", "image_tag", True))
+    if not floor:
+        return []
+    ratio = f" = {floor['median'] / single:.2f} × a single-tag task" if single else ""
+    return [
+        "",
+        f"**The servers' floor for the {floor['streams']}-stream task:** its {floor['streams']} PUTs alone, sent by a "
+        f"bare client (`http.client`, kept-alive connections, {floor['workers']} at a time, as `image_tag` sends "
+        f"them; no Ansible, no planning, no reads) take {_seconds(floor['median'])} s "
+        f"(median of {floor['n']}, fastest {_seconds(floor['min'])} s){ratio}. No tool's 500-tag task can take "
+        "less on this machine (`benchmarks/server_floor.py`).",
+    ]
+
+
 def markdown(results: dict[str, Any], chart: str | None) -> str:
     machine = results["machine"]
     found = targets(results)
@@ -311,6 +328,7 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
         lines += [note, ""]
     lines += ["## Scale (in the controller's process unless marked)", ""]
     lines += scale_table(results)
+    lines += floor_note(results)
     lines += [
         "",
         "Core alone = the operation (argument validation, the core, masking) in a fresh Python process of its own, "

@@ -49,6 +49,7 @@ import measure
 import report
 import sandbox_support
 import scale
+import server_floor
 import workloads
 from measure import REPO, Bench, Run
 
@@ -180,9 +181,13 @@ def latency(bench: Bench, found: list[workloads.Workload], rounds: int, operatio
     return [run.summary() for run in runs.values()]
 
 
+# image_tag's STREAM_WORKERS: the bare client sends as many writes at once as the task does.
+IMAGE_TAG_WORKERS = 8
+
+
 def scale_section(
     bench: Bench, kube: sandbox_support.Kube, names: workloads.Names, operations: int, quick: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], dict[str, Any]]:
     namespace = names.namespace
     full = {"tags": (50, 10), "global": 2000, "link": 200, "puller": 200}
     if quick:
@@ -233,6 +238,17 @@ def scale_section(
             # the size target on the shipped path too, where a task costs ten times more to start with
             row = scale.measure_case(bench, case, operations, core_runs=1, tool="module")
             measured[row["key"]] = row
+    big_tags = pairs[0][2]
+    log(f"scale: the writes of {big_tags.label}, from a bare client")
+    floor = server_floor.bare_writes(
+        bench.kubeconfig,
+        namespace,
+        scale.image_tag_streams(streams),
+        scale.IMAGE_TAG_SOURCES,
+        workers=IMAGE_TAG_WORKERS,
+        rounds=3 if quick else 10,
+    )
+    floor["case"] = big_tags.key
     growth = []
     for module, small, big in pairs:
         low, high = measured[small.key], measured[big.key]
@@ -246,7 +262,7 @@ def scale_section(
                     "rss": high["core_maxrss_mib"] / low["core_maxrss_mib"],
                 }
             )
-    return list(measured.values()), growth, projects
+    return list(measured.values()), growth, projects, floor
 
 
 def profiles(bench: Bench, names: workloads.Names, found: list[workloads.Workload]) -> dict[str, Any]:
@@ -428,7 +444,7 @@ def other_sections(
         "connection, the requests, masking), in a fresh process, sorted by cumulative time."
     )
     if not args.skip_scale:
-        results["scale"], results["growth"], results["scale_projects"] = scale_section(
+        results["scale"], results["growth"], results["scale_projects"], results["scale_floor"] = scale_section(
             bench, bench.admin, names, results["operations"], args.quick
         )
 

@@ -37,14 +37,20 @@ def _alternate(index: int) -> bool:
     return index % 2 == 0
 
 
+IMAGE_TAG_SOURCES = ("registry.example.com/bench/app:1.0", "registry.example.com/bench/app:2.0")
+
+
+def image_tag_streams(streams: int) -> list[str]:
+    return [f"scale-{stream}" for stream in range(streams)]
+
+
 def image_tag_case(namespace: str, streams: int, tags_per_stream: int) -> Case:
-    dest = [f"scale-{stream}:t{tag}" for stream in range(streams) for tag in range(tags_per_stream)]
+    dest = [f"{stream}:t{tag}" for stream in image_tag_streams(streams) for tag in range(tags_per_stream)]
 
     def params(index: int) -> dict[str, Any]:
-        version = "1.0" if _alternate(index) else "2.0"
         return {
             "namespace": namespace,
-            "source": f"registry.example.com/bench/app:{version}",
+            "source": IMAGE_TAG_SOURCES[0] if _alternate(index) else IMAGE_TAG_SOURCES[1],
             "source_type": "DockerImage",
             "reference": True,
             "dest": dest,
