@@ -40,7 +40,8 @@ DEFERRED = {
     "secret_link": (*EVERY_MODULE_DEFERS, "_registry.redaction", "_registry.auth_document", "_images.reference"),
     "image_puller_binding": (*EVERY_MODULE_DEFERS, "_registry.auth_document", "_images.reference"),
 }
-NEVER_IMPORTED = ("yaml", "hypothesis", "concurrent.futures")
+# gzip: only the rollout reads compressed MachineConfig contents
+NEVER_IMPORTED = ("yaml", "hypothesis", "concurrent.futures", "gzip")
 
 
 def modules_loaded_by_import(module: str) -> set[str]:
