@@ -234,8 +234,9 @@ def _with_filename(code: CodeType, filename: str) -> CodeType:
     """The cached code with the file name of this run's zip (a new temporary path every run), as tracebacks show."""
     if code.co_filename == filename:
         return code
-    constants = tuple(
+    # a list, not a generator: this runs for every code object of every module loaded, on every run
+    constants = [
         _with_filename(constant, filename) if isinstance(constant, CodeType) else constant
         for constant in code.co_consts
-    )
-    return code.replace(co_filename=filename, co_consts=constants)
+    ]
+    return code.replace(co_filename=filename, co_consts=tuple(constants))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ansible.module_utils.common.parameters import remove_values
 
@@ -29,9 +29,11 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api imp
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.connection_options import ConnectionOptions
 from ansible_collections.openshift_ops.images.plugins.module_utils._masking import secrets_in
 
+# The immutable records are NamedTuples: a shipped module creates these classes on every run, and a frozen
+# dataclass costs several times more to create (its methods are generated as source and compiled).
 
-@dataclass(frozen=True)
-class RunContext:
+
+class RunContext(NamedTuple):
     """How the core runs: check mode (nothing is written), diff mode, and where secret values go to be hidden."""
 
     check_mode: bool = False
@@ -55,8 +57,7 @@ def no_secret_values(_request: object) -> Iterable[str]:
     return ()
 
 
-@dataclass(frozen=True)
-class ModuleInterface(Generic[RequestT]):
+class ModuleInterface(NamedTuple, Generic[RequestT]):
     """Everything either execution path needs to run one module: its options and its core entry points."""
 
     name: str

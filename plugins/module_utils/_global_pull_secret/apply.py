@@ -14,7 +14,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ForbiddenError,
@@ -35,22 +35,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_
 from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.request import (
     GlobalPullSecretRequest,
 )
-from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (
-    CONTROLLER_CONFIG_PATH,
-    INFRASTRUCTURE_PATH,
-    KUBELET_AUTH_FILE,
-    MACHINE_CONFIGS_PATH,
-    MACHINE_CONFIGURATION_PATH,
-    POOLS_PATH,
-    RolloutError,
-    RolloutTarget,
-    auth_file_disruption,
-    is_hosted_control_plane,
-    pools_that_block,
-    record_pool_configurations,
-    template_failure,
-    wait_for_rollout,
-)
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api import KubeApi
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.read_modify_write import read_modify_write
 from ansible_collections.openshift_ops.images.plugins.module_utils._operation import Outcome, RunContext
@@ -61,6 +45,9 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.aut
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_lookup import (
     key_reading_warnings,
 )
+
+if TYPE_CHECKING:
+    from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import RolloutTarget
 
 # Twenty playbooks adding twenty registries at once must all land: each 409 means another writer succeeded.
 WRITE_ATTEMPTS = 30
@@ -140,6 +127,11 @@ class _WritePreconditions:
         self.watch_template_controller = True
 
     def _evaluate(self) -> None:
+        from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (  # noqa: PLC0415 - compiled only when needed
+            INFRASTRUCTURE_PATH,
+            is_hosted_control_plane,
+        )
+
         client, request = self._client, self._request
         if (request.namespace, request.name) == GLOBAL_PULL_SECRET and is_hosted_control_plane(
             _optional_read(client, INFRASTRUCTURE_PATH)
@@ -156,6 +148,12 @@ class _WritePreconditions:
             self.problem = self._pools_problem(client) or self._renderer_problem(client)
 
     def _pools_problem(self, client: KubeApi) -> str | None:
+        from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (  # noqa: PLC0415 - compiled only when needed
+            POOLS_PATH,
+            pools_that_block,
+            record_pool_configurations,
+        )
+
         try:
             listing = client.get(POOLS_PATH, allow_missing=True)
         except ImagesError as error:
@@ -173,6 +171,12 @@ class _WritePreconditions:
         return None
 
     def _renderer_problem(self, client: KubeApi) -> str | None:
+        from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (  # noqa: PLC0415 - compiled only when needed
+            CONTROLLER_CONFIG_PATH,
+            MACHINE_CONFIGS_PATH,
+            template_failure,
+        )
+
         try:
             controller_config = client.get(CONTROLLER_CONFIG_PATH, allow_missing=True)
         except ForbiddenError:
@@ -208,6 +212,12 @@ class _WritePreconditions:
 
 def _disruption_warnings(client: KubeApi) -> list[str]:
     """A warning when the cluster's node disruption policy does more than nothing for the pull secret file."""
+    from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (  # noqa: PLC0415 - compiled only when needed
+        KUBELET_AUTH_FILE,
+        MACHINE_CONFIGURATION_PATH,
+        auth_file_disruption,
+    )
+
     actions = auth_file_disruption(_optional_read(client, MACHINE_CONFIGURATION_PATH))
     if actions is None or all(action == "None" for action in actions):
         return []
@@ -220,6 +230,8 @@ def _disruption_warnings(client: KubeApi) -> list[str]:
 
 def rollout_target(plan: DocumentPlan) -> RolloutTarget:
     """What every rendered config must hold once this change is in it: the entries written, and no removed key."""
+    from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import RolloutTarget  # noqa: PLC0415 - compiled only when needed
+
     auths = plan.after.get("auths") or {}
     written = {key: auths[key] for key in (*plan.added, *plan.updated) if key in auths}
     return RolloutTarget(entries=written, removed=tuple(plan.removed))
@@ -320,6 +332,12 @@ def apply_global_pull_secret(
         result["diff"] = redacted_diff(plan, where=request.where)
 
     if plan.changed and request.wait and not run.check_mode:
+        # the MachineConfig reading and the wait are compiled only for a run that wrote
+        from ansible_collections.openshift_ops.images.plugins.module_utils._global_pull_secret.rollout import (  # noqa: PLC0415
+            RolloutError,
+            wait_for_rollout,
+        )
+
         try:
             rolled = wait_for_rollout(
                 client,

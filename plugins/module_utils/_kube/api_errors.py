@@ -9,7 +9,6 @@ Imported by ``_kube/client`` only when a request fails, so successful module run
 from __future__ import annotations
 
 import http.client
-import json
 import re
 import socket
 import ssl
@@ -29,6 +28,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     UnprocessableError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.transport import TunnelRefusedError
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import parse_status
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._http.proxy import ProxyEndpoint
@@ -86,17 +86,6 @@ def verb_for(method: str, target: ApiPath | None) -> str:
         "DELETE": "delete" if named else "deletecollection",
     }
     return verbs.get(method, method.lower())
-
-
-def parse_status(body: bytes | str) -> dict[str, Any] | None:
-    """The ``Status`` object of an error response, or ``None`` when the body is not one."""
-    try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if isinstance(document, dict) and document.get("kind") == "Status":
-        return document
-    return None
 
 
 # Small records are NamedTuples: a module run creates these classes every time, and a dataclass costs ten times

@@ -31,7 +31,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._errors impor
     InvalidInputError,
     KubeAuthConfigError,
     KubeConnectionError,
-    NotFoundError,
     UncertainWriteError,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._http.retry import (
@@ -174,12 +173,7 @@ class KubeClient:
     # -- the contract ------------------------------------------------------------------------------------------
 
     def get(self, path: str, *, allow_missing: bool = False, query: Mapping[str, Any] | None = None) -> dict | None:
-        try:
-            return self.request("GET", path, query=query)
-        except NotFoundError as error:
-            if allow_missing and _object_missing(error):
-                return None
-            raise
+        return self._send("GET", path, query=query, allow_missing=allow_missing)
 
     def create(self, path: str, body: Mapping[str, Any]) -> dict:
         return self.request("POST", path, body=body)
@@ -193,12 +187,7 @@ class KubeClient:
         return self.request("PATCH", path, body=body, content_type=PATCH_CONTENT_TYPES[patch_type])
 
     def delete(self, path: str, *, allow_missing: bool = False, body: Mapping[str, Any] | None = None) -> dict | None:
-        try:
-            return self.request("DELETE", path, body=body)
-        except NotFoundError as error:
-            if allow_missing and _object_missing(error):
-                return None
-            raise
+        return self._send("DELETE", path, body=body, allow_missing=allow_missing)
 
     def request(
         self,
@@ -215,9 +204,30 @@ class KubeClient:
         and decides). A DELETE is settled here: it is sent again, its preconditions (uid, resourceVersion) keeping
         it to the object first meant, and a 404 to the repeat says the lost one was applied. Reading the object
         instead would not do: an image stream tag without an image answers GET with 404 while it still exists."""
+        answer = self._send(method, path, body=body, query=query, content_type=content_type)
+        if answer is None:  # only with allow_missing; for the type checker
+            raise AssertionError("a request without allow_missing answered None")
+        return answer
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        content_type: str = "application/json",
+        allow_missing: bool = False,
+    ) -> dict | None:
+        """``request``, and None for a 404 saying the object is missing when ``allow_missing``: told from the
+        answer's Status, so a run that finds nothing there never builds (nor imports) an error to explain it."""
         method = method.upper()
         target = self._target(path, query)
-        payload = None if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
+        payload, body_headers = (
+            (None, [])
+            if body is None
+            else (json.dumps(body, separators=(",", ":")).encode("utf-8"), [("Content-Type", content_type)])
+        )
         safe = retry_safe(method, path)
         lost_delete = False
         refreshed = self._refresh_expiring_credentials()
@@ -225,9 +235,7 @@ class KubeClient:
         while True:
             attempt += 1
             credential_generation = self._credential_generation
-            headers = [*self._headers, *self._proxy_headers]
-            if payload is not None:
-                headers.append(("Content-Type", content_type))
+            headers = [*self._headers, *self._proxy_headers, *body_headers]
             try:
                 status, reason, retry_after, data = self._exchange(method, target, payload, headers)
             except TransportFailure as failure:
@@ -268,8 +276,9 @@ class KubeClient:
                 if delay is not None:
                     self._sleep(delay)
                     continue
-                if status == 404 and lost_delete:
-                    return {}  # the DELETE whose answer was lost was applied
+                if status == 404 and (lost_delete or (allow_missing and _object_missing(data, reason))):
+                    # the DELETE whose answer was lost was applied; or the object is missing, as the caller allows
+                    return {} if lost_delete else None
                 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (  # noqa: PLC0415 - compiled only when needed
                     api_error,
                 )
@@ -505,9 +514,22 @@ class KubeClient:
         return document
 
 
-def _object_missing(error: NotFoundError) -> bool:
-    """A 404 about the object itself, not about an API the server does not serve."""
-    return error.reason == "NotFound"
+def parse_status(body: bytes | str) -> dict[str, Any] | None:
+    """The ``Status`` object of an error response, or ``None`` when the body is not one."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(document, dict) and document.get("kind") == "Status":
+        return document
+    return None
+
+
+def _object_missing(body: bytes, reason: str) -> bool:
+    """Whether a 404 is about the object itself, not an API the server does not serve: its reason, as its error
+    would carry it (the Status's, else the HTTP reason phrase), is NotFound."""
+    document = parse_status(body)
+    return (reason if document is None else str(document.get("reason") or reason)) == "NotFound"
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -11,18 +11,23 @@ import re
 from typing import Any
 
 # A plain scalar PyYAML would not load as a string (YAML 1.1 implicit types: bool, int, float, null, timestamp,
-# merge, value); the patterns are those of PyYAML's resolver, which only apply by the scalar's first character.
-_NOT_A_STRING = re.compile(
-    r"""(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
-    |[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+# merge, value); the patterns are those of PyYAML's resolver, which only apply by the scalar's first character. The
+# words are a set; the numbers and timestamps all start with a sign, a digit or a dot, and their pattern is compiled
+# (and kept by re) only when a scalar does: a kubeconfig seldom has one, and compiling it costs a module run 2 ms.
+_NOT_A_STRING_WORDS = frozenset(
+    {
+        *("yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"),
+        *("true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL", "<<", "="),
+    }
+)
+_NUMBER_STARTS = frozenset("-+.0123456789")
+_NUMBER_OR_TIMESTAMP = r"""(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+
+    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
     |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
     |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-    |~|null|Null|NULL|<<|=
     |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
     |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
-     (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)""",
-    re.VERBOSE,
-)
+     (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)"""
 _CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")  # tabs included: indentation by spaces only
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_./-]*):(?: +(.*))?")
 _CONSTANTS: dict[str, Any] = {
@@ -79,7 +84,7 @@ def _mapping(lines: list[list[Any]], index: int, indent: int) -> tuple[dict[str,
         if matched is None:
             raise _Unsupported
         key, rest = matched.group(1), matched.group(2)
-        if key in result or _NOT_A_STRING.fullmatch(key):
+        if key in result or _not_a_string(key):
             raise _Unsupported
         index += 1
         if rest is not None:
@@ -136,7 +141,14 @@ def _scalar(text: str) -> Any:
         or text.startswith("- ")
         or ": " in text
         or text.endswith(":")
-        or _NOT_A_STRING.fullmatch(text)
+        or _not_a_string(text)
     ):
         raise _Unsupported
     return text
+
+
+def _not_a_string(text: str) -> bool:
+    """Whether PyYAML would load this plain scalar as something other than a string."""
+    if text in _NOT_A_STRING_WORDS:
+        return True
+    return text[:1] in _NUMBER_STARTS and re.fullmatch(_NUMBER_OR_TIMESTAMP, text, re.VERBOSE) is not None

@@ -46,15 +46,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     secret_data_values,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
-from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (
-    LinkOutcome,
-    link_secrets,
-)
 
 if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._registry.credential_flow import (
         CredentialChecks,
     )
+    from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import LinkOutcome
 
 
 def _delete_unchanged(client: KubeApi, path: str, existing: Mapping[str, Any]) -> None:
@@ -177,6 +174,13 @@ def _recreate(ctx: _Context, old: Mapping[str, Any], new: Mapping[str, Any]) -> 
 
 
 def _link_accounts(ctx: _Context, state: str) -> list[LinkOutcome]:
+    if not ctx.request.link_service_accounts:
+        return []
+    # the service account reads and writes are compiled only for a task that links
+    from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.linking import (  # noqa: PLC0415
+        link_secrets,
+    )
+
     return [
         link_secrets(
             ctx.client,

@@ -32,14 +32,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pul
     PODMANCONFIGJSON_TYPE,
     PULL_SECRET_DATA_KEYS,
     SECRET_DATA_LIMIT,
+    managed_secret_owner,
     read_secret_document,
     secret_data_size,
     secret_data_values,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.redaction import summarize_document
-from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
-    managed_secret_owner,
-)
 
 DOCKERCONFIGJSON = DOCKERCONFIGJSON_TYPE
 DOCKERCFG = DOCKERCFG_TYPE

@@ -1,8 +1,8 @@
 # Copyright: openshift_ops.images contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a pull Secret holds: the types that pullers read and their data keys, the size limit of its data, the auth
-document under its type's key (read leniently) and every value in it that must never be printed. Pure functions,
-for every module that reads or writes a pull secret.
+document under its type's key (read leniently), every value in it that must never be printed, and whose managed
+registry secret it is. Pure functions, for every module that reads or writes a pull secret.
 """
 
 from __future__ import annotations
@@ -27,6 +27,17 @@ PULL_SECRET_DATA_KEYS = {DOCKERCONFIGJSON_TYPE: DOCKERCONFIGJSON_KEY, DOCKERCFG_
 PODMANCONFIGJSON_TYPE = "kubernetes.io/podmanconfigjson"
 # The API server refuses a Secret whose data (decoded) exceeds 1 MiB (core/v1 MaxSecretSize).
 SECRET_DATA_LIMIT = 1024 * 1024
+# On the registry pull secret OpenShift's controller manages for a service account, the account it belongs to
+# (openshift-controller-manager since 4.16, pkg/internalregistry/controllers; the legacy one before).
+REGISTRY_AUTH_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
+LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
+
+
+def managed_secret_owner(secret: Mapping[str, Any]) -> str | None:
+    """The service account whose registry pull secret this is, as openshift-controller-manager (or an older
+    controller) annotates the secrets it manages; None for any other secret."""
+    annotations = (secret.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(REGISTRY_AUTH_SA_ANNOTATION) or annotations.get(LEGACY_SA_ANNOTATION) or None
 
 
 def secret_data_size(secret: Mapping[str, Any]) -> int:

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    managed_secret_owner,
+)
 
 # `oc secrets link --for=pull|mount` and the ServiceAccount field each purpose edits (§4).
 PURPOSE_FIELDS: dict[str, str] = {"pull": "imagePullSecrets", "mount": "secrets"}
@@ -35,12 +38,9 @@ def service_account_lists(service_account: Mapping[str, Any] | None) -> dict[str
     return {field: linked_names(service_account, purpose) for purpose, field in PURPOSE_FIELDS.items()}
 
 
-# On the ServiceAccount, OpenShift's controller (4.16+) names its managed registry pull secret here; on the secret,
-# it names the service account and, once the secret holds a bound token, says so (openshift-controller-manager,
-# pkg/internalregistry/controllers).
+# On the ServiceAccount, OpenShift's controller (4.16+) names its managed registry pull secret here
+# (openshift-controller-manager, pkg/internalregistry/controllers); the secret names its service account.
 PULL_REF_ANNOTATION = "openshift.io/internal-registry-pull-secret-ref"
-REGISTRY_AUTH_SA_ANNOTATION = "openshift.io/internal-registry-auth-token.service-account"
-LEGACY_SA_ANNOTATION = "kubernetes.io/service-account.name"
 _MANAGED_NAME_MAX = 58  # the controller's limit before the 5 random characters it appends
 
 
@@ -87,13 +87,6 @@ def is_managed_secret_name(service_account: Mapping[str, Any], name: str) -> boo
     if (metadata.get("annotations") or {}).get(PULL_REF_ANNOTATION) == name:
         return True
     return _is_generated_from(name, managed_secret_name_prefix(str(metadata.get("name", ""))))
-
-
-def managed_secret_owner(secret: Mapping[str, Any]) -> str | None:
-    """The service account whose registry pull secret this is, as openshift-controller-manager (or an older
-    controller) annotates the secrets it manages; None for any other secret."""
-    annotations = (secret.get("metadata") or {}).get("annotations") or {}
-    return annotations.get(REGISTRY_AUTH_SA_ANNOTATION) or annotations.get(LEGACY_SA_ANNOTATION) or None
 
 
 def managed_secret_ready(secret: Mapping[str, Any] | None, service_account: str) -> bool:

@@ -42,7 +42,6 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_err
     api_error,
     connection_error,
     parse_api_path,
-    parse_status,
     verb_for,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import (
@@ -50,6 +49,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
     KubeClient,
     build_ssl_context,
     client_for,
+    parse_status,
     retry_safe,
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig

@@ -11,6 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
+from ansible_collections.openshift_ops.images.plugins.module_utils._registry.pull_secret_data import (
+    LEGACY_SA_ANNOTATION,
+    REGISTRY_AUTH_SA_ANNOTATION,
+    managed_secret_owner,
+)
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.plan import (
     normalize_purposes,
     normalize_secret_names,
@@ -18,15 +23,12 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.
 )
 from ansible_collections.openshift_ops.images.plugins.module_utils._secret_link.request import SecretLinkRequest
 from ansible_collections.openshift_ops.images.plugins.module_utils._service_accounts.secret_links import (
-    LEGACY_SA_ANNOTATION,
     PULL_REF_ANNOTATION,
     PURPOSE_FIELDS,
-    REGISTRY_AUTH_SA_ANNOTATION,
     is_managed_secret_name,
     linked_names,
     managed_dockercfg_secret,
     managed_secret_name_prefix,
-    managed_secret_owner,
     managed_secret_ready,
     plan_links,
     service_account_lists,

@@ -3,6 +3,7 @@ and anything else is left to PyYAML."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,11 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import read_block_yaml
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube.yaml_subset import (
+    _NUMBER_OR_TIMESTAMP,
+    _not_a_string,
+    read_block_yaml,
+)
 
 
 def _safe_load_or_error(text: str) -> Any:
@@ -152,3 +157,30 @@ def test_block_yaml_subset_round_trips_safe_dump(document: dict[str, Any]) -> No
     for text in (yaml.safe_dump(document), yaml.safe_dump(document, indent=4, sort_keys=False)):
         read = read_block_yaml(text)
         assert read is None or read == document
+
+
+def _pyyaml_resolves_to_a_string(text: str) -> bool:
+    return yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+
+
+@given(st.text(alphabet="0123456789-+._:eExXbBoOTtZ nNaAiIfFyYlLsSuUrR~<=\t", min_size=1, max_size=16))
+def test_a_plain_scalar_is_a_string_exactly_when_pyyaml_resolves_one(text: str) -> None:
+    # the words by a set, numbers and timestamps by a pattern compiled only for a scalar that starts like one
+    assert _not_a_string(text) is not _pyyaml_resolves_to_a_string(text)
+
+
+def test_a_kubeconfig_without_numbers_never_uses_the_number_pattern(monkeypatch: pytest.MonkeyPatch) -> None:
+    patterns: list[str] = []
+    fullmatch = re.fullmatch
+
+    def spy(pattern: Any, text: str, flags: int = 0) -> re.Match[str] | None:
+        patterns.append(pattern)
+        return fullmatch(pattern, text, flags)
+
+    monkeypatch.setattr(re, "fullmatch", spy)
+    token_only = KUBECTL_STYLE.partition("- name: exec-user")[0]
+
+    assert read_block_yaml(token_only) == yaml.safe_load(token_only)
+    assert _NUMBER_OR_TIMESTAMP not in patterns
+    assert read_block_yaml("port: 6443\n") is None  # a number: PyYAML's to load
+    assert _NUMBER_OR_TIMESTAMP in patterns

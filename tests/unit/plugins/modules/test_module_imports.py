@@ -18,14 +18,30 @@ MODULE_UTILS = "ansible_collections.openshift_ops.images.plugins.module_utils"
 EVERY_MODULE_DEFERS = ("_kube.api_errors", "_http.proxy", "_kube.exec_credential", "_kube.yaml_subset")
 DEFERRED = {
     "image_tag": EVERY_MODULE_DEFERS,
-    # the registry check only with validate_credentials; image references only for the credential lookups
-    "pull_secret": (*EVERY_MODULE_DEFERS, "_registry.check", "_registry.credential_flow", "_images.reference"),
-    "global_pull_secret": (*EVERY_MODULE_DEFERS, "_registry.check", "_registry.credential_flow", "_images.reference"),
+    # the registry check only with validate_credentials; image references only for the credential lookups;
+    # service accounts only with link_service_accounts
+    "pull_secret": (
+        *EVERY_MODULE_DEFERS,
+        "_registry.check",
+        "_registry.credential_flow",
+        "_images.reference",
+        "_service_accounts.linking",
+        "_service_accounts.secret_links",
+    ),
+    # the MachineConfig rollout only once a write is due
+    "global_pull_secret": (
+        *EVERY_MODULE_DEFERS,
+        "_registry.check",
+        "_registry.credential_flow",
+        "_images.reference",
+        "_global_pull_secret.rollout",
+    ),
     # a pull secret's document is read only by the modules that write one
     "secret_link": (*EVERY_MODULE_DEFERS, "_registry.redaction", "_registry.auth_document", "_images.reference"),
     "image_puller_binding": (*EVERY_MODULE_DEFERS, "_registry.auth_document", "_images.reference"),
 }
-NEVER_IMPORTED = ("yaml", "hypothesis", "concurrent.futures")
+# gzip: only the rollout reads compressed MachineConfig contents
+NEVER_IMPORTED = ("yaml", "hypothesis", "concurrent.futures", "gzip")
 
 
 def modules_loaded_by_import(module: str) -> set[str]:
