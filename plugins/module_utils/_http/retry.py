@@ -66,8 +66,10 @@ def retry_delay(
     phase: Phase | None = None,
     safe: bool | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    unprocessed: bool = False,
 ) -> float | None:
     """Seconds to wait before trying again after ``attempt`` (1-based) failed, or ``None`` to give up.
+    ``unprocessed``: the answer, whatever its status, says the server did not act on the request (retried as a 503).
 
     Retried with backoff: anything that failed before it was sent (connect, send); safe requests (``safe``, by
     default the safe methods) after a broken answer or a 500/502/503/504; any request after a 429 or 503, which
@@ -81,7 +83,7 @@ def retry_delay(
     if failure is not None:
         return backoff_delay(attempt, jitter) if _transport_retryable(failure, phase, attempt, safe=is_safe) else None
     wait = parse_retry_after(retry_after)
-    retryable = status in (429, 503) or (is_safe and status in SAFE_RETRY_STATUSES)
+    retryable = unprocessed or status in (429, 503) or (is_safe and status in SAFE_RETRY_STATUSES)
     if not retryable:
         return None
     return min(wait, RETRY_AFTER_CAP) if wait is not None else backoff_delay(attempt, jitter)

@@ -272,6 +272,7 @@ class KubeClient:
                     retry_after=retry_after,
                     safe=safe,
                     max_attempts=self._max_attempts,
+                    unprocessed=status == 403 and self._sends_credentials and refused_as_anonymous(data),
                 )
                 if delay is not None:
                     self._sleep(delay)
@@ -377,6 +378,11 @@ class KubeClient:
                 self.close()  # the next request handshakes with the new certificate
             self._credential_generation += 1
         return True
+
+    @property
+    def _sends_credentials(self) -> bool:
+        config = self.config
+        return bool(config.token or config.password or config.client_cert_data or config.refresh_credentials)
 
     def _static_headers(self) -> list[tuple[str, str]]:
         config = self.config
@@ -512,6 +518,14 @@ class KubeClient:
         if not isinstance(document, dict):
             raise KubeConnectionError(f"{method} {path}: the API server answered with JSON that is not an object")
         return document
+
+
+def refused_as_anonymous(body: bytes) -> bool:
+    """Whether a 403 refused ``system:anonymous``. Sent with credentials, the request reached a server that did not
+    see who sent it: an aggregated API server (openshift-apiserver) that has just started answers so until it trusts
+    kube-apiserver's front-proxy certificate. It authorized nothing and wrote nothing, so it is retried as a 503."""
+    document = parse_status(body)
+    return document is not None and 'User "system:anonymous" cannot' in str(document.get("message") or "")
 
 
 def parse_status(body: bytes | str) -> dict[str, Any] | None:
