@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ForbiddenError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client import KubeClient, refused_as_anonymous
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.cluster_config import ClusterConfig
-from ansible_collections.openshift_ops.images.tests.unit.support.registry_server import Answer, RecordingRegistry
+from ansible_collections.openshift_ops.images.tests.unit.support.registry_server import Answer, RecordingRegistry, Seen
 from ansible_collections.openshift_ops.images.tests.unit.support.watch_server import JSON, status
 
 PATH = "/apis/image.openshift.io/v1/namespaces/p/imagestreams/web"
@@ -32,8 +32,8 @@ def answers(*script: Answer) -> tuple[RecordingRegistry, list[str]]:
     methods: list[str] = []
     remaining = list(script)
 
-    def route(seen: object) -> Answer:
-        methods.append(seen.method)  # type: ignore[attr-defined]
+    def route(seen: Seen) -> Answer:
+        methods.append(seen.method)
         return remaining.pop(0) if len(remaining) > 1 else remaining[0]
 
     return RecordingRegistry(route), methods
@@ -70,6 +70,9 @@ def test_other_refusals_are_final(answer: Answer, token: str | None) -> None:
 
 
 def test_refused_as_anonymous_reads_the_status_message() -> None:
-    assert refused_as_anonymous(ANONYMOUS[2])
-    assert not refused_as_anonymous(DEVELOPER[2])
+    anonymous, developer = ANONYMOUS[2], DEVELOPER[2]
+    assert isinstance(anonymous, bytes)
+    assert isinstance(developer, bytes)
+    assert refused_as_anonymous(anonymous)
+    assert not refused_as_anonymous(developer)
     assert not refused_as_anonymous(b'User "system:anonymous" cannot get')  # not a Status
