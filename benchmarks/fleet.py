@@ -11,6 +11,8 @@ AWX-style slice holds both. Wall-clock seconds of whole ``ansible-playbook`` run
   forks 1, 5, 20; the same as AWX slices 1, 2, 4, each slice an ``ansible-runner worker`` process, all at once;
 - the floor: the same playbook with an ``ansible.builtin.debug`` twin in place of each of our tasks (floor.py),
   no-change, at the same forks; ours / floor is the target's ratio;
+- what no module can leave out: the floor with each twin given its task's arguments (Ansible templates them for any
+  module), and the reads our no-change tasks send, by a bare client (request_floor.py), at the same forks;
 - growth: no-change at 25, 50, 100 hosts (forks 5 and 20), ours and the floor;
 - the peer: the same runbook with kubernetes.core.k8s tasks in place of ours where an equivalent exists.
 """
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integrat
 
 import fleet_jobs
 import floor
+import request_floor
 import sandbox_support
 import yaml
 from fleet_jobs import Cluster
@@ -55,6 +58,7 @@ RECAP = re.compile(
     r"\s+failed=(?P<failed>\d+)",
     re.MULTILINE,
 )
+ARGUMENTS_FLOOR = "floor, arguments"
 LINEAR_TOLERANCE = 1.2  # the largest fleet's time per host at most this times the smallest's
 FLOOR_TARGET = 1.2
 
@@ -115,6 +119,16 @@ def ratio(ours: float | None, floor_seconds: float | None) -> float | None:
     return ours / floor_seconds if ours and floor_seconds else None
 
 
+def unavoidable(floor_seconds: float | None, arguments_seconds: float | None, reads: float | None) -> float | None:
+    """What no module doing our tasks' work can leave out, as a fraction of the debug floor: Ansible templating the
+    tasks' arguments (the floor given them, less the floor) and the reads alone. Above ``FLOOR_TARGET - 1`` the
+    target cannot be met by any such module at those forks; added up, they are exact one task at a time (forks 1)
+    and an overestimate when hosts overlap."""
+    if not floor_seconds or arguments_seconds is None or reads is None:
+        return None
+    return (max(arguments_seconds - floor_seconds, 0.0) + reads) / floor_seconds
+
+
 def recap_counts(stdout: str) -> dict[str, dict[str, int]]:
     return {
         match["host"]: {key: int(match[key]) for key in ("ok", "changed", "unreachable", "failed")}
@@ -141,7 +155,7 @@ def problems(counts: dict[str, dict[str, int]], hosts: list[str], *, converge: b
 # the peer: kubernetes.core.k8s in place of our tasks, where it can do the same
 
 
-def peer_tasks(module: str, task: dict[str, Any]) -> list[dict[str, Any]]:
+def peer_tasks(module: str, task: dict[str, Any], _arguments: dict[str, Any]) -> list[dict[str, Any]]:
     """kubernetes.core.k8s doing what our task does in the registry_onboarding role: pull_secret as a
     dockerconfigjson Secret (state present), then each service account read and its imagePullSecrets written back
     with the secret added (without the read, a patch would drop the names already there). global_pull_secret has
@@ -284,6 +298,28 @@ def connections(first: sandbox_support.Sandbox, second: sandbox_support.Sandbox)
     ]
 
 
+def host_reads(fleet: Fleet) -> list[list[list[tuple[request_floor.Reach, list[str]]]]]:
+    """Each host's no-change reads (request_floor.host_tasks), through the connection its host variables give."""
+    reaches: dict[str, request_floor.Reach] = {}
+    reads = []
+    for host, cluster in zip(fleet.hosts, fleet.clusters, strict=True):
+        variables = cluster.host_vars
+        key = str(variables.get("openshift_kubeconfig") or variables["openshift_host"])
+        if key not in reaches:
+            if "openshift_kubeconfig" in variables:
+                reaches[key] = request_floor.reach_from_kubeconfig(
+                    variables["openshift_kubeconfig"], variables.get("openshift_context")
+                )
+            else:
+                reaches[key] = request_floor.Reach(
+                    server=variables["openshift_host"],
+                    ca_pem=Path(variables["openshift_ca_cert"]).read_text(encoding="utf-8"),
+                    token=cluster.vaulted["openshift_api_key"],
+                )
+        reads.append(request_floor.host_tasks(reaches[key], host.namespaces, SECRET))
+    return reads
+
+
 def fleet_clusters(
     hosts: list[Host], sandboxes: list[sandbox_support.Sandbox], kubes: list[sandbox_support.Kube]
 ) -> list[Cluster]:
@@ -423,6 +459,13 @@ def fleet_section(bench: Bench, first: sandbox_support.Sandbox, quick: bool, log
         RUNBOOK, workdir / "peer", peer_tasks, roles_dir=roles, modules_dir=modules
     )
     with_peer_connection(peer_playbook)
+    arguments_playbook, _found = floor.write_replaced(
+        RUNBOOK,
+        workdir / "floor-arguments",
+        floor.arguments_twin(floor.play_module_defaults(RUNBOOK)),
+        roles_dir=roles,
+        modules_dir=modules,
+    )
     result: dict[str, Any] = {
         "hosts": total,
         "namespaces_per_host": NAMESPACES_PER_HOST,
@@ -460,6 +503,9 @@ def fleet_section(bench: Bench, first: sandbox_support.Sandbox, quick: bool, log
             )
             floor_run = run_playbook(bench, fleet, floor_playbook, total, forks)
             record("no change", "floor", forks, total, floor_run, converge=None)
+            arguments_run = run_playbook(bench, fleet, arguments_playbook, total, forks)
+            record("no change", ARGUMENTS_FLOOR, forks, total, arguments_run, converge=None)
+            result.setdefault("request_floor", {})[str(forks)] = reads_alone(fleet, forks, log)
             if result["tasks_per_host"] is None and floor_run["counts"]:
                 result["tasks_per_host"] = max(count["ok"] for count in floor_run["counts"].values())
         for slices in SLICES:
@@ -498,11 +544,30 @@ def fleet_section(bench: Bench, first: sandbox_support.Sandbox, quick: bool, log
             run = run_playbook(bench, fleet, peer_playbook, peer_size, forks, **peer_extra)
             record(what, "kubernetes.core", forks, peer_size, run, converge=converge)
         result["runs"] = runs
-    result["ratios"] = {
-        str(forks): ratio(_seconds(runs, "ours", forks), _seconds(runs, "floor", forks)) for forks in FORKS
-    }
+    result |= target_ratios(runs, result.get("request_floor", {}))
     result["section_seconds"] = time.monotonic() - started
     return result
+
+
+def reads_alone(fleet: Fleet, forks: int, log: Log) -> dict[str, Any]:
+    reads = request_floor.fleet_reads(host_reads(fleet), forks=forks)
+    log(f"fleet: the reads alone, forks {forks}: {reads['median']:.2f} s")
+    return reads
+
+
+def target_ratios(runs: list[dict[str, Any]], reads: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Ours over each floor at each forks, and what no module can leave out (:func:`unavoidable`)."""
+    ours = {f: _seconds(runs, "ours", f) for f in FORKS}
+    return {
+        "ratios": {str(f): ratio(ours[f], _seconds(runs, "floor", f)) for f in FORKS},
+        "ratios_arguments": {str(f): ratio(ours[f], _seconds(runs, ARGUMENTS_FLOOR, f)) for f in FORKS},
+        "unavoidable": {
+            str(f): unavoidable(
+                _seconds(runs, "floor", f), _seconds(runs, ARGUMENTS_FLOOR, f), (reads.get(str(f)) or {}).get("median")
+            )
+            for f in FORKS
+        },
+    }
 
 
 def _seconds(runs: list[dict[str, Any]], tool: str, forks: int) -> float | None:

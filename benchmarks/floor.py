@@ -29,13 +29,36 @@ TASK_FILE_ACTIONS = frozenset(
 TASK_LISTS = ("pre_tasks", "tasks", "post_tasks", "handlers")
 BLOCK_LISTS = ("block", "rescue", "always")
 
-# (module, the task without its action, register renamed) -> the tasks in its place
-Replace = Callable[[str, dict[str, Any]], list[dict[str, Any]]]
+GROUP = "group/openshift_ops.images.openshift"
+
+# (module, the task without its action, register renamed, the module's arguments) -> the tasks in its place
+Replace = Callable[[str, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
 
 
-def debug_twin(module: str, task: dict[str, Any]) -> list[dict[str, Any]]:
+def debug_twin(module: str, task: dict[str, Any], _arguments: dict[str, Any]) -> list[dict[str, Any]]:
     """The floor: an ``ansible.builtin.debug`` task with the same name, loop, when, register, vars."""
     return [task | {"ansible.builtin.debug": {"msg": f"in place of {OURS}{module}"}}]
+
+
+def arguments_twin(module_defaults: dict[str, Any]) -> Replace:
+    """The floor with the task's own arguments: a ``debug`` twin whose message is what our module would be given
+    (the play's ``module_defaults`` for it, then the task's arguments), so that Ansible templates the same
+    expressions for it as for our task. ``no_log``: the arguments hold the registry password."""
+
+    def twin(module: str, task: dict[str, Any], arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        given = {**module_defaults.get(GROUP, {}), **module_defaults.get(f"{OURS}{module}", {}), **arguments}
+        return [task | {"ansible.builtin.debug": {"msg": given}, "no_log": True}]
+
+    return twin
+
+
+def play_module_defaults(playbook: Path) -> dict[str, Any]:
+    """The ``module_defaults`` of the playbook's plays, merged (the fleet runbook has one play)."""
+    merged: dict[str, Any] = {}
+    for play in _load(playbook) or []:
+        for key, values in (play.get("module_defaults") or {}).items():
+            merged[key] = {**merged.get(key, {}), **values}
+    return merged
 
 
 def our_module(task: dict[str, Any]) -> str | None:
@@ -66,12 +89,12 @@ def replace_tasks(tasks: list[dict[str, Any]], replace: Replace, found: Found) -
                 task[key] = replace_tasks(task[key], replace, found)
         module = our_module(task)
         if module is not None:
-            del task[f"{OURS}{module}"]
+            arguments = task.pop(f"{OURS}{module}") or {}
             register = task.pop("register", None)
             if register:
                 found.registers[register] = (module, task.get("loop"))
                 task["register"] = f"{register}_replaced"
-            result.extend(replace(module, task))
+            result.extend(replace(module, task, arguments))
             continue
         for key in ROLE_ACTIONS & task.keys():
             role = task[key]["name"]

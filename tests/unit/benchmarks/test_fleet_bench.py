@@ -5,6 +5,7 @@ replaced, the host plan and its inventory, the growth and ratio arithmetic."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 import fleet
 import floor
+import report
+import request_floor
 from fleet_jobs import GROUP, Cluster, inventory_document
 
 REPO = Path(__file__).resolve().parents[3]
@@ -100,20 +103,26 @@ def test_stand_ins_have_the_registered_shape(loop: Any, expected: dict[str, Any]
     assert floor.stand_ins("reg", {"added": ["a"]}, loop) == expected
 
 
-def test_the_runbooks_floor_runs_and_its_summaries_template(tmp_path: Path) -> None:
+RUNBOOK = REPO / "playbooks" / "fleet_registry_access.yml"
+
+
+@pytest.mark.parametrize("with_arguments", [False, True], ids=["fixed message", "the tasks' arguments"])
+def test_the_runbooks_floor_runs_and_its_summaries_template(tmp_path: Path, with_arguments: bool) -> None:
     """The fleet runbook's floor has none of our tasks left and runs to the end on localhost: the summary tasks
-    find the fields they template in the stand-ins."""
+    find the fields they template in the stand-ins. Given the tasks' arguments, it templates them and prints no
+    password."""
     playbook, found = floor.write_replaced(
-        REPO / "playbooks" / "fleet_registry_access.yml",
+        RUNBOOK,
         tmp_path,
-        floor.debug_twin,
+        floor.arguments_twin(floor.play_module_defaults(RUNBOOK)) if with_arguments else floor.debug_twin,
         roles_dir=REPO / "roles",
         modules_dir=REPO / "plugins" / "modules",
     )
     assert found.roles == {"registry_onboarding"}
     assert set(found.registers) == {"registry_onboarding_secrets", "registry_onboarding_global_result"}
     written = "\n".join(path.read_text(encoding="utf-8") for path in tmp_path.rglob("*.yml"))
-    assert "openshift_ops.images.pull_secret" not in written.replace("in place of openshift_ops.images.pull_secret", "")
+    assert "openshift_ops.images.pull_secret:" not in written
+    assert ("password: '{{ registry_onboarding_password | default(omit) }}'" in written) is with_arguments
     extra = {
         "fleet_hosts": "localhost",
         "openshift_kubeconfig": "/nonexistent",
@@ -131,17 +140,81 @@ def test_the_runbooks_floor_runs_and_its_summaries_template(tmp_path: Path) -> N
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
     assert fleet.recap_counts(completed.stdout)["localhost"] == {"ok": 11, "changed": 0, "unreachable": 0, "failed": 0}
+    assert "floor-passw0rd" not in completed.stdout + completed.stderr
+
+
+def test_the_arguments_twin_is_given_the_module_defaults_then_the_tasks_arguments() -> None:
+    defaults = {
+        floor.GROUP: {"kubeconfig": "{{ k }}", "context": "{{ c }}"},
+        "openshift_ops.images.pull_secret": {"context": "own"},
+        "ansible.builtin.uri": {"timeout": 5},
+    }
+    replaced = floor.replace_tasks(ROLE_TASKS, floor.arguments_twin(defaults), floor.Found())
+    assert replaced[1]["ansible.builtin.debug"] == {
+        "msg": {"kubeconfig": "{{ k }}", "context": "own", "name": "s", "namespace": "{{ ns }}"}
+    }
+    assert replaced[1]["no_log"] is True
+    assert replaced[2]["block"][0]["ansible.builtin.debug"] == {"msg": {"kubeconfig": "{{ k }}", "context": "{{ c }}"}}
+
+
+def test_the_runbooks_module_defaults_are_read_from_its_play() -> None:
+    defaults = floor.play_module_defaults(RUNBOOK)
+    assert set(defaults) == {floor.GROUP}
+    assert defaults[floor.GROUP]["kubeconfig"] == "{{ openshift_kubeconfig | default(omit) }}"
+
+
+@pytest.mark.parametrize(
+    ("floor_seconds", "arguments", "reads", "expected"),
+    [(10.0, 11.0, 1.0, 0.2), (10.0, 9.5, 0.5, 0.05), (None, 11.0, 1.0, None), (10.0, None, 1.0, None)],
+)
+def test_the_unavoidable_share_adds_templating_and_reads(
+    floor_seconds: float | None, arguments: float | None, reads: float | None, expected: float | None
+) -> None:
+    value = fleet.unavoidable(floor_seconds, arguments, reads)
+    assert value == pytest.approx(expected) if expected is not None else value is None
+
+
+def test_the_reads_of_a_host_are_its_tasks_no_change_gets(tmp_path: Path) -> None:
+    certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+    def encoded(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    cluster = {"server": "https://127.0.0.1:6443", "certificate-authority-data": encoded("CA")}
+    user = {"client-certificate-data": encoded(certificate), "client-key-data": encoded("KEY")}
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "current-context": "admin",
+                "contexts": [{"name": "admin", "context": {"cluster": "c", "user": "u"}}],
+                "clusters": [{"name": "c", "cluster": cluster}],
+                "users": [{"name": "u", "user": user}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    reach = request_floor.reach_from_kubeconfig(str(kubeconfig))
+    assert reach == request_floor.Reach("https://127.0.0.1:6443", "CA", None, certificate, "KEY")
+    tasks = request_floor.host_tasks(reach, ("team-a", "team-b"), "registry")
+    assert tasks == [
+        [
+            (reach, [f"/api/v1/namespaces/{ns}/secrets/registry", f"/api/v1/namespaces/{ns}/serviceaccounts/default"])
+            for ns in ("team-a", "team-b")
+        ],
+        [(reach, ["/api/v1/namespaces/openshift-config/secrets/pull-secret"])],
+    ]
 
 
 def test_the_peer_replaces_pull_secret_and_leaves_out_the_global_entry() -> None:
     task = {"name": "Pull secret", "loop": "{{ registry_onboarding_namespaces }}", "loop_control": {"loop_var": "n"}}
-    secret, read, link = fleet.peer_tasks("pull_secret", task)
+    secret, read, link = fleet.peer_tasks("pull_secret", task, {})
     assert secret["kubernetes.core.k8s"]["definition"]["kind"] == "Secret"
     assert "loop_control" not in secret
     assert read["register"] == "peer_service_accounts"
     assert link["loop"] == "{{ peer_service_accounts.results }}"
     assert "union" in link["kubernetes.core.k8s"]["definition"]["imagePullSecrets"]
-    assert fleet.peer_tasks("global_pull_secret", {"name": "Global"}) == []
+    assert fleet.peer_tasks("global_pull_secret", {"name": "Global"}, {}) == []
 
 
 def test_the_host_plan_alternates_clusters_and_gives_each_host_its_namespaces() -> None:
@@ -197,3 +270,19 @@ def test_ratio_and_problems() -> None:
     ]
     assert fleet.problems(counts, ["a", "c"], converge=True) == ["a: changed=0"]
     assert fleet.problems(counts, ["a", "c"], converge=None) == []
+
+
+def test_the_report_gives_both_floors_targets_and_what_no_module_can_leave_out() -> None:
+    results = {
+        "hosts": 100,
+        "ratios": {"1": 1.41},
+        "ratios_arguments": {"1": 1.18},
+        "unavoidable": {"1": 0.25},
+        "request_floor": {"1": {"median": 2.61, "min": 2.5, "requests": 500, "connections": 300}},
+    }
+    assert report.fleet_targets(results) == [
+        ("fleet runbook, 100 hosts, no change, forks 1 ≤ 1.2 × the debug floor", 1.41, 1.2),
+        ("fleet runbook, 100 hosts, no change, forks 1 ≤ 1.2 × the debug floor given the tasks' arguments", 1.18, 1.2),
+    ]
+    assert report.unavoidable_note(results)[-2] == "| 1 | 1.41 × | 1.18 × | 2.61 s (fastest 2.50) | 500, 300 | 0.25 × |"
+    assert report.unavoidable_note({"ratios": {}}) == []

@@ -57,3 +57,18 @@ def test_preload_imports_what_tasks_import_only_when_their_options_need_it() -> 
     }
     assert expected <= loaded, sorted(expected - loaded)
     assert f"{_action.MODULE_UTILS}._registry.check" in loaded  # imported by a task only to check credentials
+
+
+def test_preload_sets_up_tls_once_before_the_workers_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    def context(protocol: int) -> object:
+        made.append(protocol)
+        return object()
+
+    monkeypatch.setattr(_action, "_tls_warmed", [])
+    monkeypatch.setattr(_action.ssl, "SSLContext", context)
+    monkeypatch.setattr(_action, "ansible_version", "2.19.14")
+    _action.preload_core("secret_link")
+    _action.preload_core("image_tag")
+    assert made == [_action.ssl.PROTOCOL_TLS_CLIENT]
