@@ -213,6 +213,62 @@ def run_tasks(bench: Bench, run: Run, operations: int, play_vars: dict[str, Any]
             )
 
 
+def paired_playbook(workload: Workload, operations: int) -> list[dict[str, Any]]:
+    """Each operation a ``ping`` and then the workload's tasks, in one process: the two are timed side by side, so
+    that whatever slows the machine for a while slows both."""
+    assert workload.tasks is not None
+    tasks: list[dict[str, Any]] = []
+    for index in range(operations + 1):
+        tasks.append({"name": f"op{index} ping", "ansible.builtin.ping": {}})
+        for task in workload.tasks(index):
+            tasks.append(task | {"name": f"op{index} {task['name']}"})
+    tasks.append({"name": "bench end", "ansible.builtin.debug": {"msg": "end"}})
+    return [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+
+
+def paired_durations(timer: dict[str, Any], operations: int) -> tuple[list[float], list[float], list[dict]]:
+    """(ping's durations, the workload's, its main tasks' outcomes) in operations 1..``operations`` of a
+    :func:`paired_playbook`: ping from its start to the start of the workload's first task, the workload from there
+    to the next operation's start."""
+    order = [task["name"] for task in timer["tasks"]]
+    clock = {task["name"]: task["clock"] for task in timer["tasks"]}
+    mains = {task["name"].split(" ", 1)[0]: task for task in timer["tasks"] if task["name"].endswith(" main")}
+    pings, ours, outcomes = [], [], []
+    for index in range(1, operations + 1):
+        ping = f"op{index} ping"
+        following = f"op{index + 1} ping" if index < operations else "bench end"
+        first_of_ours = order[order.index(ping) + 1]
+        pings.append(clock[first_of_ours] - clock[ping])
+        ours.append(clock[following] - clock[first_of_ours])
+        outcomes.append(mains.get(f"op{index}", {}))
+    return pings, ours, outcomes
+
+
+def run_paired(bench: Bench, workload: Workload, operations: int) -> tuple[list[float], list[float], list[str]]:
+    """One ansible-playbook process of :func:`paired_playbook` (the workload shipped as a module): (ping's
+    durations, the workload's, what went wrong)."""
+    path = bench.workdir / f"paired-{workload.key}.yml"
+    path.write_text(yaml.safe_dump(paired_playbook(workload, operations), sort_keys=False))
+    timer_out = bench.workdir / f"paired-{workload.key}.timer.json"
+    timer_out.unlink(missing_ok=True)
+    completed = subprocess.run(
+        [bench.ansible_playbook, "-i", "localhost,", "-c", "local", str(path)],
+        env=bench.environment(OPENSHIFT_OPS_BENCH_TIMER_OUT=str(timer_out), OPENSHIFT_OPS_IMAGES_IN_PROCESS="false"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0 or not timer_out.exists():
+        return [], [], [f"rc={completed.returncode}: {completed.stdout[-1500:]} {completed.stderr[-800:]}"]
+    pings, ours, outcomes = paired_durations(json.loads(timer_out.read_text()), operations)
+    wrong = [
+        f"op{index}: {outcome.get('status')} changed={outcome.get('changed')} {outcome.get('msg', '')}"
+        for index, outcome in enumerate(outcomes, start=1)
+        if outcome.get("status") != "ok" or outcome.get("changed") is not False
+    ]
+    return pings, ours, wrong
+
+
 def run_commands(bench: Bench, run: Run, operations: int) -> None:
     """Each operation's commands as separate processes, each fed the previous one's output (a shell pipeline);
     ``>{file}`` sends a command's output to the operation's file instead."""

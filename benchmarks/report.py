@@ -57,6 +57,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         met = value is not None and value <= limit
         found.append({"target": name, "value": value, "limit": limit, "unit": unit, "met": met})
 
+    paired = {row["module"]: row.get("ratio") for row in results.get("paired", []) if not row["wrong_count"]}
     for module in MODULES:
         same_in = _median(_find(latency, "in_process", module, False))
         change_in = _median(_find(latency, "in_process", module, True))
@@ -64,7 +65,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if ping:
             add(f"{module}, in process, no change ≤ 0.35 × ping", same_in and same_in / ping, 0.35)
             add(f"{module}, in process, a change ≤ 0.45 × ping", change_in and change_in / ping, 0.45)
-            add(f"{module}, shipped module, no change ≤ 1.2 × ping", same_module and same_module / ping, 1.2)
+            if module in paired:
+                add(f"{module}, shipped module, no change ≤ 1.2 × ping (side by side)", paired[module], 1.2)
+            else:
+                add(f"{module}, shipped module, no change ≤ 1.2 × ping", same_module and same_module / ping, 1.2)
         for change in (False, True):
             ours = _median(_find(latency, "in_process", module, change))
             theirs = _median(_find(latency, "k8s", module, change))
@@ -397,6 +401,7 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
                 f"{row['our_imports'] * 1000:.0f} ms | {row['other_imports'] * 1000:.0f} ms | {heaviest} |"
             )
         lines.append("")
+    lines += paired_section(results.get("paired", []))
     profiles = results.get("profiles", {})
     if profiles:
         lines += ["## Where the time goes", ""]
@@ -404,6 +409,34 @@ def markdown(results: dict[str, Any], chart: str | None) -> str:
         for module, profile in profiles.items():
             lines += [f"### {module}", "", "```", profile["text"].strip(), "```", ""]
     return "\n".join(lines) + "\n"
+
+
+def paired_section(rows: list[dict[str, Any]]) -> list[str]:
+    """Each shipped module with nothing to change timed next to ``ping`` in the same process."""
+    if not rows:
+        return []
+    lines = [
+        "## The shipped module next to ping",
+        "",
+        "The latency rows of `ping` and of a shipped module are measured minutes apart, and this machine's speed "
+        "drifts by more than the difference the target is about (`ping` alone took 0.276 s in one run of "
+        "2026-12-07, 0.317 s in the next). Here each operation of one `ansible-playbook` process is a `ping` and "
+        "then the module's no-change task, so both meet the same moment; the ratio is of their medians (the "
+        "target's figure), with the 10th and 90th percentiles of the per-operation ratios.",
+        "",
+        "| module | operations | ping | shipped, no change | ratio | per-operation p10 – p90 | outcome |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        outcome = "as expected" if not row["wrong_count"] else f"**{row['wrong_count']} wrong**: {row['wrong'][:1]}"
+        if "ratio" not in row:
+            lines.append(f"| {row['module']} | – | – | – | – | – | {outcome} |")
+            continue
+        lines.append(
+            f"| {row['module']} | {row['n']} | {row['ping']:.3f} s | {row['ours']:.3f} s | {row['ratio']:.2f} × | "
+            f"{row['ratio_p10']:.2f} – {row['ratio_p90']:.2f} | {outcome} |"
+        )
+    return [*lines, ""]
 
 
 def chart(results: dict[str, Any], path: Path) -> bool:

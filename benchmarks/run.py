@@ -342,6 +342,34 @@ def shipped_profiles(bench: Bench, found: list[workloads.Workload], runs: int) -
     return rows
 
 
+def paired(bench: Bench, found: list[workloads.Workload], rounds: int, operations: int) -> list[dict[str, Any]]:
+    """Each shipped module with nothing to change, next to ``ping`` in the same process (measure.paired_playbook):
+    the ratio of their medians, which drift of the machine's speed between the latency rows does not move."""
+    rows = []
+    shipped = [w for w in found if w.tool == "module" and not w.change and w.tasks is not None]
+    collected = {workload.key: ([], [], []) for workload in shipped}
+    for number in range(rounds):
+        for workload in shipped:
+            log(f"paired round {number + 1}/{rounds}: {workload.module} next to ping")
+            pings, ours, wrong = measure.run_paired(bench, workload, operations)
+            for into, values in zip(collected[workload.key], (pings, ours, wrong), strict=True):
+                into.extend(values)
+    for workload in shipped:
+        pings, ours, wrong = collected[workload.key]
+        row: dict[str, Any] = {"module": workload.module, "wrong_count": len(wrong), "wrong": wrong[:3]}
+        if pings and ours:
+            row |= {
+                "n": len(ours),
+                "ping": statistics.median(pings),
+                "ours": statistics.median(ours),
+                "ratio": statistics.median(ours) / statistics.median(pings),
+                "ratio_p10": measure.spread([o / p for p, o in zip(pings, ours, strict=True)])["p10"],
+                "ratio_p90": measure.spread([o / p for p, o in zip(pings, ours, strict=True)])["p90"],
+            }
+        rows.append(row)
+    return rows
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one round of 5 operations, scale at a tenth")
@@ -436,6 +464,7 @@ def other_sections(
     results["latency"] = latency(bench, found, results["rounds"], results["operations"])
     results["profiles"] = profiles(bench, names, found)
     results["shipped"] = shipped_profiles(bench, found, 3 if args.quick else 10)
+    results["paired"] = paired(bench, found, results["rounds"], results["operations"])
     debug = report._median(report._find(results["latency"], "debug"))
     results["profile_note"] = (
         f"An in-process task is Ansible's own per-task cost (an action that runs on the controller, "

@@ -18,8 +18,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 import fleet
 import floor
+import measure
 import report
 import request_floor
+import workloads
 from fleet_jobs import GROUP, Cluster, inventory_document
 
 REPO = Path(__file__).resolve().parents[3]
@@ -286,3 +288,40 @@ def test_the_report_gives_both_floors_targets_and_what_no_module_can_leave_out()
     ]
     assert report.unavoidable_note(results)[-2] == "| 1 | 1.41 × | 1.18 × | 2.61 s (fastest 2.50) | 500, 300 | 0.25 × |"
     assert report.unavoidable_note({"ratios": {}}) == []
+
+
+def test_paired_durations_split_each_operation_at_the_modules_first_task() -> None:
+    names = ["op0 ping", "op0 main", "op1 ping", "op1 main", "op2 ping", "op2 main", "bench end"]
+    clocks = [0.0, 0.3, 0.7, 1.0, 1.4, 1.8, 2.1]
+    timer = {
+        "tasks": [
+            {"name": name, "clock": clock, "status": "ok", "changed": False}
+            for name, clock in zip(names, clocks, strict=True)
+        ]
+    }
+    pings, ours, outcomes = measure.paired_durations(timer, 2)
+    assert pings == pytest.approx([0.3, 0.4])
+    assert ours == pytest.approx([0.4, 0.3])
+    assert [outcome["name"] for outcome in outcomes] == ["op1 main", "op2 main"]
+    playbook = measure.paired_playbook(
+        workloads.Workload("w", "module", "image_tag", False, tasks=lambda _i: [{"name": "main", "x.y": {}}]), 1
+    )
+    assert [task["name"] for task in playbook[0]["tasks"]] == [*names[:4], "bench end"]
+
+
+def test_the_shipped_target_takes_the_side_by_side_ratio_when_there_is_one() -> None:
+    latency = [
+        {"tool": "ping", "module": "", "change": False, "median": 0.25},
+        {"tool": "module", "module": "image_tag", "change": False, "median": 0.35},
+    ]
+    paired = [{"module": "image_tag", "wrong_count": 0, "ratio": 1.15}]
+
+    def shipped_image_tag(results: dict[str, Any]) -> list[dict[str, Any]]:
+        return [t for t in report.targets(results) if t["target"].startswith("image_tag, shipped")]
+
+    shipped = shipped_image_tag({"latency": latency})
+    assert [(t["value"], t["met"]) for t in shipped] == [(pytest.approx(1.4), False)]
+    shipped = shipped_image_tag({"latency": latency, "paired": paired})
+    assert [(t["target"], t["value"], t["met"]) for t in shipped] == [
+        ("image_tag, shipped module, no change ≤ 1.2 × ping (side by side)", 1.15, True)
+    ]
