@@ -235,7 +235,7 @@ credential_checks:
     - Result of O(validate_credentials), one item per registry key checked, that is per entry this run writes (adds
       or changes).
     - Empty when the secret already holds every given entry as it would be written; no registry was asked then.
-  returned: when O(validate_credentials=true)
+  returned: when O(validate_credentials=true) and O(state=present) (a deletion asks no registry)
   type: list
   elements: dict
   contains:
