@@ -59,6 +59,10 @@ RECAP = re.compile(
     re.MULTILINE,
 )
 ARGUMENTS_FLOOR = "floor, arguments"
+# a run starts once the CPUs are less busy than this for a second, or after the timeout
+QUIET_CPU = 0.25
+REPEATS = 3  # no-change runs of ours and of each floor at each forks, in turn; the median is reported
+QUIET_TIMEOUT = 60.0
 LINEAR_TOLERANCE = 1.2  # the largest fleet's time per host at most this times the smallest's
 FLOOR_TARGET = 1.2
 
@@ -344,6 +348,31 @@ def environment(bench: Bench) -> dict[str, str]:
     return env
 
 
+def cpu_busy(stat_lines: tuple[str, str]) -> float:
+    """The share of CPU time not idle between two readings of /proc/stat's first line."""
+    before, after = ([int(value) for value in line.split()[1:]] for line in stat_lines)
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])  # idle and iowait
+    return 1.0 - idle / total if total > 0 else 0.0
+
+
+def _stat_line() -> str:
+    with open("/proc/stat", encoding="ascii") as stat:
+        return stat.readline()
+
+
+def wait_for_quiet(*, limit: float = QUIET_CPU, seconds: float = QUIET_TIMEOUT) -> float:
+    """Wait until the CPUs are mostly idle for a second (the sandboxes' controllers done with what the last run
+    wrote), at most ``seconds``: a run then pays for its own work only. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        first = _stat_line()
+        time.sleep(1.0)
+        if cpu_busy((first, _stat_line())) < limit:
+            break
+    return time.monotonic() - started
+
+
 def run_playbook(bench: Bench, fleet: Fleet, playbook: Path, size: int, forks: int, **extra: Any) -> dict[str, Any]:
     """One ansible-playbook process over the ``size``-host inventory: wall seconds and the per-host recap."""
     vars_file = fleet.extra_vars_file
@@ -351,6 +380,7 @@ def run_playbook(bench: Bench, fleet: Fleet, playbook: Path, size: int, forks: i
         vars_file = fleet.workdir / f"extra-{secrets.token_hex(3)}.json"
         vars_file.touch(mode=0o600)
         vars_file.write_text(json.dumps(fleet.extra_vars | extra), encoding="utf-8")
+    quiet_after = wait_for_quiet()
     command = [
         bench.ansible_playbook, "-i", str(fleet.inventories[size]), "-f", str(forks), "-e", f"@{vars_file}",
         "--vault-password-file", str(fleet.vault_file), str(playbook),
@@ -362,6 +392,7 @@ def run_playbook(bench: Bench, fleet: Fleet, playbook: Path, size: int, forks: i
     seconds = time.monotonic() - started
     return {
         "seconds": seconds,
+        "quiet_after": quiet_after,
         "rc": completed.returncode,
         "counts": recap_counts(completed.stdout),
         "tail": completed.stdout[-1500:] + completed.stderr[-800:],
@@ -393,9 +424,25 @@ def run_slices(fleet: Fleet, slices: int, root: Path) -> dict[str, Any]:
     return {"seconds": seconds, "rc": max(job.rc or 0 for job in jobs), "counts": counts, "tail": ""}
 
 
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median seconds among repeats of the same run, with every repeat's seconds and recap (a repeat
+    with a wrong outcome makes the row wrong)."""
+    chosen = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    return chosen | {"repeats": [run["seconds"] for run in runs], "repeat_counts": [run["counts"] for run in runs]}
+
+
 def measured(run: dict[str, Any], hosts: list[Host], *, converge: bool | None) -> dict[str, Any]:
-    wrong = problems(run["counts"], [host.name for host in hosts], converge=converge)
+    names = [host.name for host in hosts]
+    wrong = [
+        problem
+        for counts in run.get("repeat_counts", [run["counts"]])
+        for problem in problems(counts, names, converge=converge)
+    ]
     row = {"seconds": run["seconds"], "hosts": len(hosts), "wrong": wrong[:5], "wrong_count": len(wrong)}
+    if len(run.get("repeats", [])) > 1:
+        row["repeats"] = run["repeats"]
+    if run.get("quiet_after") is not None:
+        row["waited_for_quiet"] = run["quiet_after"]
     if wrong:
         row["tail"] = run["tail"]
     return row
@@ -493,18 +540,16 @@ def fleet_section(bench: Bench, first: sandbox_support.Sandbox, quick: bool, log
             record(
                 "converge", "ours", forks, total, run_playbook(bench, fleet, ours_playbook, total, forks), converge=True
             )
-            record(
-                "no change",
-                "ours",
-                forks,
-                total,
-                run_playbook(bench, fleet, ours_playbook, total, forks),
-                converge=False,
-            )
-            floor_run = run_playbook(bench, fleet, floor_playbook, total, forks)
-            record("no change", "floor", forks, total, floor_run, converge=None)
-            arguments_run = run_playbook(bench, fleet, arguments_playbook, total, forks)
-            record("no change", ARGUMENTS_FLOOR, forks, total, arguments_run, converge=None)
+            # ours and both floors in turn, so that a slow spell of the machine falls on all three alike
+            compared = {"ours": ours_playbook, "floor": floor_playbook, ARGUMENTS_FLOOR: arguments_playbook}
+            repeated: dict[str, list[dict[str, Any]]] = {tool: [] for tool in compared}
+            for _repeat in range(1 if quick else REPEATS):
+                for tool, playbook in compared.items():
+                    repeated[tool].append(run_playbook(bench, fleet, playbook, total, forks))
+            for tool, tool_runs in repeated.items():
+                converge = False if tool == "ours" else None
+                record("no change", tool, forks, total, median_run(tool_runs), converge=converge)
+            floor_run = repeated["floor"][0]
             result.setdefault("request_floor", {})[str(forks)] = reads_alone(fleet, forks, log)
             if result["tasks_per_host"] is None and floor_run["counts"]:
                 result["tasks_per_host"] = max(count["ok"] for count in floor_run["counts"].values())

@@ -153,7 +153,11 @@ def fleet_section(fleet: dict[str, Any]) -> list[str]:
         "that the summary tasks template the same fields. **Converge** starts from nothing: no project secret, no "
         "link, the seeded global pull secret. **Slices**: AWX-style job slicing, hosts distributed round-robin, "
         f"each slice transmitted by ansible-runner to an `ansible-runner worker` process of its own, all at once, "
-        f"{fleet['slice_forks']} forks each, then processed into events; the time is the whole of it.",
+        f"{fleet['slice_forks']} forks each, then processed into events; the time is the whole of it. Each "
+        "`ansible-playbook` run starts once the CPUs have been less than 25 % busy for a second (at most 60 s of "
+        "waiting), so that the sandboxes' controllers have finished with what the run before wrote. The no-change "
+        "runs of ours and of both floors at each forks are repeated in turn (ours, floor, floor given the "
+        "arguments, three times): the table gives the median and each repeat.",
         "",
         "| run | tool | forks | hosts | seconds | per host | per host-task | outcome |",
         "|---|---|---|---|---|---|---|---|",
@@ -162,6 +166,8 @@ def fleet_section(fleet: dict[str, Any]) -> list[str]:
         per_host = row["seconds"] / row["hosts"]
         per_task = f"{per_host / tasks:.4f}" if tasks else "–"
         outcome = "as expected" if not row["wrong_count"] else f"**{row['wrong_count']} wrong**: {row['wrong'][:2]}"
+        if row.get("repeats"):
+            outcome += f" (median of {', '.join(f'{value:.1f}' for value in row['repeats'])})"
         lines.append(
             f"| {row['what']} | {row['tool']} | {row['forks']} | {row['hosts']} | {row['seconds']:.1f} | "
             f"{per_host:.3f} | {per_task} | {outcome} |"

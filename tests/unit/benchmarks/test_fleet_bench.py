@@ -325,3 +325,27 @@ def test_the_shipped_target_takes_the_side_by_side_ratio_when_there_is_one() -> 
     assert [(t["target"], t["value"], t["met"]) for t in shipped] == [
         ("image_tag, shipped module, no change ≤ 1.2 × ping (side by side)", 1.15, True)
     ]
+
+
+def test_cpu_busy_is_the_share_of_time_not_idle_between_two_readings() -> None:
+    before = "cpu  100 0 100 700 100 0 0 0 0 0"
+    after = "cpu  150 0 150 1000 100 0 0 0 0 0"  # 100 busy, 300 idle
+    assert fleet.cpu_busy((before, after)) == pytest.approx(0.25)
+    assert fleet.cpu_busy((before, before)) == 0.0
+
+
+def test_the_median_of_repeats_keeps_every_repeats_seconds_and_problems() -> None:
+    hosts = [fleet.Host("a-001", 0, ("ns",))]
+    fine = {"a-001": {"ok": 11, "changed": 0, "unreachable": 0, "failed": 0}}
+    failed = {"a-001": {"ok": 5, "changed": 0, "unreachable": 0, "failed": 1}}
+    runs = [
+        {"seconds": 3.0, "counts": fine, "tail": ""},
+        {"seconds": 1.0, "counts": failed, "tail": "boom"},
+        {"seconds": 2.0, "counts": fine, "tail": ""},
+    ]
+    chosen = fleet.median_run(runs)
+    assert chosen["seconds"] == 2.0
+    assert chosen["repeats"] == [3.0, 1.0, 2.0]
+    row = fleet.measured(chosen, hosts, converge=False)
+    assert row["repeats"] == [3.0, 1.0, 2.0]
+    assert row["wrong_count"] == 1
