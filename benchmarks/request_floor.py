@@ -70,7 +70,8 @@ def host_tasks(reach: Reach, namespaces: tuple[str, ...], secret: str) -> list[l
     return [project_items, [(reach, [PULL_SECRET])]]
 
 
-def _context(reach: Reach) -> ssl.SSLContext:
+def tls_context(reach: Reach) -> ssl.SSLContext:
+    """A new TLS context that trusts the cluster's CA, with the client certificate when the reach has one."""
     context = ssl.create_default_context(cadata=reach.ca_pem)
     if reach.certificate_pem and reach.key_pem:
         with tempfile.TemporaryDirectory() as directory:
@@ -86,7 +87,7 @@ def read_item(item: tuple[Reach, list[str]]) -> None:
     """One item of a task as a fresh worker sends it: a new TLS context and connection, then its GETs."""
     reach, paths = item
     server = urlsplit(reach.server)
-    connection = http.client.HTTPSConnection(server.hostname or "", server.port or 443, context=_context(reach))
+    connection = http.client.HTTPSConnection(server.hostname or "", server.port or 443, context=tls_context(reach))
     headers = {"Accept": "application/json"}
     if reach.token:
         headers["Authorization"] = f"Bearer {reach.token}"

@@ -358,13 +358,14 @@ def paired(bench: Bench, found: list[workloads.Workload], rounds: int, operation
         pings, ours, wrong = collected[workload.key]
         row: dict[str, Any] = {"module": workload.module, "wrong_count": len(wrong), "wrong": wrong[:3]}
         if pings and ours:
+            per_operation = measure.spread([o / p for p, o in zip(pings, ours, strict=True)])
             row |= {
                 "n": len(ours),
                 "ping": statistics.median(pings),
                 "ours": statistics.median(ours),
                 "ratio": statistics.median(ours) / statistics.median(pings),
-                "ratio_p10": measure.spread([o / p for p, o in zip(pings, ours, strict=True)])["p10"],
-                "ratio_p90": measure.spread([o / p for p, o in zip(pings, ours, strict=True)])["p90"],
+                "ratio_p10": per_operation["p10"],
+                "ratio_p90": per_operation["p90"],
             }
         rows.append(row)
     return rows

@@ -7,36 +7,28 @@ tool's 500-tag task can take on this machine."""
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
-import ssl
 import statistics
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+from request_floor import reach_from_kubeconfig, tls_context
 
 
 class BareClient:
     """Bearer-token JSON requests to one API server, a kept-alive connection per thread."""
 
     def __init__(self, kubeconfig: str) -> None:
-        config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
-        cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
-        server = urlsplit(cluster["server"])
+        reach = reach_from_kubeconfig(kubeconfig)
+        server = urlsplit(reach.server)
         self._host, self._port = server.hostname or "", server.port or 443
-        with tempfile.NamedTemporaryFile("wb", suffix=".crt") as authority:
-            authority.write(base64.b64decode(cluster["certificate-authority-data"]))
-            authority.flush()
-            self._context = ssl.create_default_context(cafile=authority.name)
+        self._context = tls_context(reach)
         self._headers = {
-            "Authorization": f"Bearer {user['token']}",
+            "Authorization": f"Bearer {reach.token}",
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
