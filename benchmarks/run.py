@@ -378,7 +378,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--operations", type=int, help="timed operations per process (default 20)")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-fleet", action="store_true", help="leave out the fleet runbook over two sandboxes")
-    parser.add_argument("--fleet-only", action="store_true", help="only the fleet runbook section")
+    parser.add_argument(
+        "--fleet-only",
+        action="store_true",
+        help="only the fleet runbook section, written into the day's earlier results (their other sections stay)",
+    )
     parser.add_argument("--render", metavar="JSON", help="only write the report and chart of an earlier run")
     args = parser.parse_args(argv)
     if args.skip_fleet and args.fleet_only:
@@ -451,9 +455,24 @@ def main(argv: list[str] | None = None) -> int:
                 clean_up(admin, namespaces)
     results["load_after"] = os.getloadavg()[0]
 
-    (RESULTS / f"{date}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    day_file = RESULTS / f"{date}.json"
+    if args.fleet_only and day_file.exists():
+        results = with_earlier_sections(results, json.loads(day_file.read_text(encoding="utf-8")))
+    day_file.write_text(json.dumps(results, indent=2, default=str) + "\n")
     write_report(results)
     return 0 if all(results.get("paths_checked", {}).values()) else 1
+
+
+def with_earlier_sections(fleet_run: dict[str, Any], earlier: dict[str, Any]) -> dict[str, Any]:
+    """A ``--fleet-only`` run written over the same day's earlier run: its fleet section replaces the earlier one,
+    which is kept as ``fleet_earlier_run``, and every other section of the earlier run stays, so the day's report
+    still has them."""
+    merged = dict(earlier)
+    if "fleet" in earlier:
+        merged["fleet_earlier_run"] = earlier["fleet"]
+    merged["fleet"] = fleet_run["fleet"]
+    merged["fleet_load"] = {"before": fleet_run["load_before"], "after": fleet_run["load_after"]}
+    return merged
 
 
 def other_sections(

@@ -94,9 +94,13 @@ def run_operation(
     check_mode: bool,
     want_diff: bool,
     hide: Callable[[Iterable[str]], None],
+    keep_client: bool = False,
 ) -> Report:
     """Build the request (every option checked, nothing connected yet), hide its secrets, connect, run the core;
     typed errors become a failed report, anything else propagates.
+
+    ``keep_client``: connect with the client an earlier run in this process made for the same cluster, if any
+    (``kube_client.kept_client_for``), as the in-process path does for the items of a loop.
 
     The connection's own warnings (verification turned off, plain HTTP) come first, failed or not."""
     connection_warnings: list[str] = []
@@ -105,7 +109,7 @@ def run_operation(
         # checked before anything reads a kubeconfig or runs an exec plugin
         connection = ConnectionOptions.from_params(params)
         hide(interface.secret_values(request))
-        client = kube_client.client_for(connection, hide)
+        client = (kube_client.kept_client_for if keep_client else kube_client.client_for)(connection, hide)
         connection_warnings = list(client.config.warnings)
         outcome = interface.apply(client, request, RunContext(check_mode=check_mode, want_diff=want_diff, hide=hide))
     except PartialChangeError as error:

@@ -42,7 +42,10 @@ def run_in_process(
     environment: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Validate ``args`` (the task's module arguments, ``module_defaults`` included) and run the module's core
-    under the task's ``environment``; return the task result, masked as ``AnsibleModule`` masks it."""
+    under the task's ``environment``; return the task result, masked as ``AnsibleModule`` masks it.
+
+    The client is kept for the next run in this process (the next item of a loop, in the same worker) when that
+    run reaches the same cluster the same way."""
     plain_args = plain_data(dict(args))
     no_log_values: set[str] = set()
     with task_environment(environment):
@@ -62,7 +65,9 @@ def run_in_process(
                 {"failed": True, "msg": failure}, params, warnings, deprecations, no_log_values=no_log_values
             )
         try:
-            report = run_operation(interface, params, check_mode=check_mode, want_diff=diff, hide=no_log_values.update)
+            report = run_operation(
+                interface, params, check_mode=check_mode, want_diff=diff, hide=no_log_values.update, keep_client=True
+            )
         except Exception as error:  # a shipped module would crash with a traceback: report it, masked, instead
             unexpected = {
                 "failed": True,

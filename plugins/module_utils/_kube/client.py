@@ -558,3 +558,29 @@ def client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], None]
     client = KubeClient(config)
     client.on_new_secrets = hide
     return client
+
+
+# How many connections ``kept_client_for`` keeps: a loop's items reach one cluster, seldom a few.
+KEPT_CLIENTS = 4
+_kept_clients: dict[ClusterConfig, KubeClient] = {}
+
+
+def kept_client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], None]) -> KubeClient:
+    """``client_for``, reusing the client an earlier run in this process made for the same configuration: its TLS
+    context and its open connection. The items of a loop run one after another in one forked worker, and each
+    would otherwise build the context and handshake again.
+
+    The configuration is still resolved and its secrets hidden on every run, so a kubeconfig or token that
+    changed between items gets a client of its own. A configuration with an exec plugin is never kept: its client
+    replaces the credential as it expires, which a later run must get from the plugin itself."""
+    config = resolve_cluster_config(options)
+    hide(config.secret_values())
+    client = None if config.refresh_credentials is not None else _kept_clients.pop(config, None)
+    if client is None:
+        client = KubeClient(config)
+    if config.refresh_credentials is None:
+        _kept_clients[config] = client  # the most recently used last
+        while len(_kept_clients) > KEPT_CLIENTS:
+            _kept_clients.pop(next(iter(_kept_clients))).close()
+    client.on_new_secrets = hide
+    return client

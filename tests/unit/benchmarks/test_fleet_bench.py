@@ -349,3 +349,16 @@ def test_the_median_of_repeats_keeps_every_repeats_seconds_and_problems() -> Non
     row = fleet.measured(chosen, hosts, converge=False)
     assert row["repeats"] == [3.0, 1.0, 2.0]
     assert row["wrong_count"] == 1
+
+
+def test_a_fleet_only_run_keeps_the_days_other_sections_and_the_earlier_fleet() -> None:
+    import run  # noqa: PLC0415 - the bench's entry point, only for this test
+
+    earlier = {"date": "2026-12-07", "latency": [{"workload": "ping"}], "fleet": {"hosts": 100, "runs": ["first"]}}
+    fleet_run = {"fleet": {"hosts": 100, "runs": ["again"]}, "load_before": 0.5, "load_after": 1.5}
+    merged = run.with_earlier_sections(fleet_run, earlier)
+    assert merged["latency"] == earlier["latency"]
+    assert merged["fleet"] == {"hosts": 100, "runs": ["again"]}
+    assert merged["fleet_earlier_run"] == {"hosts": 100, "runs": ["first"]}
+    assert merged["fleet_load"] == {"before": 0.5, "after": 1.5}
+    assert earlier["fleet"] == {"hosts": 100, "runs": ["first"]}  # the earlier results are not changed in place

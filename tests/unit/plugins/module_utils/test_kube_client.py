@@ -36,6 +36,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._http.transpo
     TunnelRefusedError,
     basic_auth_value,
 )
+from ansible_collections.openshift_ops.images.plugins.module_utils._kube import client as kube_client
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.api_errors import (
     ApiPath,
     RequestContext,
@@ -49,6 +50,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.client 
     KubeClient,
     build_ssl_context,
     client_for,
+    kept_client_for,
     parse_status,
     retry_safe,
 )
@@ -562,3 +564,66 @@ def test_client_for_hides_every_secret_it_reads() -> None:
     assert "refreshed-token" in hidden
     assert client.config.request_timeout == 3.0
     assert client.connections_opened == 0
+
+
+@pytest.fixture
+def no_kept_clients(monkeypatch: pytest.MonkeyPatch) -> dict[ClusterConfig, KubeClient]:
+    kept: dict[ClusterConfig, KubeClient] = {}
+    monkeypatch.setattr(kube_client, "_kept_clients", kept)
+    return kept
+
+
+def test_kept_client_is_reused_for_the_same_cluster_and_still_hides_its_secrets(
+    no_kept_clients: dict[ClusterConfig, KubeClient],
+) -> None:
+    first_hidden: set[str] = set()
+    second_hidden: set[str] = set()
+    options = ConnectionOptions(host="https://h:6443", username="dev", password="pw")
+    first = kept_client_for(options, first_hidden.update)
+    second = kept_client_for(options, second_hidden.update)
+    assert second is first
+    # each run masks with its own no_log values: the second is told the secrets again, and told refreshed ones
+    assert second_hidden == first_hidden == {"pw", basic_auth_value("dev", "pw")}
+    second.on_new_secrets(["refreshed-token"])
+    assert "refreshed-token" in second_hidden
+    assert "refreshed-token" not in first_hidden
+
+
+def test_kept_client_is_not_shared_between_clusters_or_credentials(
+    no_kept_clients: dict[ClusterConfig, KubeClient],
+) -> None:
+    base = kept_client_for(ConnectionOptions(host="https://h:6443", api_key="a"), lambda _values: None)
+    other_token = kept_client_for(ConnectionOptions(host="https://h:6443", api_key="b"), lambda _values: None)
+    other_server = kept_client_for(ConnectionOptions(host="https://g:6443", api_key="a"), lambda _values: None)
+    assert len({id(base), id(other_token), id(other_server)}) == 3
+    assert kept_client_for(ConnectionOptions(host="https://h:6443", api_key="a"), lambda _values: None) is base
+
+
+def test_kept_clients_are_bounded_and_the_least_recently_used_is_closed(
+    no_kept_clients: dict[ClusterConfig, KubeClient],
+) -> None:
+    clients = [
+        kept_client_for(ConnectionOptions(host=f"https://h{number}:6443"), lambda _values: None)
+        for number in range(kube_client.KEPT_CLIENTS)
+    ]
+    assert kept_client_for(ConnectionOptions(host="https://h0:6443"), lambda _values: None) is clients[0]
+    closed: list[KubeClient] = []
+    for client in clients:
+        client.close = lambda client=client: closed.append(client)  # type: ignore[method-assign]
+    kept_client_for(ConnectionOptions(host="https://another:6443"), lambda _values: None)
+    assert closed == [clients[1]]  # h0 was used again since, so h1 is the oldest
+    assert len(no_kept_clients) == kube_client.KEPT_CLIENTS
+
+
+def test_a_client_with_an_exec_plugin_is_never_kept(
+    no_kept_clients: dict[ClusterConfig, KubeClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refresh() -> Any:
+        raise AssertionError("not run here")
+
+    config = ClusterConfig(server="https://h:6443", token="t", refresh_credentials=refresh)
+    monkeypatch.setattr(kube_client, "resolve_cluster_config", lambda _options: config)
+    first = kept_client_for(ConnectionOptions(), lambda _values: None)
+    second = kept_client_for(ConnectionOptions(), lambda _values: None)
+    assert first is not second
+    assert no_kept_clients == {}

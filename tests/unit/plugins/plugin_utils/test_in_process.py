@@ -104,7 +104,8 @@ def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
     def stand_in(options: ConnectionOptions, hide: Any) -> object:
         return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
-    monkeypatch.setattr(kube_client, "client_for", stand_in)
+    monkeypatch.setattr(kube_client, "client_for", stand_in)  # the shipped path
+    monkeypatch.setattr(kube_client, "kept_client_for", stand_in)  # the in-process path
 
 
 def shipped(args: dict[str, Any], *, check: bool = False, diff: bool = False) -> dict[str, Any]:

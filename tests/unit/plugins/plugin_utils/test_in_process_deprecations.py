@@ -96,7 +96,8 @@ def fresh_module_state(monkeypatch: pytest.MonkeyPatch) -> None:
     def stand_in(options: object, hide: Any) -> object:
         return SimpleNamespace(config=ClusterConfig(server="https://api.example.com:6443"))
 
-    monkeypatch.setattr(kube_client, "client_for", stand_in)
+    monkeypatch.setattr(kube_client, "client_for", stand_in)  # the shipped path
+    monkeypatch.setattr(kube_client, "kept_client_for", stand_in)  # the in-process path
 
 
 def shipped_module_deprecations(args: dict[str, Any]) -> list[dict[str, Any]]:
