@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ansible.module_utils.common.parameters import remove_values
@@ -41,12 +40,11 @@ class RunContext(NamedTuple):
     hide: Callable[[Iterable[str]], None] = lambda _values: None
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """What a module run returns: its result (``changed`` and every return value) and the warnings to show."""
 
     result: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
+    warnings: Sequence[str] = ()
 
 
 RequestT = TypeVar("RequestT")
@@ -78,8 +76,7 @@ class ModuleInterface(NamedTuple, Generic[RequestT]):
         }
 
 
-@dataclass
-class Report:
+class Report(NamedTuple):
     """The end of a run: the result (with ``msg`` when it failed) and the warnings, before any masking."""
 
     result: dict[str, Any]

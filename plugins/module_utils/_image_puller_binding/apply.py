@@ -7,10 +7,8 @@ talks to the API server.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
@@ -46,15 +44,20 @@ POLL_SECONDS = 0.5
 WRITE_ATTEMPTS = 5
 
 
-@dataclass
 class _SubjectReport:
-    subject: Subject
-    action: str = ""
-    bindings: list[str] = field(default_factory=list)
-    exists: bool | None = None
-    allowed: bool | None = None
-    reason: str | None = None
-    granted_by: list[str] | None = None
+    """What became of one subject, filled in as the run goes (a plain class: a dataclass is compiled on every run
+    of the shipped module)."""
+
+    __slots__ = ("action", "allowed", "bindings", "exists", "granted_by", "reason", "subject")
+
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+        self.action = ""
+        self.bindings: list[str] = []
+        self.exists: bool | None = None
+        self.allowed: bool | None = None
+        self.reason: str | None = None
+        self.granted_by: list[str] | None = None
 
     def as_result(self) -> dict[str, Any]:
         result = self.subject.as_result() | {"action": self.action, "bindings": self.bindings}
@@ -423,7 +426,7 @@ def apply_image_puller_binding(client: KubeApi, request: PullerBindingRequest, r
     finds a subject still unable to pull.
     """
     namespace = validate_namespace_name(request.namespace or client.default_namespace, what="namespace")
-    request = dataclasses.replace(request, namespace=namespace)
+    request = request._replace(namespace=namespace)
     check_mode = run.check_mode
     warnings: list[str] = []
     warn = warnings.append

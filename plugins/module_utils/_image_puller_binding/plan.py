@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -49,8 +48,7 @@ DEFAULT_PROJECT_BINDINGS: Mapping[str, str] = {
 AUTOUPDATE_ANNOTATION = "rbac.authorization.kubernetes.io/autoupdate"
 
 
-@dataclass(frozen=True)
-class Removal:
+class Removal(NamedTuple):
     """A binding after subjects were taken out; ``delete`` when nothing is left and it may go."""
 
     binding: dict[str, Any]

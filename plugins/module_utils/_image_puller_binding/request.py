@@ -6,8 +6,7 @@ anything connects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     InvalidInputError,
@@ -20,8 +19,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names i
 from ansible_collections.openshift_ops.images.plugins.module_utils._rbac.authorization import Subject
 
 
-@dataclass(frozen=True)
-class PullerBindingRequest:
+class PullerBindingRequest(NamedTuple):
     namespace: str  # "": the kubeconfig context's, filled in when the run starts
     subjects: tuple[Subject, ...]
     role: str = "system:image-puller"

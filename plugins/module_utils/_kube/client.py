@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import random
 import ssl
 import sys
@@ -563,6 +564,7 @@ def client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], None]
 # How many connections ``kept_client_for`` keeps: a loop's items reach one cluster, seldom a few.
 KEPT_CLIENTS = 4
 _kept_clients: dict[ClusterConfig, KubeClient] = {}
+_kept_by_process: list[int] = []  # the process that made them: a forked child must not share its connections
 
 
 def kept_client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], None]) -> KubeClient:
@@ -575,6 +577,11 @@ def kept_client_for(options: ConnectionOptions, hide: Callable[[Iterable[str]], 
     replaces the credential as it expires, which a later run must get from the plugin itself."""
     config = resolve_cluster_config(options)
     hide(config.secret_values())
+    if _kept_by_process != [os.getpid()]:
+        # Made before a fork: their TLS sessions belong to the parent, and a second user of one breaks it. They are
+        # dropped, not closed, since closing would end the parent's connections too.
+        _kept_clients.clear()
+        _kept_by_process[:] = [os.getpid()]
     client = None if config.refresh_credentials is not None else _kept_clients.pop(config, None)
     if client is None:
         client = KubeClient(config)

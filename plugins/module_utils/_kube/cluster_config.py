@@ -6,12 +6,10 @@ checks each of its sources shares: the API server URL's form, and reading the fi
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import KubeAuthConfigError
@@ -24,8 +22,12 @@ if TYPE_CHECKING:
     from ansible_collections.openshift_ops.images.plugins.module_utils._kube.exec_credential import ExecCredential
 
 
-@dataclass(frozen=True)
-class ClusterConfig:
+# Never in a repr: the credentials, and the plugin that fetches them.
+_SECRET_FIELDS = frozenset({"token", "password", "client_key_data", "written_secrets", "refresh_credentials"})
+
+
+# A NamedTuple rather than a dataclass: a shipped module creates this class on every run (see _operation.py).
+class ClusterConfig(NamedTuple):
     """Everything the transport needs for one module run. PEM material is text; secrets stay out of ``repr``."""
 
     server: str
@@ -35,11 +37,11 @@ class ClusterConfig:
     ca_data: str | None = None
     ca_origin: str = "the system trust store"
     tls_server_name: str | None = None
-    token: str | None = field(default=None, repr=False)
+    token: str | None = None
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
     client_cert_data: str | None = None
-    client_key_data: str | None = field(default=None, repr=False)
+    client_key_data: str | None = None
     proxy: str | None = None
     no_proxy: str | None = None
     impersonate_user: str | None = None
@@ -51,10 +53,14 @@ class ClusterConfig:
     # What the task result's warnings say about this connection (verification turned off, plain HTTP).
     warnings: tuple[str, ...] = ()
     # Secrets as they were written where they came from (a kubeconfig dict is a module argument): for masking only.
-    written_secrets: tuple[str, ...] = field(default=(), repr=False)
+    written_secrets: tuple[str, ...] = ()
     # Runs the exec credential plugin (again), for the first credential and for those that expire (or are
     # refused) during a run.
-    refresh_credentials: Callable[[], ExecCredential] | None = field(default=None, repr=False, compare=False)
+    refresh_credentials: Callable[[], ExecCredential] | None = None
+
+    def __repr__(self) -> str:
+        shown = (f"{name}={getattr(self, name)!r}" for name in self._fields if name not in _SECRET_FIELDS)
+        return f"ClusterConfig({', '.join(shown)})"
 
     @property
     def credential_kind(self) -> str:
@@ -87,7 +93,7 @@ class ClusterConfig:
         if credential.client_certificate_data:
             changes["client_cert_data"] = credential.client_certificate_data
             changes["client_key_data"] = credential.client_key_data
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
 
 def proxy_secret_values(proxy: str | None) -> list[str]:

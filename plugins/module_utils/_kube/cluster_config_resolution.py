@@ -7,7 +7,6 @@ the task should warn about its connection.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -52,7 +51,7 @@ def resolve_cluster_config(
         config = config.with_exec_credential(config.refresh_credentials())
     if config.impersonate_groups and not config.impersonate_user:
         raise InvalidInputError("impersonate_groups needs impersonate_user: the API server only accepts both together")
-    return dataclasses.replace(config, warnings=transport_warnings(config))
+    return config._replace(warnings=transport_warnings(config))
 
 
 def _config_found(options: ConnectionOptions, environ: Mapping[str, str], service_account_dir: str) -> ClusterConfig:
@@ -120,7 +119,7 @@ def apply_options(config: ClusterConfig, options: ConnectionOptions) -> ClusterC
         changes["impersonate_groups"] = options.impersonate_groups
     if overridden and config.source != "module options":
         changes["source"] = f"{config.source} (overridden by the module options: {', '.join(overridden)})"
-    return dataclasses.replace(config, **changes)
+    return config._replace(**changes)
 
 
 def transport_warnings(config: ClusterConfig) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import dataclasses
 import functools
 import json
 import os
@@ -323,8 +322,7 @@ def _with_user_credentials(
             f"{where} uses auth-provider {name!r}, which this collection does not support; "
             "use an exec credential plugin (e.g. kubelogin) or a token from 'oc login'"
         )
-    return dataclasses.replace(
-        config,
+    return config._replace(
         token=token,
         username=username,
         password=password,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -77,8 +76,7 @@ def _create_after_delete(
     return client.create(collection, secret)
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(NamedTuple):
     """What every step of one run shares."""
 
     client: KubeApi

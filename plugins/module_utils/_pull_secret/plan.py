@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -124,18 +122,17 @@ def desired_secret(
     return created
 
 
-@dataclass(frozen=True)
-class PullSecretPlan:
+class PullSecretPlan(NamedTuple):
     """What to do with the Secret: ``create``, ``update``, ``recreate`` (delete + create) or ``none``."""
 
     action: str
     secret: dict[str, Any] | None
     before: dict[str, Any] | None
     after: dict[str, Any]
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    added: Sequence[str] = ()
+    updated: Sequence[str] = ()
+    removed: Sequence[str] = ()
+    warnings: Sequence[str] = ()
 
     secret_values: frozenset[str] = frozenset()  # every secret in the Secret read and in the one to write
 
@@ -211,9 +208,7 @@ def plan_pull_secret(
         )
 
     if existing is None:
-        return _with_secret_values(
-            existing, dataclasses.replace(unchanged, action="create", secret=new_secret(recreate=False))
-        )
+        return _with_secret_values(existing, unchanged._replace(action="create", secret=new_secret(recreate=False)))
 
     owner = _someone_elses(existing)
     if owner:
@@ -224,9 +219,7 @@ def plan_pull_secret(
     if not same_type:
         if not force:
             raise ClusterStateError(_type_conflict_message(where, existing.get("type"), secret_type))
-        return _with_secret_values(
-            existing, dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
-        )
+        return _with_secret_values(existing, unchanged._replace(action="recreate", secret=new_secret(recreate=True)))
 
     if before is not None and documents_equal(before, _stored_form(document, secret_type)):
         return _with_secret_values(existing, unchanged)
@@ -237,13 +230,9 @@ def plan_pull_secret(
                 f"the secret {where} is immutable, so its content cannot be changed; set force: true to delete and "
                 "re-create it"
             )
-        return _with_secret_values(
-            existing, dataclasses.replace(unchanged, action="recreate", secret=new_secret(recreate=True))
-        )
+        return _with_secret_values(existing, unchanged._replace(action="recreate", secret=new_secret(recreate=True)))
 
-    return _with_secret_values(
-        existing, dataclasses.replace(unchanged, action="update", secret=new_secret(recreate=False))
-    )
+    return _with_secret_values(existing, unchanged._replace(action="update", secret=new_secret(recreate=False)))
 
 
 def _someone_elses(existing: Mapping[str, Any]) -> str | None:
@@ -280,7 +269,7 @@ def _with_secret_values(existing: Mapping[str, Any] | None, plan: PullSecretPlan
             "(link_service_accounts can link each of them)"
         )
     values = secret_data_values(existing) | secret_data_values(plan.secret)
-    return dataclasses.replace(plan, secret_values=frozenset(values))
+    return plan._replace(secret_values=frozenset(values))
 
 
 def _stored_form(document: Mapping[str, Any], secret_type: str) -> Mapping[str, Any]:

@@ -6,8 +6,7 @@ anything connects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     InvalidInputError,
@@ -24,8 +23,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import validate_registry_key
 
 
-@dataclass(frozen=True)
-class PullSecretRequest:
+class PullSecretRequest(NamedTuple):
     """What the ``pull_secret`` module was asked to do."""
 
     name: str

@@ -9,8 +9,7 @@ imagestreams/layers``, §5.4) and the SubjectAccessReviews that ask. Shared by `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 RBAC_API_GROUP = "rbac.authorization.k8s.io"
 RBAC_API_VERSION = f"{RBAC_API_GROUP}/v1"
@@ -39,8 +38,7 @@ KNOWN_PULL_ROLES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Subject:
+class Subject(NamedTuple):
     """One RBAC subject; ``namespace`` is set for service accounts only."""
 
     kind: str

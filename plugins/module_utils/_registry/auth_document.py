@@ -13,8 +13,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_entries import decode_auth
@@ -30,8 +29,7 @@ _ENTRY_STRING_FIELDS = ("username", "password", "email", "auth", "identitytoken"
 _STRING_MAP_FIELDS = ("credHelpers", "HttpHeaders")
 
 
-@dataclass(frozen=True, slots=True)
-class EntryChanges:
+class EntryChanges(NamedTuple):
     """Registry keys added, updated and removed between two documents (exact keys, document order)."""
 
     added: list[str]

@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 
@@ -66,13 +65,15 @@ def entry_basic_credentials(entry: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class BasicAuth:
+class BasicAuth(NamedTuple):
     """An entry's credentials as a registry receives them: ``auth``, base64 of ``user:password`` (the value of an
     ``Authorization: Basic`` header), and the user it names, for messages."""
 
     username: str
-    auth: str = field(repr=False)
+    auth: str
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(username={self.username!r})"  # never the credential
 
 
 def entry_basic_auth(entry: Mapping[str, Any]) -> BasicAuth | None:

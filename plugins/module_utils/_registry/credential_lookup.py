@@ -12,8 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.registry_keys import (
     normalize_registry_key,
@@ -167,8 +166,7 @@ def kubelet_credentials_for(document: Mapping[str, Any], image: str) -> list[str
 
 
 # --- containers/image -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ContainersImageLookup:
+class ContainersImageLookup(NamedTuple):
     """What containers/image does for an image with one auth file.
 
     ``helper``: the ``credHelpers`` entry that takes precedence (no ``auths`` key is read then); ``key``: the

@@ -9,8 +9,7 @@ options before anything connects, so a bad option fails before a kubeconfig is r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
@@ -165,8 +164,7 @@ def collect_registry_entries(
     return dict(collected["auths"])
 
 
-@dataclass(frozen=True)
-class RegistryCredentials:
+class RegistryCredentials(NamedTuple):
     """The credentials the options give, as ``{registry key: entry}``, every key and entry checked."""
 
     entries: Mapping[str, Mapping[str, Any]]
@@ -201,8 +199,7 @@ class RegistryCredentials:
             )
 
 
-@dataclass(frozen=True)
-class RegistryTls:
+class RegistryTls(NamedTuple):
     """How a check with the registries verifies them: the CA to trust (PEM text, read from ``registry_ca_cert``;
     ``None`` is the system trust store) and whether TLS is verified at all."""
 

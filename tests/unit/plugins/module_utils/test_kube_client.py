@@ -11,6 +11,7 @@ import os
 import socket
 import ssl
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -570,6 +571,7 @@ def test_client_for_hides_every_secret_it_reads() -> None:
 def no_kept_clients(monkeypatch: pytest.MonkeyPatch) -> dict[ClusterConfig, KubeClient]:
     kept: dict[ClusterConfig, KubeClient] = {}
     monkeypatch.setattr(kube_client, "_kept_clients", kept)
+    monkeypatch.setattr(kube_client, "_kept_by_process", [])
     return kept
 
 
@@ -608,11 +610,27 @@ def test_kept_clients_are_bounded_and_the_least_recently_used_is_closed(
     ]
     assert kept_client_for(ConnectionOptions(host="https://h0:6443"), lambda _values: None) is clients[0]
     closed: list[KubeClient] = []
+
+    def recording_close(client: KubeClient) -> Callable[[], None]:
+        return lambda: closed.append(client)
+
     for client in clients:
-        client.close = lambda client=client: closed.append(client)  # type: ignore[method-assign]
+        client.close = recording_close(client)  # type: ignore[method-assign]
     kept_client_for(ConnectionOptions(host="https://another:6443"), lambda _values: None)
     assert closed == [clients[1]]  # h0 was used again since, so h1 is the oldest
     assert len(no_kept_clients) == kube_client.KEPT_CLIENTS
+
+
+def test_kept_clients_are_not_used_by_a_forked_child(
+    no_kept_clients: dict[ClusterConfig, KubeClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = ConnectionOptions(host="https://h:6443", api_key="a")
+    parents = kept_client_for(options, lambda _values: None)
+    parents.close = lambda: pytest.fail("the parent's connections were closed")  # type: ignore[method-assign]
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # the same memory, another process
+    childs = kept_client_for(options, lambda _values: None)
+    assert childs is not parents
+    assert kept_client_for(options, lambda _values: None) is childs
 
 
 def test_a_client_with_an_exec_plugin_is_never_kept(

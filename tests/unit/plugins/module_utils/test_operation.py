@@ -154,7 +154,7 @@ def test_the_default_context_writes_and_hides_nothing() -> None:
     run = RunContext()
     assert (run.check_mode, run.want_diff) == (False, False)
     run.hide(["ignored"])  # a sink that drops values: callers outside a module (tests, tools)
-    assert _operation.Outcome({"changed": False}).warnings == []
+    assert list(_operation.Outcome({"changed": False}).warnings) == []
 
 
 def test_spec_arguments_are_copies_in_the_shape_ansible_module_takes() -> None:
