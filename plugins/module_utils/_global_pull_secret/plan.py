@@ -12,8 +12,7 @@ import binascii
 import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import ClusterStateError, InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._registry.auth_document import (
@@ -44,8 +43,7 @@ TELEMETRY_KEY = "cloud.openshift.com"
 NOTHING_WRITTEN = "nothing was written"
 
 
-@dataclass(frozen=True)
-class DocumentChange:
+class DocumentChange(NamedTuple):
     """What the task asks of the document: entries to merge in, keys to remove, or a full replacement."""
 
     entries: Mapping[str, Mapping[str, Any]]
@@ -54,8 +52,7 @@ class DocumentChange:
     allow_telemetry_change: bool = False
 
 
-@dataclass(frozen=True)
-class DocumentPlan:
+class DocumentPlan(NamedTuple):
     """The document before and after the change; ``changed`` is False when they are equal as JSON."""
 
     before: dict[str, Any]
@@ -235,8 +232,7 @@ def redacted_diff(plan: DocumentPlan, *, where: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class SecretWrite:
+class SecretWrite(NamedTuple):
     """The plan for one read of the secret: the document change, the Secret to PUT (None: no change), the bytes it
     replaces (for the backup) and every secret value met on the way."""
 

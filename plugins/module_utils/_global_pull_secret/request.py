@@ -6,8 +6,7 @@ anything connects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     InvalidInputError,
@@ -29,8 +28,7 @@ from ansible_collections.openshift_ops.images.plugins.module_utils._registry.cre
 DEFAULT_BACKUP_DIR = "~/.ansible/backups/openshift_ops.images"
 
 
-@dataclass(frozen=True)
-class GlobalPullSecretRequest:
+class GlobalPullSecretRequest(NamedTuple):
     """What the ``global_pull_secret`` module was asked to do, checked for contradictions."""
 
     name: str

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -250,20 +249,33 @@ def resolve_source(
     return resolve_from_stream(source, stream, current_namespace=current_namespace)
 
 
-@dataclass
 class _StreamPlan:
     """One destination ImageStream: what was read, what to write, and what happens to each of its tags (and, for
     ``state: present``, the tags wanted in it, to plan again from after a conflict); once written, the tags the
-    writes changed (for a failed removal, those removed before the failure)."""
+    writes changed (for a failed removal, those removed before the failure). A plain class: a dataclass is
+    compiled on every run of the shipped module."""
 
-    namespace: str
-    name: str
-    dests: list[StreamTag]
-    current: ImageStream | None
-    changes: list[TagChange]
-    spec_update: ImageStream | None = None
-    wanted: list[tuple[StreamTag, DesiredTag]] = field(default_factory=list)
-    written: list[StreamTag] = field(default_factory=list)
+    __slots__ = ("changes", "current", "dests", "name", "namespace", "spec_update", "wanted", "written")
+
+    def __init__(
+        self,
+        namespace: str,
+        name: str,
+        dests: list[StreamTag],
+        current: ImageStream | None,
+        changes: list[TagChange],
+        *,
+        spec_update: ImageStream | None = None,
+        wanted: list[tuple[StreamTag, DesiredTag]] | None = None,
+    ) -> None:
+        self.namespace = namespace
+        self.name = name
+        self.dests = dests
+        self.current = current
+        self.changes = changes
+        self.spec_update = spec_update
+        self.wanted: list[tuple[StreamTag, DesiredTag]] = wanted or []
+        self.written: list[StreamTag] = []
 
     @property
     def path(self) -> str:
@@ -284,12 +296,11 @@ def _plan_present(
         current = reader.get(namespace, name)
         wanted = [(dest, desired_tag(options, resolved, dest)) for dest in group]
         update, changes = apply_tags(current, wanted, namespace=namespace, name=name)
-        plans.append(_StreamPlan(namespace, name, group, current, changes, update, wanted))
+        plans.append(_StreamPlan(namespace, name, group, current, changes, spec_update=update, wanted=wanted))
     return plans
 
 
-@dataclass(frozen=True)
-class _TagsUpdate:
+class _TagsUpdate(NamedTuple):
     """The stream to write (None: nothing to do) and what happens to each destination tag in it."""
 
     write: ImageStream | None
@@ -354,7 +365,7 @@ def _write_absent(client: KubeApi, plan: _StreamPlan) -> None:
             )
             raise
         if removed is None:
-            plan.changes[index] = replace(change, action=TagAction.ABSENT, before=None)
+            plan.changes[index] = change._replace(action=TagAction.ABSENT, before=None)
         else:
             plan.written.append(change.dest)
 

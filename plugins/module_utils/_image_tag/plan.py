@@ -7,9 +7,8 @@ refused (§1.4), and the pure edit of an ImageStream's ``spec.tags``/``status.ta
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import (
     ClusterStateError,
@@ -41,8 +40,7 @@ class TagAction(StrEnum):
     ABSENT = "absent"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TagOptions:
+class TagOptions(NamedTuple):
     """The module options that shape the TagReference (``oc tag`` flags)."""
 
     alias: bool = False
@@ -119,8 +117,7 @@ def _validate_alias(source: TagSource, dests: Sequence[StreamTag], *, current_na
 
 
 # --- resolving the source -------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ResolvedSource:
+class ResolvedSource(NamedTuple):
     """The ``from`` the destination tags will get: kind, ``from.name`` and the source namespace ("" for
     DockerImage)."""
 
@@ -202,8 +199,7 @@ def resolve_from_stream(source: TagSource, stream: ImageStream | None, *, curren
 
 
 # --- the wanted TagReference and its comparison with the current one --------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DesiredTag:
+class DesiredTag(NamedTuple):
     """The TagReference the user asks for, before it meets the current one (no annotations, no generation)."""
 
     tag: TagReference
@@ -295,8 +291,7 @@ def reconcile_tag(current: TagReference | None, desired: DesiredTag, dest: Strea
 
 
 # --- editing the ImageStream -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class TagChange:
+class TagChange(NamedTuple):
     """One destination tag: what is done to it, and the spec tag before and after (``None`` when absent)."""
 
     dest: StreamTag

@@ -6,23 +6,21 @@ anything connects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._image_tag.plan import (
     TagOptions,
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ImageTagRequest:
+class ImageTagRequest(NamedTuple):
     """The ``image_tag`` module's options, as the core reads them."""
 
     dest: tuple[str, ...]
     source: str | None = None
     source_type: str = "auto"
     namespace: str | None = None
-    options: TagOptions = field(default_factory=TagOptions)
+    options: TagOptions = TagOptions()
     state: str = "present"
 
     @classmethod

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import is_dns1123_label
@@ -57,8 +57,7 @@ STREAM_NAME_RULE = 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*" (lowercase letters
 
 
 # --- oc's view of a reference ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DockerImageReference:
+class DockerImageReference(NamedTuple):
     """A reference split the way library-go's ``reference.Parse`` splits it: nothing is defaulted.
 
     ``namespace`` is the first path component after the registry and ``name`` the rest (which may hold ``/``).
@@ -153,8 +152,7 @@ def parse_docker_reference(spec: str) -> DockerImageReference:
 
 
 # --- the normalised view (what the kubelet and containers/image use to pick credentials) ---------------------------
-@dataclass(frozen=True, slots=True)
-class NormalizedImage:
+class NormalizedImage(NamedTuple):
     """A reference normalised as docker/containers do: ``nginx`` is ``docker.io/library/nginx:latest``.
 
     ``tag`` is ``latest`` only when the reference has neither a tag nor a digest; ``digest`` is ``None`` when absent.
@@ -266,8 +264,7 @@ def validate_stream_name(name: str, *, namespace: str = "") -> None:
 
 
 # --- [namespace/]stream:tag -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class StreamTag:
+class StreamTag(NamedTuple):
     """One image stream tag, with its namespace resolved."""
 
     namespace: str
@@ -349,8 +346,7 @@ def source_kind_from_type(source_type: str) -> SourceKind | None:
     return kind
 
 
-@dataclass(frozen=True, slots=True)
-class TagSource:
+class TagSource(NamedTuple):
     """The source of a tag as written, with its kind decided.
 
     ``namespace`` is the source's namespace as written ("" when none was written; always "" for DockerImage).
@@ -414,7 +410,7 @@ def parse_source(source: str, *, source_type: str = "auto", current_namespace: s
                 "source is a container image (source_type: DockerImage)"
             )
         if reference.namespace == _LIBRARY_NAMESPACE:
-            reference = replace(reference, namespace=current_namespace)
+            reference = reference._replace(namespace=current_namespace)
         if explicit is SourceKind.IMAGE_STREAM_TAG and (not reference.tag or reference.digest):
             raise InvalidInputError(
                 f'source_type ImageStreamTag requires a source of the form [namespace/]<name>:<tag>, got "{source}"'
@@ -433,7 +429,7 @@ def parse_source(source: str, *, source_type: str = "auto", current_namespace: s
             )
         return TagSource(kind=kind, reference=reference)
     if kind is SourceKind.IMAGE_STREAM_IMAGE:
-        reference = replace(reference, tag="")  # oc drops the tag of an image stream image
+        reference = reference._replace(tag="")  # oc drops the tag of an image stream image
     if reference.namespace:
         validate_namespace_name(reference.namespace)
     validate_stream_name(reference.name, namespace=reference.namespace or current_namespace)

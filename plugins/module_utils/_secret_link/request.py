@@ -6,8 +6,7 @@ anything connects."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.openshift_ops.images.plugins.module_utils._errors import InvalidInputError
 from ansible_collections.openshift_ops.images.plugins.module_utils._kube.names import (
@@ -25,8 +24,7 @@ def default_purposes(state: str) -> list[str]:
     return ["pull"] if state == "present" else ["pull", "mount"]
 
 
-@dataclass(frozen=True)
-class SecretLinkRequest:
+class SecretLinkRequest(NamedTuple):
     """What the ``secret_link`` module was asked to do, checked and normalised."""
 
     service_account: str

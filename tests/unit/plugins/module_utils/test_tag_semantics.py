@@ -519,6 +519,9 @@ _options = st.builds(
     import_mode=st.sampled_from([None, "Legacy", "PreserveOriginal"]),
     scheduled=st.booleans(),
     insecure=st.booleans(),
+    # a tracking tag is planned from the source as written, and a re-import writes on purpose: neither is here
+    alias=st.just(False),
+    reimport=st.just(False),
 )
 _resolved = st.sampled_from([DOCKER, PINNED, PINNED_B, ALIAS])
 _annotations = st.one_of(st.none(), st.dictionaries(st.sampled_from(["a", "description"]), st.text(max_size=5)))
