@@ -189,11 +189,14 @@ def test_one_service_account(
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
     assert puller_bindings(kube, namespace) == project_pullers(namespace)
 
+    mark = audit.mark()
     result = run_module(MODULE, params, diff=True)
     assert not result.get("failed"), result
     assert result["changed"] is True
     assert result["bindings"] == [PULLER]
     assert result["diff"] == predicted["diff"]  # check mode predicted exactly this
+    # reviewed before the write (may this user review at all?) and again after it, which is what proves the grant
+    assert len(review_creates(audit, mark)) >= 2, review_creates(audit, mark)
     [subject] = result["subjects"]
     assert subject == {
         "kind": "ServiceAccount",
@@ -222,7 +225,10 @@ def test_one_service_account(
     assert again["subjects"][0]["action"] == "already_bound"
     assert again["subjects"][0]["bindings"] == [PULLER]
     assert again["diff"] == {"before": {}, "after": {}}
+    assert again["subjects"][0]["allowed"] is True
     assert audit.writes(since=mark, resource="rolebindings", namespace=namespace) == []
+    # nothing was written, so the review sent before the writes is the answer: it is not sent twice
+    assert len(review_creates(audit, mark)) == 1, review_creates(audit, mark)
     assert sorted(puller_bindings(kube, namespace)) == [PULLER, PROJECT_PULLERS]  # no system:image-puller-0
 
     # the reversal, first predicted

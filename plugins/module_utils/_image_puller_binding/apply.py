@@ -377,18 +377,21 @@ def _verify(
     bindings: list[dict],
     changes: Changes,
     reviewer: _Reviewer,
+    reviewed_before: Mapping[Subject, tuple[bool, str]],
     warn: Callable[[str], None],
     check_mode: bool,
 ) -> list[_SubjectReport]:
     """Review every subject; return those refused although access is wanted and this run cannot fix it.
 
     In check mode the reviews see the cluster as it is, so a subject the run would add is not held against it,
-    and for state=absent the bindings that would remain are predicted from the listing.
+    and for state=absent the bindings that would remain are predicted from the listing. When the run wrote
+    nothing, a subject reviewed before the writes is not reviewed again: the answer would be the same.
     """
     wrote = bool(changes) and not check_mode
     refused: list[_SubjectReport] = []
     for report in reports:
-        report.allowed, report.reason = reviewer.review(report.subject)
+        answer = None if wrote else reviewed_before.get(report.subject)
+        report.allowed, report.reason = answer if answer is not None else reviewer.review(report.subject)
         if request.state == "present":
             if wrote and not report.allowed:
                 report.allowed, report.reason = reviewer.settle(report.subject, want=True)
@@ -432,13 +435,16 @@ def apply_image_puller_binding(client: KubeApi, request: PullerBindingRequest, r
     warn = warnings.append
     reports = [_SubjectReport(subject) for subject in request.subjects]
     reviewer = _Reviewer(client, request.namespace)
+    # answers from before any write, which still stand when the run writes nothing
+    reviewed_before: dict[Subject, tuple[bool, str]] = {}
     _check_role(client, request, warn)
     if request.state == "present":
         if _namespace_exists(client, request.namespace) is False:
             raise ClusterStateError(f"namespace {request.namespace} does not exist; create the project first")
         _check_subjects_exist(client, request, reports, warn)
         if request.verify and not check_mode:
-            reviewer.review(request.subjects[0])  # fails here, before any write, when reviews are forbidden
+            first = request.subjects[0]
+            reviewed_before[first] = reviewer.review(first)  # fails here, before any write, when reviews are forbidden
     bindings = _role_bindings(client, request.namespace)
     act = _present if request.state == "present" else _absent
     changes = act(client, request, reports, bindings, check_mode=check_mode)
@@ -454,6 +460,7 @@ def apply_image_puller_binding(client: KubeApi, request: PullerBindingRequest, r
             bindings=bindings,
             changes=changes,
             reviewer=reviewer,
+            reviewed_before=reviewed_before,
             warn=warn,
             check_mode=check_mode,
         )
